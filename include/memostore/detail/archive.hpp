@@ -1,0 +1,196 @@
+// The cereal archives memostore encodes keys and values with.
+//
+// The wire format is cereal's portable binary layout (fixed little-endian
+// integers and IEEE 754 floats, 64-bit length prefixes) without its leading
+// endianness byte. Two differences from cereal's own archives matter:
+//  * no iostreams: the writer appends to a std::string, the reader reads a
+//    string_view, so a hit decodes straight from the database's pinned buffer;
+//  * the reader is bounded: it never reads past its input, rejects a length
+//    prefix larger than the bytes that remain (so a lying prefix cannot make it
+//    allocate more than a small multiple of the input), and rejects bools that
+//    are neither 0 nor 1. Every failure is a cereal::Exception.
+#pragma once
+
+#include <bit>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <limits>
+#include <string>
+#include <string_view>
+#include <type_traits>
+
+#include <cereal/cereal.hpp>
+
+namespace memostore::detail {
+
+/// Appends values to a std::string.
+class BinaryWriter : public cereal::OutputArchive<BinaryWriter, cereal::AllowEmptyClassElision> {
+ public:
+  explicit BinaryWriter(std::string& out) : OutputArchive(this), m_out(out) {}
+
+  /// Appends `size` bytes of `ElementSize`-byte elements, little-endian.
+  template <std::size_t ElementSize>
+  void write_elements(const void* data, std::size_t size) {
+    const auto* bytes = static_cast<const char*>(data);
+    if constexpr (std::endian::native == std::endian::little || ElementSize == 1) {
+      m_out.append(bytes, size);
+    } else {
+      for (std::size_t i = 0; i + ElementSize <= size; i += ElementSize) {
+        for (std::size_t b = ElementSize; b-- > 0;) {
+          m_out.push_back(bytes[i + b]);
+        }
+      }
+    }
+  }
+
+ private:
+  std::string& m_out;
+};
+
+/// Reads values from a byte range it never steps outside of.
+class BinaryReader : public cereal::InputArchive<BinaryReader, cereal::AllowEmptyClassElision> {
+ public:
+  explicit BinaryReader(std::string_view in) : InputArchive(this), m_pos(in.data()), m_end(in.data() + in.size()) {}
+
+  std::size_t remaining() const noexcept { return static_cast<std::size_t>(m_end - m_pos); }
+
+  /// Reads `size` bytes of `ElementSize`-byte little-endian elements into `data`.
+  template <std::size_t ElementSize>
+  void read_elements(void* data, std::size_t size) {
+    if (size > remaining()) {
+      throw cereal::Exception("truncated value: " + std::to_string(size) + " bytes needed, " +
+                              std::to_string(remaining()) + " left");
+    }
+    auto* out = static_cast<char*>(data);
+    if constexpr (std::endian::native == std::endian::little || ElementSize == 1) {
+      if (size != 0) {
+        std::memcpy(out, m_pos, size);
+      }
+    } else {
+      for (std::size_t i = 0; i + ElementSize <= size; i += ElementSize) {
+        for (std::size_t b = 0; b < ElementSize; ++b) {
+          out[i + b] = m_pos[i + ElementSize - 1 - b];
+        }
+      }
+    }
+    m_pos += size;
+  }
+
+  /// Rejects a container length that cannot fit in what is left (every
+  /// element takes at least one byte), before anything is allocated for it.
+  void check_length(std::uint64_t length) const {
+    if (length > remaining()) {
+      throw cereal::Exception("length prefix " + std::to_string(length) + " exceeds the " +
+                              std::to_string(remaining()) + " bytes left");
+    }
+  }
+
+  /// Throws unless every byte was consumed: trailing bytes mean a different type.
+  void expect_end() const {
+    if (m_pos != m_end) {
+      throw cereal::Exception(std::to_string(remaining()) + " unread bytes after the value");
+    }
+  }
+
+ private:
+  const char* m_pos;
+  const char* m_end;
+};
+
+template <class T>
+inline constexpr bool is_portable_number =
+    std::is_arithmetic_v<T> && !std::is_same_v<T, bool> &&
+    (!std::is_floating_point_v<T> || (std::numeric_limits<T>::is_iec559 && sizeof(T) <= 8));
+
+// --- Inline implementations: the overloads cereal dispatches to ---
+
+template <class T>
+std::enable_if_t<is_portable_number<T>> CEREAL_SAVE_FUNCTION_NAME(BinaryWriter& ar, const T& value) {
+  ar.template write_elements<sizeof(T)>(std::addressof(value), sizeof(T));
+}
+
+template <class T>
+std::enable_if_t<is_portable_number<T>> CEREAL_LOAD_FUNCTION_NAME(BinaryReader& ar, T& value) {
+  ar.template read_elements<sizeof(T)>(std::addressof(value), sizeof(T));
+}
+
+inline void CEREAL_SAVE_FUNCTION_NAME(BinaryWriter& ar, const bool& value) {
+  const std::uint8_t byte = value ? 1 : 0;
+  ar.write_elements<1>(&byte, 1);
+}
+
+inline void CEREAL_LOAD_FUNCTION_NAME(BinaryReader& ar, bool& value) {
+  std::uint8_t byte = 0;
+  ar.read_elements<1>(&byte, 1);
+  if (byte > 1) {
+    throw cereal::Exception("invalid bool byte " + std::to_string(byte));
+  }
+  value = byte == 1;
+}
+
+template <class Archive, class T>
+CEREAL_ARCHIVE_RESTRICT(BinaryReader, BinaryWriter)
+CEREAL_SERIALIZE_FUNCTION_NAME(Archive& ar, cereal::NameValuePair<T>& pair) {
+  ar(pair.value);
+}
+
+template <class T>
+void CEREAL_SAVE_FUNCTION_NAME(BinaryWriter& ar, const cereal::SizeTag<T>& tag) {
+  ar(tag.size);
+}
+
+template <class T>
+void CEREAL_LOAD_FUNCTION_NAME(BinaryReader& ar, cereal::SizeTag<T>& tag) {
+  ar(tag.size);
+  ar.check_length(static_cast<std::uint64_t>(tag.size));
+}
+
+template <class T>
+void CEREAL_SAVE_FUNCTION_NAME(BinaryWriter& ar, const cereal::BinaryData<T>& data) {
+  using Element = std::remove_cv_t<std::remove_pointer_t<T>>;
+  constexpr std::size_t element_size = std::is_void_v<Element> ? 1 : sizeof(Element);
+  ar.template write_elements<element_size>(data.data, static_cast<std::size_t>(data.size));
+}
+
+template <class T>
+void CEREAL_LOAD_FUNCTION_NAME(BinaryReader& ar, cereal::BinaryData<T>& data) {
+  using Element = std::remove_cv_t<std::remove_pointer_t<T>>;
+  constexpr std::size_t element_size = std::is_void_v<Element> ? 1 : sizeof(Element);
+  ar.template read_elements<element_size>(data.data, static_cast<std::size_t>(data.size));
+}
+
+/// True when memostore can store a `T`: cereal can save and load it with our
+/// archives, and it can be default-constructed to load into.
+template <class T>
+inline constexpr bool is_storable = cereal::traits::is_output_serializable<T, BinaryWriter>::value &&
+                                    cereal::traits::is_input_serializable<T, BinaryReader>::value &&
+                                    std::is_default_constructible_v<T>;
+
+/// True when a `T` can be part of a key (it only has to be written).
+template <class T>
+inline constexpr bool is_keyable = cereal::traits::is_output_serializable<T, BinaryWriter>::value;
+
+/// Appends the encoding of `value` to `out`.
+template <class T>
+void encode_value(const T& value, std::string& out) {
+  BinaryWriter writer(out);
+  writer(value);
+}
+
+/// Decodes a whole `T` from `bytes`; throws cereal::Exception (or another
+/// std::exception from the type's own load code) if they do not hold one.
+template <class T>
+T decode_value(std::string_view bytes) {
+  BinaryReader reader(bytes);
+  T value{};
+  reader(value);
+  reader.expect_end();
+  return value;
+}
+
+}  // namespace memostore::detail
+
+CEREAL_REGISTER_ARCHIVE(memostore::detail::BinaryWriter)
+CEREAL_REGISTER_ARCHIVE(memostore::detail::BinaryReader)
+CEREAL_SETUP_ARCHIVE_TRAITS(memostore::detail::BinaryReader, memostore::detail::BinaryWriter)

@@ -1,0 +1,66 @@
+// The compiled half of memo<F>: everything that does not depend on the user's
+// types (keys, envelopes, RocksDB, the compute-once table, warnings) works on
+// bytes here, so the template in memo.hpp only encodes and decodes.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include <memostore/detail/function_ref.hpp>
+#include <memostore/detail/hash128.hpp>
+#include <memostore/store.hpp>
+
+namespace memostore::detail {
+
+/// Called with an entry's payload bytes; decodes them into the caller's
+/// result or throws (the entry is then treated as damaged).
+using DecodeFn = FunctionRef<void(std::string_view payload)>;
+
+/// Calls the user's function, keeps its result for the caller, and appends
+/// the encoded result to the buffer. Returns false if the result could not be
+/// encoded (it is then returned but not stored). Throws what the function throws.
+using ComputeFn = FunctionRef<bool(std::string& buffer)>;
+
+class MemoCore {
+ public:
+  /// Throws Error (config) if `name` is empty, longer than 256 bytes or has a NUL byte.
+  MemoCore(Store store, std::string name, std::uint32_t version, Hash128 type);
+
+  /// True in Mode::off: call the function directly.
+  bool bypass() const noexcept { return m_store.mode() == Mode::off; }
+
+  /// One memoized call for the encoded arguments `args`: decodes a stored
+  /// result, or waits for the same computation in another thread, or computes
+  /// (once per key in the process) and stores the result.
+  void call(std::string_view args, DecodeFn decode, ComputeFn compute) const;
+
+  /// True if a valid entry exists for `args`. Reads, computes nothing.
+  bool cached(std::string_view args) const;
+
+  /// Deletes the entry for `args`, if any. No-op in readonly and off modes.
+  void forget(std::string_view args) const;
+
+  /// Deletes every entry of this function, all versions.
+  void clear() const;
+
+  /// Logs that a result of this function could not be encoded.
+  void report_unstorable(std::string_view reason) const;
+
+  const std::string& name() const noexcept { return m_name; }
+  std::uint32_t version() const noexcept { return m_version; }
+  const Store& store() const noexcept { return m_store; }
+  const Hash128& type() const noexcept { return m_type; }
+
+  /// The store key for the encoded arguments `args`.
+  std::string key_for(std::string_view args) const;
+
+ private:
+  Store m_store;
+  std::string m_name;
+  std::uint32_t m_version;
+  Hash128 m_type;
+  std::string m_key_prefix;  // name, NUL, version: shared by every key of this function version
+};
+
+}  // namespace memostore::detail

@@ -1,0 +1,173 @@
+// memostore::memo: wraps a function so each distinct call is computed once and
+// its result kept in a Store, across restarts, processes and machines.
+// A Memo is a cheap handle (copies share state) and is safe to call from many
+// threads; concurrent calls with equal arguments compute once.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <type_traits>
+#include <typeinfo>
+#include <utility>
+
+#include <memostore/detail/archive.hpp>
+#include <memostore/detail/memo_core.hpp>
+#include <memostore/detail/signature.hpp>
+#include <memostore/store.hpp>
+#include <memostore/unhashed.hpp>
+
+namespace memostore {
+
+/// Per-function settings.
+struct MemoOptions {
+  /// Bump when the function's logic (or its result's serialization) changes:
+  /// entries of other versions are then never returned. Default: 0.
+  std::uint32_t version = 0;
+};
+
+template <class F, class Signature = detail::signature_of<F>>
+class Memo;
+
+/// Wraps `fn` so that `memo(args...)` returns the result stored in `store`
+/// for (`name`, `options.version`, result type, `args`), computing and storing
+/// it on a miss.
+///
+/// `fn` is a function, function pointer or non-generic lambda, callable
+/// concurrently. Its result type and its arguments (other than
+/// `memostore::Unhashed<T>` ones) must be cereal-serializable; the result
+/// type must also be default-constructible. `name` identifies the function in
+/// the store, so keep it stable and unique. Throws `Error` (config) for an
+/// empty name, one over 256 bytes, or one containing a NUL byte.
+///
+/// **Example**
+/// ```cpp
+/// auto load = memostore::memo(store, "load_prices",
+///     [](const std::string& path) { return parse_csv(path); }, {.version = 2});
+/// std::vector<double> v = load("prices.csv");   // computes once, then hits
+/// ```
+template <class F>
+Memo<std::decay_t<F>> memo(Store store, std::string name, F&& fn, MemoOptions options = {});
+
+/// The same, on `default_store()`.
+template <class F>
+Memo<std::decay_t<F>> memo(std::string name, F&& fn, MemoOptions options = {});
+
+template <class F, class R, class... Args>
+class Memo<F, R(Args...)> {
+  static_assert(!std::is_void_v<R>,
+                "memostore::memo: the function returns void. A memoized function must return the value "
+                "to cache; for side effects with no result, memoization is the wrong tool.");
+
+ public:
+  using result_type = std::remove_cvref_t<R>;
+
+  static_assert(detail::is_storable<result_type>,
+                "memostore::memo: the result type cannot be stored. It must be default-constructible "
+                "and cereal-serializable: give it a serialize(Archive&) member, or include the cereal "
+                "header for a standard type (e.g. <cereal/types/vector.hpp>).");
+  static_assert(((detail::is_unhashed_v<Args> || detail::is_keyable<std::remove_cvref_t<Args>>) && ...),
+                "memostore::memo: an argument type cannot be part of the key. Make it cereal-serializable "
+                "(a serialize(Archive&) member, or the cereal header for a standard type), or wrap it "
+                "as memostore::Unhashed<T> to pass it without keying on it.");
+
+  Memo(Store store, std::string name, F fn, MemoOptions options);
+
+  /// Returns fn(args...), from the store when an entry exists. A hit costs
+  /// one encode of `args`, one point read and one decode; `fn` is not called.
+  /// A miss calls `fn`, then one encode and one write. Throws whatever `fn`
+  /// throws (nothing is stored). Storage trouble is a miss and a warning.
+  result_type operator()(Args... args) const;
+
+  /// True if a valid entry for `args` is stored. Computes nothing.
+  bool cached(Args... args) const { return m_core->cached(encode_key_arguments(args...)); }
+
+  /// Deletes the entry for `args`. No-op in readonly and off modes.
+  void forget(Args... args) const { m_core->forget(encode_key_arguments(args...)); }
+
+  /// Deletes every entry of this function, all versions.
+  void clear() const { m_core->clear(); }
+
+  const std::string& name() const noexcept { return m_core->name(); }
+  std::uint32_t version() const noexcept { return m_core->version(); }
+
+ private:
+  static detail::Hash128 type_fingerprint();
+  static std::string encode_key_arguments(const std::remove_reference_t<Args>&... args);
+
+  F m_fn;
+  std::shared_ptr<const detail::MemoCore> m_core;
+};
+
+// --- Inline implementations ---
+
+template <class F>
+Memo<std::decay_t<F>> memo(Store store, std::string name, F&& fn, MemoOptions options) {
+  static_assert(detail::has_fixed_signature<F>,
+                "memostore::memo needs a callable with one fixed signature: a function, a function "
+                "pointer or a non-generic lambda (no `auto` parameters).");
+  return Memo<std::decay_t<F>>(std::move(store), std::move(name), std::forward<F>(fn), options);
+}
+
+template <class F>
+Memo<std::decay_t<F>> memo(std::string name, F&& fn, MemoOptions options) {
+  return memo(default_store(), std::move(name), std::forward<F>(fn), options);
+}
+
+template <class F, class R, class... Args>
+Memo<F, R(Args...)>::Memo(Store store, std::string name, F fn, MemoOptions options)
+    : m_fn(std::move(fn)),
+      m_core(std::make_shared<const detail::MemoCore>(std::move(store), std::move(name), options.version,
+                                                      type_fingerprint())) {}
+
+template <class F, class R, class... Args>
+detail::Hash128 Memo<F, R(Args...)>::type_fingerprint() {
+  // Mangled names are identical for g++ and clang on one platform (Itanium ABI).
+  // Unhashed arguments do not take part: they are not part of the key.
+  return detail::fingerprint_of_names(
+      {typeid(result_type).name(),
+       (detail::is_unhashed_v<Args> ? std::string_view("-") : std::string_view(typeid(Args).name()))...});
+}
+
+template <class F, class R, class... Args>
+std::string Memo<F, R(Args...)>::encode_key_arguments(const std::remove_reference_t<Args>&... args) {
+  std::string out;
+  detail::BinaryWriter writer(out);
+  auto write_one = [&writer](const auto& arg) {
+    if constexpr (!detail::is_unhashed_v<decltype(arg)>) {
+      writer(arg);
+    }
+  };
+  (write_one(args), ...);
+  return out;
+}
+
+template <class F, class R, class... Args>
+auto Memo<F, R(Args...)>::operator()(Args... args) const -> result_type {
+  if (m_core->bypass()) {
+    return std::invoke(m_fn, std::forward<Args>(args)...);
+  }
+  const std::string key_arguments = encode_key_arguments(args...);
+  std::optional<result_type> result;
+  auto decode = [&result](std::string_view payload) {
+    result.emplace(detail::decode_value<result_type>(payload));
+  };
+  auto compute = [&](std::string& buffer) -> bool {
+    result.emplace(std::invoke(m_fn, std::forward<Args>(args)...));
+    const std::size_t start = buffer.size();
+    try {
+      detail::encode_value(*result, buffer);
+      return true;
+    } catch (const std::exception& e) {  // cereal::Exception or the type's own save code
+      buffer.resize(start);
+      m_core->report_unstorable(e.what());
+      return false;
+    }
+  };
+  m_core->call(key_arguments, decode, compute);
+  return std::move(*result);
+}
+
+}  // namespace memostore

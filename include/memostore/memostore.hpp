@@ -1,0 +1,9 @@
+// memostore: memoized functions whose results survive restarts.
+// Include this header; the headers it includes are the whole public API.
+#pragma once
+
+#include <memostore/error.hpp>
+#include <memostore/log.hpp>
+#include <memostore/memo.hpp>
+#include <memostore/store.hpp>
+#include <memostore/unhashed.hpp>

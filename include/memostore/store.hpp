@@ -1,0 +1,98 @@
+// memostore::Store: a cache directory (one RocksDB database) that memoized
+// functions keep their results in. A Store is a cheap handle: copies share the
+// open database, which closes (flushing to disk) when the last handle goes.
+// Opening the same directory twice in one process yields the same database.
+// Store and every copy of it are safe to use from many threads.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <string_view>
+
+namespace memostore {
+
+namespace detail {
+class StoreCore;
+}
+
+/// How a store is used. Precedence: the `MEMOSTORE_MODE` environment variable,
+/// when set and non-empty, overrides `StoreOptions::mode`.
+enum class Mode {
+  readwrite,  ///< use hits, store misses (default)
+  readonly,   ///< use hits, never write: for untrusted CI jobs
+  refresh,    ///< always recompute and overwrite the stored result
+  off,        ///< bypass the store entirely: every call computes
+};
+
+/// The name of `mode`, e.g. "readonly".
+std::string_view to_string(Mode mode) noexcept;
+
+/// Parses "readwrite", "readonly", "refresh" or "off". Throws `Error`
+/// (`ErrorCode::config`) naming the valid values for anything else.
+Mode parse_mode(std::string_view text);
+
+struct StoreOptions {
+  /// The cache directory; created (with parents) if missing, except in
+  /// readonly mode. Default: ".memostore". Env (default_store only): `MEMOSTORE_DIR`.
+  std::filesystem::path dir = ".memostore";
+
+  /// See `Mode`. Default: readwrite. Env: `MEMOSTORE_MODE` (overrides this field).
+  Mode mode = Mode::readwrite;
+
+  /// Memory for RocksDB's block cache, which holds recently read values
+  /// decoded in memory. Larger means more hits are served without a read from
+  /// the file system; it is the bulk of a store's memory use. Default: 64 MiB.
+  std::uint64_t block_cache_bytes = std::uint64_t{64} << 20;
+};
+
+class Store {
+ public:
+  /// Opens (creating if missing) the store in `dir` with default options.
+  ///
+  /// **Example**
+  /// ```cpp
+  /// memostore::Store store = memostore::Store::open("cache-dir");
+  /// ```
+  /// Throws `Error`: `io` if the directory cannot be created or read,
+  /// `format` if it holds something other than a memostore store,
+  /// `locked` if another process has it open, `config` for a bad MEMOSTORE_MODE.
+  static Store open(const std::filesystem::path& dir);
+
+  /// Opens the store described by `options`; throws like `open(dir)`.
+  /// In `Mode::off` nothing on disk is touched.
+  static Store open(StoreOptions options);
+
+  /// The directory as given when it was opened.
+  const std::filesystem::path& dir() const noexcept;
+
+  /// The effective mode (after `MEMOSTORE_MODE`).
+  Mode mode() const noexcept { return m_mode; }
+
+  /// Deletes every memoized entry in the store. Does nothing in readonly and
+  /// off modes. Throws `Error` (`io`) if the deletion cannot be written.
+  void clear();
+
+  /// Makes every stored result durable against power loss (fsync of the
+  /// write-ahead log). Results already survive a killed process without it.
+  void flush();
+
+  /// The shared database; for memostore's own templates.
+  const std::shared_ptr<detail::StoreCore>& core() const noexcept { return m_core; }
+
+ private:
+  friend Store& default_store();
+  Store(std::shared_ptr<detail::StoreCore> core, Mode mode);
+  static Store open_default();
+
+  std::shared_ptr<detail::StoreCore> m_core;
+  Mode m_mode;
+};
+
+/// The process-wide store: `$MEMOSTORE_DIR`, else ".memostore" in the working
+/// directory, in `$MEMOSTORE_MODE` (default readwrite). Opened on first use and
+/// closed at exit. It never throws: if the directory cannot be used it logs one
+/// warning and returns a store in `Mode::off`, so memoized functions still work.
+Store& default_store();
+
+}  // namespace memostore

@@ -1,0 +1,88 @@
+#include "codec/envelope.hpp"
+
+#include <xxhash.h>
+
+#include <fmt/format.h>
+
+#include "util/endian.hpp"
+
+namespace memostore::detail {
+namespace {
+
+// Field offsets within the header.
+constexpr std::size_t k_magic = 0;
+constexpr std::size_t k_format = 2;
+constexpr std::size_t k_flags = 3;
+constexpr std::size_t k_arguments_size = 4;
+constexpr std::size_t k_payload_size = 8;
+constexpr std::size_t k_created = 16;
+constexpr std::size_t k_expires = 24;
+constexpr std::size_t k_compute = 32;
+constexpr std::size_t k_type = 40;
+
+Failure damaged(std::string what) { return Failure{ErrorCode::corruption, std::move(what)}; }
+
+}  // namespace
+
+void start_envelope(std::string& buffer, std::string_view arguments) {
+  buffer.assign(k_envelope_header_size, '\0');
+  put_u32le(buffer.data() + k_arguments_size, static_cast<std::uint32_t>(arguments.size()));
+  buffer.append(arguments);
+}
+
+std::size_t payload_offset(std::string_view started_envelope) noexcept {
+  return k_envelope_header_size + get_u32le(started_envelope.data() + k_arguments_size);
+}
+
+void finish_envelope(std::string& buffer, const EntryInfo& info) {
+  char* h = buffer.data();
+  h[k_magic] = 'm';
+  h[k_magic + 1] = 's';
+  h[k_format] = static_cast<char>(k_envelope_format);
+  h[k_flags] = 0;
+  put_u64le(h + k_payload_size, buffer.size() - payload_offset(buffer));
+  put_u64le(h + k_created, static_cast<std::uint64_t>(info.created_ms));
+  put_u64le(h + k_expires, static_cast<std::uint64_t>(info.expires_ms));
+  put_u64le(h + k_compute, info.compute_ns);
+  put_u64le(h + k_type, info.type.low);
+  put_u64le(h + k_type + 8, info.type.high);
+  char checksum[k_envelope_checksum_size];
+  put_u64le(checksum, XXH3_64bits(buffer.data(), buffer.size()));
+  buffer.append(checksum, sizeof checksum);
+}
+
+Result<EntryView> read_envelope(std::string_view bytes) {
+  if (bytes.size() < k_envelope_header_size + k_envelope_checksum_size) {
+    return damaged(fmt::format("entry too short ({} bytes)", bytes.size()));
+  }
+  const char* h = bytes.data();
+  if (h[k_magic] != 'm' || h[k_magic + 1] != 's') {
+    return damaged("entry has no envelope magic");
+  }
+  if (static_cast<std::uint8_t>(h[k_format]) != k_envelope_format) {
+    return damaged(fmt::format("entry has envelope format {}, this build reads format {}",
+                               static_cast<unsigned>(static_cast<std::uint8_t>(h[k_format])),
+                               static_cast<unsigned>(k_envelope_format)));
+  }
+  const std::uint64_t arguments_size = get_u32le(h + k_arguments_size);
+  const std::uint64_t payload_size = get_u64le(h + k_payload_size);
+  const std::uint64_t body = bytes.size() - k_envelope_header_size - k_envelope_checksum_size;
+  if (arguments_size > body || payload_size != body - arguments_size) {
+    return damaged(fmt::format("entry sizes do not add up (arguments {}, payload {}, {} bytes present)",
+                               arguments_size, payload_size, body));
+  }
+  const std::size_t checked = bytes.size() - k_envelope_checksum_size;
+  if (XXH3_64bits(h, checked) != get_u64le(h + checked)) {
+    return damaged("entry checksum mismatch");
+  }
+  EntryView view;
+  view.info.created_ms = static_cast<std::int64_t>(get_u64le(h + k_created));
+  view.info.expires_ms = static_cast<std::int64_t>(get_u64le(h + k_expires));
+  view.info.compute_ns = get_u64le(h + k_compute);
+  view.info.type = Hash128{get_u64le(h + k_type), get_u64le(h + k_type + 8)};
+  view.arguments = bytes.substr(k_envelope_header_size, arguments_size);
+  view.payload = bytes.substr(k_envelope_header_size + arguments_size, payload_size);
+  return view;
+}
+
+}  // namespace memostore::detail

@@ -1,0 +1,54 @@
+// The entry envelope: what is stored under a key. Grammar (docs/format.md),
+// all integers little-endian:
+//   envelope = header arguments payload checksum
+//   header   = magic "ms" | format u8 (=1) | flags u8 (=0) | arguments_size u32
+//            | payload_size u64 | created_ms i64 | expires_ms i64 (0: never)
+//            | compute_ns u64 | type fingerprint 16 bytes          (56 bytes)
+//   arguments= the encoded key arguments, compared on every hit
+//   payload  = the encoded result
+//   checksum = XXH3-64 of everything before it                      (8 bytes)
+// The reader checks the sizes against the bytes present and the checksum
+// before anything is decoded.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include <memostore/detail/hash128.hpp>
+
+#include "util/result.hpp"
+
+namespace memostore::detail {
+
+inline constexpr std::size_t k_envelope_header_size = 56;
+inline constexpr std::size_t k_envelope_checksum_size = 8;
+inline constexpr std::uint8_t k_envelope_format = 1;
+
+struct EntryInfo {
+  std::int64_t created_ms = 0;   // Unix time, milliseconds
+  std::int64_t expires_ms = 0;   // Unix time, milliseconds; 0 = never
+  std::uint64_t compute_ns = 0;  // how long the function took
+  Hash128 type;
+};
+
+struct EntryView {
+  EntryInfo info;
+  std::string_view arguments;
+  std::string_view payload;
+};
+
+/// Starts an envelope in `buffer` (cleared): a header placeholder, then
+/// `arguments`. The caller appends the payload, then calls finish_envelope.
+void start_envelope(std::string& buffer, std::string_view arguments);
+
+/// Fills in the header and appends the checksum.
+void finish_envelope(std::string& buffer, const EntryInfo& info);
+
+/// Where the payload of a started envelope begins.
+std::size_t payload_offset(std::string_view started_envelope) noexcept;
+
+/// Checks structure and checksum; the failure message says what is wrong.
+Result<EntryView> read_envelope(std::string_view bytes);
+
+}  // namespace memostore::detail

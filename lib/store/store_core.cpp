@@ -1,0 +1,71 @@
+#include "store/store_core.hpp"
+
+#include <map>
+#include <mutex>
+
+#include <fmt/std.h>
+
+#include "util/log.hpp"
+
+namespace memostore::detail {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Closing a store happens under the registry's lock, so that reopening the
+// same directory waits for RocksDB to release it. Recursive because the last
+// handle may be dropped by a thread that holds the lock.
+struct Registry {
+  std::recursive_mutex mutex;
+  std::map<fs::path, std::weak_ptr<StoreCore>> open;  // guarded by mutex
+};
+
+Registry& registry() {
+  static Registry instance;
+  return instance;
+}
+
+fs::path identity_of(const fs::path& dir) {
+  std::error_code ec;
+  fs::path absolute = fs::weakly_canonical(fs::absolute(dir, ec), ec);
+  return ec ? dir.lexically_normal() : absolute;
+}
+
+}  // namespace
+
+StoreCore::StoreCore(fs::path dir, std::unique_ptr<Database> database)
+    : m_dir(std::move(dir)), m_database(std::move(database)) {}
+
+void StoreCore::report_write_failure(std::string_view function, const Failure& failure) {
+  if (!m_write_failure_reported.exchange(true)) {
+    warn("could not store a result of {}: {}. The result was returned but not cached; later write "
+         "failures on this store are not reported",
+         function, failure.message);
+  }
+}
+
+Result<std::shared_ptr<StoreCore>> open_store_core(const fs::path& dir, const DatabaseOptions& options) {
+  auto& r = registry();
+  const fs::path identity = identity_of(dir);
+  std::lock_guard lock(r.mutex);
+  if (auto existing = r.open[identity].lock()) {
+    if (existing->database()->read_only() && options.access == Access::read_write) {
+      return Failure{ErrorCode::locked, fmt::format("cannot open {} for writing: this process already has it "
+                                                    "open read-only. Open it in one mode per process",
+                                                    dir)};
+    }
+    return existing;
+  }
+  auto database = Database::open(dir, options);
+  if (!database) {
+    return database.failure();
+  }
+  std::shared_ptr<StoreCore> core(new StoreCore(dir, std::move(database).value()), [](StoreCore* closing) {
+    std::lock_guard closing_lock(registry().mutex);
+    delete closing;
+  });
+  r.open[identity] = core;
+  return core;
+}
+
+}  // namespace memostore::detail

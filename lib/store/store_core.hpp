@@ -1,0 +1,41 @@
+// StoreCore: one opened cache directory, shared by every Store handle and
+// memoized function on it: the database, the compute-once table, and the
+// state behind "warn once". Thread-safe.
+#pragma once
+
+#include <atomic>
+#include <filesystem>
+#include <memory>
+#include <string_view>
+
+#include "memo/inflight.hpp"
+#include "storage/database.hpp"
+
+namespace memostore::detail {
+
+class StoreCore {
+ public:
+  /// `database` is null for a store in Mode::off.
+  StoreCore(std::filesystem::path dir, std::unique_ptr<Database> database);
+
+  /// Null when the store is off.
+  Database* database() const noexcept { return m_database.get(); }
+  InflightTable& inflight() noexcept { return m_inflight; }
+  const std::filesystem::path& dir() const noexcept { return m_dir; }
+
+  /// Logs a failed write the first time only (a full disk would otherwise
+  /// produce one line per call); the result is still returned to the caller.
+  void report_write_failure(std::string_view function, const Failure& failure);
+
+ private:
+  std::filesystem::path m_dir;
+  std::unique_ptr<Database> m_database;
+  InflightTable m_inflight;
+  std::atomic<bool> m_write_failure_reported{false};
+};
+
+/// Opens `dir` with `options`, or returns the StoreCore already open for the
+/// same directory in this process (RocksDB allows one opener per directory).
+Result<std::shared_ptr<StoreCore>> open_store_core(const std::filesystem::path& dir, const DatabaseOptions& options);
+
+}  // namespace memostore::detail

@@ -1,0 +1,71 @@
+// Results outlive the process: real child processes, restarts and SIGKILL.
+#include <doctest/doctest.h>
+
+#include <string>
+
+#include "support/test_support.hpp"
+
+using memostore::test::output_value;
+using memostore::test::run_process;
+using memostore::test::TempDir;
+
+TEST_SUITE("restart") {
+
+TEST_CASE("results survive a restart: the second process computes nothing") {
+  TempDir dir;
+  const std::string cache = (dir / "cache").string();
+  const auto first = run_process({memostore::test::child_program(), cache, "squares", "200"});
+  REQUIRE(first.exit_code == 0);
+  CHECK(output_value(first.out, "computed") == "200");
+  const auto second = run_process({memostore::test::child_program(), cache, "squares", "250"});
+  REQUIRE(second.exit_code == 0);
+  CHECK(output_value(second.out, "computed") == "50");
+  CHECK(second.err.empty());
+}
+
+TEST_CASE("a result whose call returned survives SIGKILL right after") {
+  TempDir dir;
+  const std::string cache = (dir / "cache").string();
+  for (int k : {3, 4, 5}) {
+    const auto killed = run_process({memostore::test::child_program(), cache, "square-then-kill", std::to_string(k)});
+    CHECK(killed.exit_code == 128 + 9);
+    CHECK(output_value(killed.out, "computed") == "1");
+  }
+  const auto after = run_process({memostore::test::child_program(), cache, "squares", "6"});
+  REQUIRE(after.exit_code == 0);
+  CHECK(output_value(after.out, "computed") == "3");  // 0, 1 and 2; 3, 4 and 5 survived the kills
+}
+
+TEST_CASE("default_store uses MEMOSTORE_DIR") {
+  TempDir dir;
+  const std::string cache = (dir / "from-env").string();
+  const auto first = run_process({memostore::test::child_program(), "-", "squares", "10"}, {{"MEMOSTORE_DIR", cache}});
+  REQUIRE(first.exit_code == 0);
+  CHECK(output_value(first.out, "mode") == "readwrite");
+  const auto second = run_process({memostore::test::child_program(), "-", "squares", "10"}, {{"MEMOSTORE_DIR", cache}});
+  CHECK(output_value(second.out, "computed") == "0");
+}
+
+TEST_CASE("default_store computes without a cache, with one warning, when its directory is unusable") {
+  TempDir dir;
+  const std::string file = (dir / "a-file").string();
+  run_process({"/bin/sh", "-c", "echo x > " + file});
+  const auto result = run_process({memostore::test::child_program(), "-", "squares", "5"}, {{"MEMOSTORE_DIR", file}});
+  CHECK(result.exit_code == 0);
+  CHECK(output_value(result.out, "computed") == "5");
+  CHECK(output_value(result.out, "mode") == "off");
+  CHECK(result.err.find("memostore: warning: default store unusable") != std::string::npos);
+  CHECK(result.err.find(file) != std::string::npos);
+  CHECK(result.err.find('\n') == result.err.size() - 1);  // exactly one line
+}
+
+TEST_CASE("default_store with a bad MEMOSTORE_MODE computes without a cache, with one warning") {
+  TempDir dir;
+  const auto result = run_process({memostore::test::child_program(), "-", "squares", "3"},
+                                  {{"MEMOSTORE_DIR", (dir / "c").string()}, {"MEMOSTORE_MODE", "bogus"}});
+  CHECK(result.exit_code == 0);
+  CHECK(output_value(result.out, "computed") == "3");
+  CHECK(result.err.find("valid modes are readwrite, readonly, refresh and off") != std::string::npos);
+}
+
+}  // TEST_SUITE

@@ -1,0 +1,95 @@
+// Shared test fixtures: a fresh temporary directory per case, a log capture,
+// and real child processes.
+#pragma once
+
+#include <atomic>
+#include <filesystem>
+#include <map>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include <memostore/log.hpp>
+
+namespace memostore::test {
+
+/// A new empty directory, removed with everything in it at scope exit.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+
+  const std::filesystem::path& path() const noexcept { return m_path; }
+  std::filesystem::path operator/(const std::string& name) const { return m_path / name; }
+
+ private:
+  std::filesystem::path m_path;
+};
+
+/// Collects memostore's log messages while alive (restores the previous handler).
+class LogCapture {
+ public:
+  LogCapture();
+  ~LogCapture();
+  LogCapture(const LogCapture&) = delete;
+  LogCapture& operator=(const LogCapture&) = delete;
+
+  std::vector<std::string> warnings() const;
+  /// Number of warnings that contain `text`.
+  std::size_t count(const std::string& text) const;
+
+ private:
+  mutable std::mutex m_mutex;
+  std::vector<std::string> m_warnings;  // guarded by m_mutex
+  LogHandler m_previous;
+};
+
+/// A child process with pipes on stdin and stdout (stderr goes to a pipe too).
+class ChildProcess {
+ public:
+  /// Starts `argv` with `environment` added to (or replacing in) ours; a value
+  /// of "" unsets the variable.
+  ChildProcess(const std::vector<std::string>& argv, const std::map<std::string, std::string>& environment = {});
+  ~ChildProcess();
+  ChildProcess(const ChildProcess&) = delete;
+  ChildProcess& operator=(const ChildProcess&) = delete;
+
+  /// Reads one line of stdout (without newline); empty at end of file.
+  std::string read_line();
+  void close_stdin();
+  /// Waits for exit; returns the exit code, or 128 + signal number.
+  int wait();
+  /// Everything left on stdout / stderr after wait().
+  const std::string& out() const noexcept { return m_out; }
+  const std::string& err() const noexcept { return m_err; }
+
+ private:
+  int m_pid = -1;
+  int m_stdin = -1;
+  int m_stdout = -1;
+  int m_stderr = -1;
+  std::string m_buffer;
+  std::string m_out;
+  std::string m_err;
+  int m_status = -1;
+};
+
+struct ProcessResult {
+  int exit_code;
+  std::string out;
+  std::string err;
+};
+
+/// Runs `argv` to completion.
+ProcessResult run_process(const std::vector<std::string>& argv,
+                          const std::map<std::string, std::string>& environment = {});
+
+/// The helper program tests spawn (path from MEMOSTORE_TEST_CHILD).
+std::string child_program();
+
+/// Reads a `key=value` line value from a child's output, or "" if absent.
+std::string output_value(const std::string& output, const std::string& key);
+
+}  // namespace memostore::test
