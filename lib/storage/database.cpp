@@ -22,6 +22,7 @@ namespace fs = std::filesystem;
 constexpr const char* k_entries_family = "entries";
 constexpr std::string_view k_format_key = "memostore.format";
 constexpr std::string_view k_format_version = "1";
+constexpr std::uint64_t k_min_blob_size = 16 << 10;
 
 std::mutex g_test_file_system_mutex;
 std::shared_ptr<rocksdb::FileSystem> g_test_file_system;  // guarded by g_test_file_system_mutex
@@ -78,9 +79,20 @@ Result<void> prepare_directory(const fs::path& dir, Access access) {
   return {};
 }
 
+std::size_t count_write_ahead_logs(const fs::path& dir) {
+  std::error_code ec;
+  std::size_t logs = 0;
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    logs += entry.path().extension() == ".log" ? 1 : 0;
+  }
+  return logs;
+}
+
 rocksdb::ColumnFamilyOptions entries_options(const DatabaseOptions& options) {
+  // One memory budget for small entries (in blocks) and large ones (in blobs).
+  const std::shared_ptr<rocksdb::Cache> cache = rocksdb::NewLRUCache(options.block_cache_bytes);
   rocksdb::BlockBasedTableOptions table;
-  table.block_cache = rocksdb::NewLRUCache(options.block_cache_bytes);
+  table.block_cache = cache;
   table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
   // Debian's RocksDB computes CRC32C in software (about 1 GB/s); XXH3 is far faster.
   table.checksum = rocksdb::kXXH3;
@@ -88,6 +100,13 @@ rocksdb::ColumnFamilyOptions entries_options(const DatabaseOptions& options) {
   rocksdb::ColumnFamilyOptions family;
   family.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
   family.compression = rocksdb::kLZ4Compression;
+  // Large values live in blob files. Inline, a 20 MB value would share a data
+  // block with the small entries written next to it, and every read of those
+  // would load and decompress the whole block.
+  family.enable_blob_files = true;
+  family.min_blob_size = k_min_blob_size;
+  family.blob_cache = cache;
+  family.enable_blob_garbage_collection = true;
   return family;
 }
 
@@ -182,6 +201,15 @@ Database::Database(fs::path dir, Access access, std::unique_ptr<Handles> handles
 Database::~Database() {
   auto& h = *m_handles;
   if (m_access == Access::read_write) {
+    // RocksDB 7.8 starts a new write-ahead log at every open and keeps the
+    // old ones, even empty, until a flush writes something; a store used
+    // only for hits would gather one empty log per run. A write that cancels
+    // out gives the flush below something to do, and the old logs go.
+    if (count_write_ahead_logs(m_dir) > 1) {
+      constexpr std::string_view k_marker = "memostore.log-rotation";
+      h.db->Put(h.write_options, slice(k_marker), rocksdb::Slice()).PermitUncheckedError();
+      h.db->Delete(h.write_options, slice(k_marker)).PermitUncheckedError();
+    }
     // Not needed for durability (the log has every write); it makes the next
     // open fast because there is no log to replay.
     rocksdb::FlushOptions flush;
