@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs the Debian packages memostore needs, if any are missing.
+# usage: scripts/install-deps.sh [--bench]   (root, or a user with sudo)
+set -euo pipefail
+
+packages=(meson ninja-build pkg-config g++ cmake python3
+          librocksdb-dev libcereal-dev libfmt-dev libxxhash-dev doctest-dev)
+if [[ ${1:-} == --bench ]]; then
+  packages+=(libbenchmark-dev libsqlite3-dev python3-diskcache python3-joblib hyperfine)
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [[ ${#missing[@]} -eq 0 ]]; then
+  exit 0
+fi
+
+sudo=()
+if [[ $(id -u) -ne 0 ]]; then
+  command -v sudo >/dev/null || { echo "install-deps: need root or sudo to install: ${missing[*]}" >&2; exit 1; }
+  sudo=(sudo)
+fi
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+"${sudo[@]}" apt-get update -qq
+"${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

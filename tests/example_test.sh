@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# The example pipeline, small: the first run computes every step, the second
+# (a new process on the same cache) computes nothing and prints the same results.
+# usage: example_test.sh PIPELINE
+set -euo pipefail
+pipeline=$(realpath "$1")
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+cd "$work"
+MEMOSTORE_DIR=cache "$pipeline" 20000 >first.txt
+MEMOSTORE_DIR=cache "$pipeline" 20000 >second.txt
+cat first.txt second.txt
+grep -q "per-region statistics *miss" first.txt
+grep -q "parse the CSV *miss" first.txt
+grep -q "per-region statistics *hit" second.txt
+grep -q "estimate pi.*hit" second.txt
+if grep -q miss second.txt; then echo "second run computed something"; exit 1; fi
+# Same results both times (everything but the timings).
+diff <(grep -E '^  [a-z]+ +[0-9]|pi ~' first.txt) <(grep -E '^  [a-z]+ +[0-9]|pi ~' second.txt)
