@@ -4,9 +4,9 @@
 set -euo pipefail
 
 packages=(meson ninja-build pkg-config g++ cmake python3
-          librocksdb-dev libcereal-dev libfmt-dev libxxhash-dev doctest-dev)
+          librocksdb-dev libcereal-dev libfmt-dev libxxhash-dev doctest-dev libsqlite3-dev)
 if [[ ${1:-} == --bench ]]; then
-  packages+=(libbenchmark-dev libsqlite3-dev python3-diskcache python3-joblib hyperfine)
+  packages+=(python3-diskcache python3-joblib)
 fi
 
 missing=()

@@ -8,7 +8,7 @@ scripts/install-deps.sh || exit 1
 
 # name | meson options | meson test options
 configs=(
-  "release|--buildtype=release|"
+  "release|--buildtype=release -Dbenchmarks=true|"
   "asan|--buildtype=debugoptimized -Db_sanitize=address,undefined -Db_lundef=false -Dexamples=false|--suite unit"
   "tsan|--buildtype=debugoptimized -Db_sanitize=thread -Db_lundef=false -Dexamples=false|--suite unit"
 )

@@ -1,18 +1,17 @@
 #include "storage/database.hpp"
 
+#include "storage/rocksdb_options.hpp"
+
 #include <algorithm>
 #include <mutex>
 #include <vector>
 
 #include <fmt/format.h>
 #include <fmt/std.h>
-#include <rocksdb/cache.h>
 #include <rocksdb/db.h>
 #include <rocksdb/env.h>
 #include <rocksdb/file_system.h>
-#include <rocksdb/filter_policy.h>
 #include <rocksdb/options.h>
-#include <rocksdb/table.h>
 
 namespace memostore::detail {
 namespace {
@@ -22,7 +21,6 @@ namespace fs = std::filesystem;
 constexpr const char* k_entries_family = "entries";
 constexpr std::string_view k_format_key = "memostore.format";
 constexpr std::string_view k_format_version = "1";
-constexpr std::uint64_t k_min_blob_size = 16 << 10;
 
 std::mutex g_test_file_system_mutex;
 std::shared_ptr<rocksdb::FileSystem> g_test_file_system;  // guarded by g_test_file_system_mutex
@@ -88,28 +86,6 @@ std::size_t count_write_ahead_logs(const fs::path& dir) {
   return logs;
 }
 
-rocksdb::ColumnFamilyOptions entries_options(const DatabaseOptions& options) {
-  // One memory budget for small entries (in blocks) and large ones (in blobs).
-  const std::shared_ptr<rocksdb::Cache> cache = rocksdb::NewLRUCache(options.block_cache_bytes);
-  rocksdb::BlockBasedTableOptions table;
-  table.block_cache = cache;
-  table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
-  // Debian's RocksDB computes CRC32C in software (about 1 GB/s); XXH3 is far faster.
-  table.checksum = rocksdb::kXXH3;
-  table.format_version = 5;
-  rocksdb::ColumnFamilyOptions family;
-  family.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
-  family.compression = rocksdb::kLZ4Compression;
-  // Large values live in blob files. Inline, a 20 MB value would share a data
-  // block with the small entries written next to it, and every read of those
-  // would load and decompress the whole block.
-  family.enable_blob_files = true;
-  family.min_blob_size = k_min_blob_size;
-  family.blob_cache = cache;
-  family.enable_blob_garbage_collection = true;
-  return family;
-}
-
 }  // namespace
 
 struct Database::Handles {
@@ -126,12 +102,7 @@ Result<std::unique_ptr<Database>> Database::open(const fs::path& dir, const Data
     return prepared.failure();
   }
   auto handles = std::make_unique<Handles>();
-  rocksdb::DBOptions db_options;
-  db_options.create_if_missing = true;
-  db_options.create_missing_column_families = true;
-  db_options.keep_log_file_num = 2;
-  db_options.max_log_file_size = 1 << 20;
-  db_options.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
+  rocksdb::DBOptions db_options = database_options();
   {
     std::lock_guard lock(g_test_file_system_mutex);
     if (g_test_file_system) {
@@ -157,7 +128,7 @@ Result<std::unique_ptr<Database>> Database::open(const fs::path& dir, const Data
   }
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
   for (const std::string& name : names) {
-    descriptors.emplace_back(name, name == k_entries_family ? entries_options(options) : rocksdb::ColumnFamilyOptions());
+    descriptors.emplace_back(name, name == k_entries_family ? entries_options(options.block_cache_bytes) : rocksdb::ColumnFamilyOptions());
   }
 
   rocksdb::DB* raw = nullptr;

@@ -1,0 +1,22 @@
+// The RocksDB options memostore uses, in one place: the store opens with them,
+// and the raw-RocksDB benchmark baseline uses the same, so the comparison
+// measures memostore's own overhead. Includes RocksDB: lib/storage and bench only.
+#pragma once
+
+#include <cstdint>
+
+#include <rocksdb/options.h>
+
+namespace memostore::detail {
+
+/// Values of at least this many bytes go to blob files (see docs/design.md).
+inline constexpr std::uint64_t k_min_blob_size = 16 << 10;
+
+/// Options of the database as a whole.
+rocksdb::DBOptions database_options();
+
+/// Options of the "entries" column family; `cache_bytes` is the shared budget
+/// of the block cache and the blob cache.
+rocksdb::ColumnFamilyOptions entries_options(std::uint64_t cache_bytes);
+
+}  // namespace memostore::detail
