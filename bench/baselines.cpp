@@ -11,6 +11,7 @@
 
 #include "harness.hpp"
 #include "storage/rocksdb_options.hpp"
+#include <memostore/store.hpp>
 
 namespace bench {
 
@@ -24,10 +25,11 @@ std::string raw_key(const std::string& function, int argument) { return function
 
 // --- RawRocksDb ---
 
-RawRocksDb::RawRocksDb(const std::filesystem::path& dir, std::uint64_t cache_bytes) {
+RawRocksDb::RawRocksDb(const std::filesystem::path& dir) {
+  const memostore::StoreOptions defaults;  // the same cache sizes as memostore's defaults
   std::vector<rocksdb::ColumnFamilyDescriptor> families = {
       {rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions()},
-      {"entries", memostore::detail::entries_options(cache_bytes)}};
+      {"entries", memostore::detail::entries_options(defaults.block_cache_bytes, defaults.blob_cache_bytes)}};
   rocksdb::DB* db = nullptr;
   const auto status =
       rocksdb::DB::Open(memostore::detail::database_options(), dir.string(), families, &m_families, &db);

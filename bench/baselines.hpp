@@ -34,7 +34,7 @@ std::string raw_key(const std::string& function, int argument);
 /// RocksDB with the same options memostore uses; Get + cereal decode.
 class RawRocksDb {
  public:
-  explicit RawRocksDb(const std::filesystem::path& dir, std::uint64_t cache_bytes = std::uint64_t{64} << 20);
+  explicit RawRocksDb(const std::filesystem::path& dir);
   ~RawRocksDb();
   /// Calls `decode(data, size)` on the pinned value; false on a miss.
   template <class Decode>

@@ -40,10 +40,15 @@ struct StoreOptions {
   /// See `Mode`. Default: readwrite. Env: `MEMOSTORE_MODE` (overrides this field).
   Mode mode = Mode::readwrite;
 
-  /// Memory for RocksDB's block cache, which holds recently read values
-  /// decoded in memory. Larger means more hits are served without a read from
-  /// the file system; it is the bulk of a store's memory use. Default: 64 MiB.
+  /// Memory for recently read small entries (RocksDB's block cache). Larger
+  /// means more hits are served without a read from the file system.
+  /// Default: 64 MiB.
   std::uint64_t block_cache_bytes = std::uint64_t{64} << 20;
+
+  /// Memory for recently read large values (16 KiB and up, kept in RocksDB blob
+  /// files), so that a hit on a 10 MB result does not read it from disk again.
+  /// Filled only by large values that are read. Default: 256 MiB.
+  std::uint64_t blob_cache_bytes = std::uint64_t{256} << 20;
 };
 
 class Store {

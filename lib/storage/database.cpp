@@ -128,7 +128,7 @@ Result<std::unique_ptr<Database>> Database::open(const fs::path& dir, const Data
   }
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
   for (const std::string& name : names) {
-    descriptors.emplace_back(name, name == k_entries_family ? entries_options(options.block_cache_bytes) : rocksdb::ColumnFamilyOptions());
+    descriptors.emplace_back(name, name == k_entries_family ? entries_options(options.block_cache_bytes, options.blob_cache_bytes) : rocksdb::ColumnFamilyOptions());
   }
 
   rocksdb::DB* raw = nullptr;

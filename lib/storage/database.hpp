@@ -28,6 +28,7 @@ enum class Access { read_write, read_only };
 struct DatabaseOptions {
   Access access = Access::read_write;
   std::uint64_t block_cache_bytes = std::uint64_t{64} << 20;
+  std::uint64_t blob_cache_bytes = std::uint64_t{256} << 20;
 };
 
 class Database {

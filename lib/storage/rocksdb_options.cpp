@@ -16,11 +16,9 @@ rocksdb::DBOptions database_options() {
   return options;
 }
 
-rocksdb::ColumnFamilyOptions entries_options(std::uint64_t cache_bytes) {
-  // One memory budget for small entries (in blocks) and large ones (in blobs).
-  const std::shared_ptr<rocksdb::Cache> cache = rocksdb::NewLRUCache(cache_bytes);
+rocksdb::ColumnFamilyOptions entries_options(std::uint64_t block_cache_bytes, std::uint64_t blob_cache_bytes) {
   rocksdb::BlockBasedTableOptions table;
-  table.block_cache = cache;
+  table.block_cache = rocksdb::NewLRUCache(block_cache_bytes);
   table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
   // Debian's RocksDB computes CRC32C in software (about 1 GB/s); XXH3 is far faster.
   table.checksum = rocksdb::kXXH3;
@@ -33,8 +31,14 @@ rocksdb::ColumnFamilyOptions entries_options(std::uint64_t cache_bytes) {
   // would load and decompress the whole block.
   family.enable_blob_files = true;
   family.min_blob_size = k_min_blob_size;
-  family.blob_cache = cache;
+  // Not sharded: an LRU shard evicts anything larger than its share of the
+  // capacity, and a 64-way sharded cache could never keep a 10 MB value. A
+  // large-value hit holds the lock for a lookup, next to a 10 MB copy.
+  family.blob_cache = rocksdb::NewLRUCache(blob_cache_bytes, /*num_shard_bits=*/0);
   family.enable_blob_garbage_collection = true;
+  // A value just written is likely to be read again soon: keep it in memory
+  // rather than read it back (and check its CRC32C in software) on first use.
+  family.prepopulate_blob_cache = rocksdb::PrepopulateBlobCache::kFlushOnly;
   return family;
 }
 

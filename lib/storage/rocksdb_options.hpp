@@ -15,8 +15,8 @@ inline constexpr std::uint64_t k_min_blob_size = 16 << 10;
 /// Options of the database as a whole.
 rocksdb::DBOptions database_options();
 
-/// Options of the "entries" column family; `cache_bytes` is the shared budget
-/// of the block cache and the blob cache.
-rocksdb::ColumnFamilyOptions entries_options(std::uint64_t cache_bytes);
+/// Options of the "entries" column family, with the memory of its block cache
+/// (small entries) and blob cache (large values).
+rocksdb::ColumnFamilyOptions entries_options(std::uint64_t block_cache_bytes, std::uint64_t blob_cache_bytes);
 
 }  // namespace memostore::detail

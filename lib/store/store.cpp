@@ -69,6 +69,7 @@ Store Store::open(StoreOptions options) {
   detail::DatabaseOptions database;
   database.access = mode == Mode::readonly ? detail::Access::read_only : detail::Access::read_write;
   database.block_cache_bytes = options.block_cache_bytes;
+  database.blob_cache_bytes = options.blob_cache_bytes;
   return Store(detail::value_or_throw(detail::open_store_core(options.dir, database)), mode);
 }
 

@@ -1,0 +1,135 @@
+#!/usr/bin/python3
+"""Builds bench/RESULTS.md from the JSON lines of memostore-bench and peers.py.
+
+usage: report.py RESULTS_JSONL COMMAND > RESULTS.md
+Every number comes from the input; the target verdicts are computed from it.
+"""
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+
+rows = [json.loads(line) for line in open(sys.argv[1]) if line.startswith("{")]
+command = sys.argv[2]
+by = {(r["workload"], r["system"]): r for r in rows}
+
+
+def get(workload, system, metric):
+    r = by.get((workload, system))
+    return None if r is None else r.get(metric)
+
+
+def fmt_ns(ns):
+    if ns is None:
+        return "–"
+    if ns < 1e3:
+        return f"{ns:.0f} ns"
+    if ns < 1e6:
+        return f"{ns / 1e3:.2f} µs"
+    return f"{ns / 1e6:.2f} ms"
+
+
+def machine():
+    model = "unknown CPU"
+    for line in open("/proc/cpuinfo"):
+        if line.startswith("model name"):
+            model = line.split(":", 1)[1].strip()
+            break
+    memory = int(open("/proc/meminfo").readline().split()[1]) / 1024 / 1024
+    compiler = subprocess.run(["c++", "--version"], capture_output=True, text=True).stdout.splitlines()[0]
+    return f"{model}, {os.cpu_count()} cores, {memory:.0f} GiB RAM, Linux {platform.release()}, {compiler}"
+
+
+SYSTEMS = ["memostore", "rocksdb_raw", "rocksdb_raw_get_put", "unordered_map", "memcpy", "sqlite_wal",
+           "cereal_files", "diskcache", "joblib"]
+
+
+def latency_table(workload, title, gb=False):
+    out = [f"### {title}", "", "| system | median | p99 | ratio to raw RocksDB (median) |" + (" GB/s |" if gb else ""),
+           "|---|---|---|---|" + ("---|" if gb else "")]
+    base = get(workload, "rocksdb_raw", "median_ns")
+    for s in SYSTEMS:
+        r = by.get((workload, s))
+        if r is None:
+            continue
+        ratio = f"{r['median_ns'] / base:.2f}×" if base else "–"
+        line = f"| {s} | {fmt_ns(r['median_ns'])} | {fmt_ns(r['p99_ns'])} | {ratio} |"
+        if gb:
+            line += f" {r.get('gb_per_s', 0):.2f} |"
+        out.append(line)
+    return out + [""]
+
+
+def verdict(ok):
+    return "met" if ok else "**missed**"
+
+
+def targets():
+    lines = ["## Targets", "", "| target | measured | verdict |", "|---|---|---|"]
+
+    def add(name, measured, ok):
+        lines.append(f"| {name} | {measured} | {verdict(ok) if ok is not None else 'not measured'} |")
+
+    m, raw = get("W1", "memostore", "median_ns"), get("W1", "rocksdb_raw", "median_ns")
+    if m and raw:
+        add("W1 median ≤ 1.2 × raw RocksDB", f"{m / raw:.2f}×", m / raw <= 1.2)
+    hot = get("W1-hot", "memostore", "median_ns")
+    if hot:
+        add("W1 hot-set hit ≤ 0.5 µs", fmt_ns(hot), hot <= 500)
+    dc = get("W1", "diskcache", "median_ns")
+    if m and dc:
+        add("W1 ≥ 10 × faster than diskcache memoize", f"{dc / m:.1f}× faster", dc / m >= 10)
+    w2, w2dc = get("W2", "memostore", "gb_per_s"), get("W2", "diskcache", "gb_per_s")
+    if w2:
+        add("W2 ≥ 10 GB/s", f"{w2:.2f} GB/s", w2 >= 10)
+    if w2 and w2dc:
+        add("W2 at least as fast as diskcache", f"{w2:.2f} vs {w2dc:.2f} GB/s", w2 >= w2dc)
+    w3, w3raw = get("W3", "memostore", "median_ns"), get("W3", "rocksdb_raw", "median_ns")
+    if w3 and w3raw:
+        add("W3 ≤ 1.3 × raw RocksDB Put", f"{w3 / w3raw:.2f}×", w3 / w3raw <= 1.3)
+    w4 = get("W4", "memostore", "median_ms")
+    if w4:
+        add("W4 ≤ 10 ms", f"{w4:.1f} ms", w4 <= 10)
+    w5 = get("W5", "memostore", "scaling")
+    if w5:
+        add("W5 scaling ≥ 1.8 ×", f"{w5:.2f}×", w5 >= 1.8)
+    add("S1 singleton hit ≤ 100 ns", "singletons are not built yet (issue 3)", None)
+    rss = get("M", "memostore", "peak_rss_mb")
+    if rss:
+        add("M peak RSS ≤ 256 MB", f"{rss:.0f} MB", rss <= 256)
+    return lines + [""]
+
+
+out = ["# memostore benchmark results", "",
+       f"Measured {time.strftime('%Y-%m-%d')} on {machine()}.", "",
+       f"Reproduce with `{command}` (writes this file). All systems ran in one run, on the same workloads;",
+       "ratios are memostore or a baseline over raw RocksDB + cereal with memostore's RocksDB options.", ""]
+out += targets()
+out += ["## Results", ""]
+out += latency_table("W1", "W1 small hit: f(int) → 100 bytes, 10,000 keys, 100,000 random hits")
+out += latency_table("W1-hot", "W1 hot set: the same 64 keys")
+out += latency_table("W2", "W2 large hit: f(int) → 1,250,000 doubles (10 MB), 20 keys", gb=True)
+out += latency_table("W3", "W3 store: a miss storing a new 100-byte result, 10,000 keys")
+out += ["### W4 cold start: new process, store of 100,000 entries, first hit (whole process)", "",
+        "| system | median | p99 |", "|---|---|---|"]
+for s in SYSTEMS:
+    r = by.get(("W4", s))
+    if r:
+        out.append(f"| {s} | {r['median_ms']:.1f} ms | {r['p99_ms']:.1f} ms |")
+out += ["", "### W5 two threads doing W1 hits", "", "| system | hits/s, 1 thread | hits/s, 2 threads | scaling |",
+        "|---|---|---|---|"]
+for s in SYSTEMS:
+    r = by.get(("W5", s))
+    if r:
+        out.append(f"| {s} | {r['hits_per_s_1']:,.0f} | {r['hits_per_s_2']:,.0f} | {r['scaling']:.2f}× |")
+r = by.get(("M", "memostore"))
+if r:
+    out += ["", "### M memory", "",
+            f"{r['hits']:,.0f} random hits on a store of {r['entries']:,.0f} entries of 1,000 bytes "
+            f"({r['store_mb']:.0f} MB on disk): peak RSS {r['peak_rss_mb']:.0f} MB."]
+notes = os.environ.get("BENCH_NOTES")
+if notes and os.path.exists(notes):
+    out += ["", open(notes).read().strip()]
+print("\n".join(out))
