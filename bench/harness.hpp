@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -71,6 +72,18 @@ inline std::string small_value(int key) {
   std::string v(100, '\0');
   Random r{static_cast<std::uint64_t>(key)};
   for (auto& c : v) c = static_cast<char>('a' + r.below(26));
+  return v;
+}
+
+/// The M result: 1,000 random (incompressible) bytes that depend on the key,
+/// so that a store of 1,000,000 of them holds about 1 GB.
+inline std::string kilobyte_value(int key) {
+  std::string v(1000, '\0');
+  Random r{static_cast<std::uint64_t>(key) * 7919 + 1};
+  for (std::size_t i = 0; i < v.size(); i += 8) {
+    const std::uint64_t bits = r.next();
+    std::memcpy(v.data() + i, &bits, std::min<std::size_t>(8, v.size() - i));
+  }
   return v;
 }
 

@@ -269,7 +269,7 @@ void w4(const Config& c, int entries, int runs) {
 
 int memory_child(const fs::path& dir, int entries, int hits) {
   auto store = memostore::Store::open(dir);
-  auto f = memostore::memo(store, "M", [](int k) { return std::string(1000, static_cast<char>('a' + k % 26)); });
+  auto f = memostore::memo(store, "M", &kilobyte_value);
   Random random{5};
   for (int i = 0; i < hits; ++i) sink += static_cast<int>(f(random.below(entries)).size());
   std::printf("%llu\n", static_cast<unsigned long long>(peak_rss_bytes()));
@@ -280,7 +280,7 @@ void memory(const Config& c, const std::string& self, int entries, int hits) {
   const fs::path dir = c.scratch / "M";
   {
     auto store = memostore::Store::open(dir);
-    auto f = memostore::memo(store, "M", [](int k) { return std::string(1000, static_cast<char>('a' + k % 26)); });
+    auto f = memostore::memo(store, "M", &kilobyte_value);
     for (int k = 0; k < entries; ++k) f(k);
   }
   const std::string command = self + " --memory-child " + dir.string() + " " + std::to_string(entries) + " " + std::to_string(hits);

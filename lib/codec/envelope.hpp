@@ -24,6 +24,8 @@ namespace memostore::detail {
 inline constexpr std::size_t k_envelope_header_size = 56;
 inline constexpr std::size_t k_envelope_checksum_size = 8;
 inline constexpr std::uint8_t k_envelope_format = 1;
+/// The arguments' size is a u32 in the header.
+inline constexpr std::size_t k_max_arguments_size = 0xFFFFFFFF;
 
 struct EntryInfo {
   std::int64_t created_ms = 0;   // Unix time, milliseconds
@@ -40,6 +42,7 @@ struct EntryView {
 
 /// Starts an envelope in `buffer` (cleared): a header placeholder, then
 /// `arguments`. The caller appends the payload, then calls finish_envelope.
+/// Requires: arguments.size() <= k_max_arguments_size.
 void start_envelope(std::string& buffer, std::string_view arguments);
 
 /// Fills in the header and appends the checksum.

@@ -22,7 +22,6 @@ namespace memostore::detail {
 
 inline constexpr std::size_t k_max_name_size = 256;
 inline constexpr std::size_t k_key_hash_size = 16;
-inline constexpr std::size_t k_max_key_size = k_max_name_size + 1 + 4 + k_key_hash_size;
 
 /// A function name that keys can be built from, or a config failure naming it.
 Result<void> check_function_name(std::string_view name);

@@ -123,6 +123,14 @@ std::string MemoCore::key_for(std::string_view args) const {
 }
 
 void MemoCore::call(std::string_view args, DecodeFn decode, ComputeFn compute) const {
+  if (args.size() > k_max_arguments_size) {
+    warn("the arguments of a call to {} (version {}) encode to {} bytes, more than an entry can hold; "
+         "computing it without the cache",
+         m_name, m_version, args.size());
+    std::string unused;
+    compute(unused);
+    return;
+  }
   InflightTable& inflight = m_store.core()->inflight();
   const std::string key = key_for(args);
   const bool use_hits = m_store.mode() != Mode::refresh;

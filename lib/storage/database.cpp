@@ -45,6 +45,13 @@ Failure failure_from(const rocksdb::Status& status, std::string_view doing, cons
   return Failure{ErrorCode::io, fmt::format("cannot {} {}: {}", doing, dir, cause)};
 }
 
+Result<void> checked(const rocksdb::Status& status, std::string_view doing, const fs::path& dir) {
+  if (!status.ok()) {
+    return failure_from(status, doing, dir);
+  }
+  return {};
+}
+
 // Refuses directories that memostore must not write into or cannot read.
 Result<void> prepare_directory(const fs::path& dir, Access access) {
   std::error_code ec;
@@ -209,20 +216,12 @@ Result<bool> Database::get(std::string_view key, FunctionRef<void(std::string_vi
 
 Result<void> Database::put(std::string_view key, std::string_view value) {
   auto& h = *m_handles;
-  const rocksdb::Status status = h.db->Put(h.write_options, h.entries, slice(key), slice(value));
-  if (!status.ok()) {
-    return failure_from(status, "write to", m_dir);
-  }
-  return {};
+  return checked(h.db->Put(h.write_options, h.entries, slice(key), slice(value)), "write to", m_dir);
 }
 
 Result<void> Database::remove(std::string_view key) {
   auto& h = *m_handles;
-  const rocksdb::Status status = h.db->Delete(h.write_options, h.entries, slice(key));
-  if (!status.ok()) {
-    return failure_from(status, "delete from", m_dir);
-  }
-  return {};
+  return checked(h.db->Delete(h.write_options, h.entries, slice(key)), "delete from", m_dir);
 }
 
 Result<void> Database::remove_prefix(std::string_view prefix) {
@@ -236,11 +235,8 @@ Result<void> Database::remove_prefix(std::string_view prefix) {
   }
   end.back() = static_cast<char>(static_cast<unsigned char>(end.back()) + 1);
   auto& h = *m_handles;
-  const rocksdb::Status status = h.db->DeleteRange(h.write_options, h.entries, slice(prefix), rocksdb::Slice(end));
-  if (!status.ok()) {
-    return failure_from(status, "delete from", m_dir);
-  }
-  return {};
+  return checked(h.db->DeleteRange(h.write_options, h.entries, slice(prefix), rocksdb::Slice(end)), "delete from",
+                 m_dir);
 }
 
 Result<void> Database::remove_all() {
@@ -265,10 +261,7 @@ Result<void> Database::remove_all() {
   if (status.ok()) {
     status = h.db->Write(h.write_options, &batch);
   }
-  if (!status.ok()) {
-    return failure_from(status, "delete from", m_dir);
-  }
-  return {};
+  return checked(status, "delete from", m_dir);
 }
 
 Result<void> Database::for_each(std::string_view prefix,
@@ -281,21 +274,14 @@ Result<void> Database::for_each(std::string_view prefix,
       break;
     }
   }
-  if (!it->status().ok()) {
-    return failure_from(it->status(), "read from", m_dir);
-  }
-  return {};
+  return checked(it->status(), "read from", m_dir);
 }
 
 Result<void> Database::sync() {
   if (m_access == Access::read_only) {
     return {};
   }
-  const rocksdb::Status status = m_handles->db->SyncWAL();
-  if (!status.ok()) {
-    return failure_from(status, "sync", m_dir);
-  }
-  return {};
+  return checked(m_handles->db->SyncWAL(), "sync", m_dir);
 }
 
 void set_file_system_for_testing(std::shared_ptr<rocksdb::FileSystem> file_system) {
