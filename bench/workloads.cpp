@@ -39,6 +39,7 @@ struct Config {
 };
 
 int sink = 0;  // defeats dead-code elimination of decoded values
+constexpr int k_hot_keys = 64;
 
 /// Times `hits` calls of `hit(key)` on random keys below `keys`.
 template <class Hit>
@@ -69,31 +70,25 @@ template <class Value>
 void hit_workload(const Config& c, const char* workload, int keys, int hits, Value (*make)(int)) {
   const double bytes = static_cast<double>(sizeof(typename Value::value_type) * make(0).size());
   const fs::path dir = c.scratch / workload;
+  const bool hot_set = std::strcmp(workload, "W1") == 0;  // W1 also times the same 64 keys over and over
   {
     auto store = memostore::Store::open(dir / "memostore");
     auto f = memostore::memo(store, workload, make);
     for (int k = 0; k < keys; ++k) f(k);
-    report_hits(workload, "memostore", time_hits(keys, hits, [&](int k) { sink += static_cast<int>(f(k).size()); }), bytes);
-    if (std::strcmp(workload, "W1") == 0) {
-      // A hot set: the same 64 keys over and over.
-      report_hits("W1-hot", "memostore", time_hits(64, hits, [&](int k) { sink += static_cast<int>(f(k).size()); }));
-    }
+    auto hit = [&](int k) { sink += static_cast<int>(f(k).size()); };
+    report_hits(workload, "memostore", time_hits(keys, hits, hit), bytes);
+    if (hot_set) report_hits("W1-hot", "memostore", time_hits(k_hot_keys, hits, hit));
   }
   {
     RawRocksDb db(dir / "rocksdb");
     for (int k = 0; k < keys; ++k) db.put(raw_key(workload, k), cereal_encode(make(k)));
-    report_hits(workload, "rocksdb_raw", time_hits(keys, hits, [&](int k) {
-                  db.get(raw_key(workload, k), [](const char* data, std::size_t size) {
-                    sink += static_cast<int>(cereal_decode<Value>(data, size).size());
-                  });
-                }), bytes);
-    if (std::strcmp(workload, "W1") == 0) {
-      report_hits("W1-hot", "rocksdb_raw", time_hits(64, hits, [&](int k) {
-                    db.get(raw_key(workload, k), [](const char* data, std::size_t size) {
-                      sink += static_cast<int>(cereal_decode<Value>(data, size).size());
-                    });
-                  }));
-    }
+    auto hit = [&](int k) {
+      db.get(raw_key(workload, k), [](const char* data, std::size_t size) {
+        sink += static_cast<int>(cereal_decode<Value>(data, size).size());
+      });
+    };
+    report_hits(workload, "rocksdb_raw", time_hits(keys, hits, hit), bytes);
+    if (hot_set) report_hits("W1-hot", "rocksdb_raw", time_hits(k_hot_keys, hits, hit));
   }
   {
     std::unordered_map<int, std::string> map;

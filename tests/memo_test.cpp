@@ -370,6 +370,32 @@ TEST_CASE("an entry with garbage bytes is recomputed, with one warning, and repa
   CHECK(log.warnings().size() == 1);
 }
 
+TEST_CASE("a damaged entry in a readonly store is warned about once, and never returned") {
+  TempDir dir;
+  int calls = 0;
+  auto fn = [&calls](int x) {
+    ++calls;
+    return std::string(30, static_cast<char>('a' + x));
+  };
+  {
+    auto store = memostore::Store::open(dir.path());
+    memostore::memo(store, "f", fn)(2);
+    rewrite_entries(store, "f", [](std::string v) {
+      v[v.size() - 12] ^= 0x01;
+      return v;
+    });
+  }
+  LogCapture log;
+  auto store = memostore::Store::open({.dir = dir.path(), .mode = memostore::Mode::readonly});
+  auto f = memostore::memo(store, "f", fn);
+  for (int i = 0; i < 5; ++i) {
+    CHECK(f(2) == std::string(30, 'c'));
+  }
+  CHECK(calls == 6);  // the damaged entry stays (readonly) and is recomputed each time
+  CHECK(log.count("damaged entry of f") == 1);
+  CHECK(log.warnings().size() == 1);
+}
+
 TEST_CASE("cached, forget and clear") {
   TempDir dir;
   auto store = memostore::Store::open(dir.path());

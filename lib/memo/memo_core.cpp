@@ -21,9 +21,11 @@ bool writes_results(Mode mode) { return mode == Mode::readwrite || mode == Mode:
 
 /// Decodes the stored entry for `key` through `decode`. A read error, a
 /// damaged envelope or a payload that does not decode is a miss with one
-/// warning; the damaged entry is removed so it is recomputed once.
+/// warning; the damaged entry is removed (except in readonly mode) so it is
+/// recomputed once.
 bool lookup(const MemoCore& memo, const std::string& key, std::string_view args, DecodeFn decode) {
-  Database& database = *memo.store().core()->database();
+  StoreCore& store = *memo.store().core();
+  Database& database = *store.database();
   std::string damage;
   bool hit = false;
   auto found = database.get(key, [&](std::string_view bytes) {
@@ -43,14 +45,20 @@ bool lookup(const MemoCore& memo, const std::string& key, std::string_view args,
     }
   });
   if (!found) {
-    warn("cannot read a result of {} (version {}): {}; computing it", memo.name(), memo.version(),
-         found.failure().message);
+    if (store.first_report_for(key)) {
+      warn("cannot read a result of {} (version {}): {}; computing it", memo.name(), memo.version(),
+           found.failure().message);
+    }
     return false;
   }
   if (!damage.empty()) {
     const bool removable = writes_results(memo.store().mode());
-    warn("damaged entry of {} (version {}) in {}: {}; {}computing the result again", memo.name(), memo.version(),
-         database.dir(), damage, removable ? "removed it and " : "");
+    // A removed entry seen damaged again was damaged again: a new warning.
+    // One that stays (readonly) is reported once.
+    if (removable || store.first_report_for(key)) {
+      warn("damaged entry of {} (version {}) in {}: {}; {}computing the result again", memo.name(), memo.version(),
+           database.dir(), damage, removable ? "removed it and " : "");
+    }
     if (removable) {
       (void)database.remove(key);  // best effort: the recomputed result overwrites it anyway
     }

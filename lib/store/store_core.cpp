@@ -44,6 +44,11 @@ void StoreCore::report_write_failure(std::string_view function, const Failure& f
   }
 }
 
+bool StoreCore::first_report_for(std::string_view key) {
+  std::lock_guard lock(m_reported_mutex);
+  return m_reported_keys.emplace(key).second;
+}
+
 Result<std::shared_ptr<StoreCore>> open_store_core(const fs::path& dir, const DatabaseOptions& options) {
   auto& r = registry();
   const fs::path identity = identity_of(dir);

@@ -6,7 +6,10 @@
 #include <atomic>
 #include <filesystem>
 #include <memory>
+#include <mutex>
+#include <string>
 #include <string_view>
+#include <unordered_set>
 
 #include "memo/inflight.hpp"
 #include "storage/database.hpp"
@@ -27,11 +30,18 @@ class StoreCore {
   /// produce one line per call); the result is still returned to the caller.
   void report_write_failure(std::string_view function, const Failure& failure);
 
+  /// True the first time it is called for `key`: a damaged entry that cannot
+  /// be removed (readonly mode) or cannot be read is warned about once, not
+  /// on every call. Only the damage path calls it.
+  bool first_report_for(std::string_view key);
+
  private:
   std::filesystem::path m_dir;
   std::unique_ptr<Database> m_database;
   InflightTable m_inflight;
   std::atomic<bool> m_write_failure_reported{false};
+  std::mutex m_reported_mutex;
+  std::unordered_set<std::string> m_reported_keys;  // guarded by m_reported_mutex
 };
 
 /// Opens `dir` with `options`, or returns the StoreCore already open for the
