@@ -1,4 +1,4 @@
-// The benchmark workloads (W1-W5, M), each run for memostore and its
+// The benchmark workloads (W1-W5, S1, M), each run for memostore and its
 // baselines in one process, one JSON line per (workload, system).
 //
 //   memostore-bench --dir SCRATCH --cold-start PATH [--quick] [--only W1,W2,...]
@@ -11,6 +11,7 @@
 #include <cstring>
 #include <filesystem>
 #include <functional>
+#include <mutex>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -215,6 +216,58 @@ void w5(const Config& c, int keys, int hits) {
   fs::remove_all(dir);
 }
 
+// --- S1: singleton hits, one thread and two threads on the same object ---
+
+/// What people write by hand: a map of shared objects under one mutex.
+class MutexMap {
+ public:
+  std::shared_ptr<std::string> get(int key) {
+    std::lock_guard lock(m_mutex);
+    auto& slot = m_objects[key];
+    if (!slot) slot = std::make_shared<std::string>(small_value(key));
+    return slot;
+  }
+
+ private:
+  std::mutex m_mutex;
+  std::unordered_map<int, std::shared_ptr<std::string>> m_objects;
+};
+
+/// Per-hit time from batches of 1,000 calls: timing each call alone would
+/// add the clock's own ~20 ns to a ~50 ns operation.
+template <class Hit>
+Samples time_batched_hits(int batches, Hit&& hit) {
+  constexpr int k_batch = 1000;
+  Samples samples;
+  for (int b = 0; b < batches; ++b) {
+    const auto start = Clock::now();
+    for (int i = 0; i < k_batch; ++i) hit(i & 7);
+    samples.ns.push_back(ns_since(start) / k_batch);
+  }
+  return samples;
+}
+
+template <class Hit>
+void report_singleton(const char* system, int batches, int hits, Hit&& hit) {
+  Result r("S1", system);
+  Samples one = time_batched_hits(batches, hit);
+  r.add("median_ns", one.median()).add("p99_ns", one.p99());
+  const double single = hits_per_second(1, 1, hits, hit);
+  const double two = hits_per_second(2, 1, hits, hit);  // keys = 1: both threads on the same object
+  r.add("hits_per_s_1", single).add("hits_per_s_2", two).add("scaling", two / single).print();
+}
+
+void s1(int batches, int hits) {
+  auto connect = memostore::singleton("S1", [](int key) { return small_value(key); });
+  report_singleton("memostore", batches, hits, [&](int k) { return connect(k)->size(); });
+  MutexMap map;
+  report_singleton("mutex_map", batches, hits, [&](int k) { return map.get(k)->size(); });
+  report_singleton("static_local", batches, hits, [](int) {
+    static const auto object = std::make_shared<std::string>(small_value(0));
+    return std::shared_ptr<std::string>(object)->size();
+  });
+}
+
 // --- W4 cold start: a new process opens a store of 100,000 entries, one hit ---
 
 /// Wall time of a whole child process. posix_spawn, not fork: copying this
@@ -321,6 +374,7 @@ int main(int argc, char** argv) {
   if (c.wants("W3")) w3(c, q ? 1000 : 10'000);
   if (c.wants("W4")) w4(c, q ? 1000 : 100'000, q ? 3 : 30);
   if (c.wants("W5")) w5(c, q ? 1000 : 10'000, q ? 2000 : 400'000);
+  if (c.wants("S1")) s1(q ? 20 : 2000, q ? 2000 : 4'000'000);
   if (c.wants("M")) memory(c, argv[0], q ? 2000 : 1'000'000, q ? 2000 : 1'000'000);
   return sink == 42 ? 1 : 0;
 }

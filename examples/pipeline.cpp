@@ -1,6 +1,10 @@
 // A small data pipeline with memostore: generate a CSV of sales, parse it,
-// compute per-region statistics, and estimate pi by Monte Carlo. Run it twice:
-// the second run is a new process that finds every result in the cache.
+// compute per-region statistics, estimate pi by Monte Carlo, and write a
+// summary table into an SQLite database. Run it twice: the second run is a new
+// process that finds every computed result in the cache.
+//
+// The rule of thumb: data (parsed tables, statistics, downloads) → memo, kept
+// on disk; resources (the SQLite connection) → singleton, shared in memory.
 //
 //   pipeline [ROWS]        (cache directory: $MEMOSTORE_DIR, else .memostore)
 #include <algorithm>
@@ -12,12 +16,14 @@
 #include <fstream>
 #include <random>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
 #include <cereal/types/string.hpp>
 #include <cereal/types/vector.hpp>
 #include <memostore/memostore.hpp>
+#include <sqlite3.h>
 
 namespace {
 
@@ -135,6 +141,71 @@ PiEstimate estimate_pi(std::uint64_t samples, std::uint64_t seed) {
   return {4 * p, 4 * std::sqrt(p * (1 - p) / static_cast<double>(samples))};
 }
 
+// --- The summary database: a resource, not data ---
+
+/// An open SQLite connection. It cannot be serialized, only shared.
+class Database {
+ public:
+  explicit Database(const std::string& path) {
+    if (sqlite3_open(path.c_str(), &m_db) != SQLITE_OK) {
+      const std::string message = m_db ? sqlite3_errmsg(m_db) : "out of memory";
+      sqlite3_close(m_db);
+      throw std::runtime_error("cannot open " + path + ": " + message);
+    }
+    ++opened;
+  }
+  Database(const Database&) = delete;
+  Database& operator=(const Database&) = delete;
+  ~Database() { sqlite3_close(m_db); }
+
+  /// Runs statements that return no rows.
+  void execute(const std::string& sql) {
+    char* error = nullptr;
+    if (sqlite3_exec(m_db, sql.c_str(), nullptr, nullptr, &error) != SQLITE_OK) {
+      const std::string message = error ? error : "unknown error";
+      sqlite3_free(error);
+      throw std::runtime_error("sqlite: " + message + " in: " + sql);
+    }
+  }
+
+  /// The single integer a query returns.
+  std::int64_t count(const std::string& sql) {
+    sqlite3_stmt* statement = nullptr;
+    std::int64_t value = -1;
+    if (sqlite3_prepare_v2(m_db, sql.c_str(), -1, &statement, nullptr) == SQLITE_OK &&
+        sqlite3_step(statement) == SQLITE_ROW) {
+      value = sqlite3_column_int64(statement, 0);
+    }
+    sqlite3_finalize(statement);
+    return value;
+  }
+
+  bool alive() { return count("select 1") == 1; }
+
+  inline static int opened = 0;
+
+ private:
+  sqlite3* m_db = nullptr;
+};
+
+void write_region_table(Database& db, const std::vector<RegionStats>& stats) {
+  db.execute("create table if not exists region_stats (region text primary key, rows integer, units integer, "
+             "revenue real, median_price real)");
+  db.execute("delete from region_stats");
+  for (const auto& s : stats) {
+    db.execute("insert into region_stats values ('" + s.region + "', " + std::to_string(s.rows) + ", " +
+               std::to_string(s.units) + ", " + std::to_string(s.revenue) + ", " + std::to_string(s.median_price) +
+               ")");
+  }
+}
+
+void write_pi(Database& db, const PiEstimate& estimate) {
+  db.execute("create table if not exists pi (value real, standard_error real)");
+  db.execute("delete from pi");
+  db.execute("insert into pi values (" + std::to_string(estimate.value) + ", " +
+             std::to_string(estimate.standard_error) + ")");
+}
+
 // --- Reporting ---
 
 double seconds_since(std::chrono::steady_clock::time_point start) {
@@ -198,6 +269,17 @@ int main(int argc, char** argv) {
                 static_cast<unsigned long long>(s.units), s.revenue, s.median_price);
   }
   std::printf("\n  pi ~ %.6f +/- %.6f\n", estimate.value, estimate.standard_error);
+
+  // One connection per database file, shared by every step that writes to it.
+  auto summary_db = memostore::singleton(
+      "summary_db", [](const std::string& path) { return Database(path); },
+      {.max_entries = 4, .validate = [](Database& db) { return db.alive(); }});
+  const std::string db_path = "pipeline-data/summary.sqlite";
+  write_region_table(*summary_db(db_path), by_region);
+  write_pi(*summary_db(db_path), estimate);
+  std::printf("\n  wrote %lld regions and pi to %s (connections opened: %d)\n",
+              static_cast<long long>(summary_db(db_path)->count("select count(*) from region_stats")),
+              db_path.c_str(), Database::opened);
   std::printf("\ntotal %s\n", format_time(seconds_since(started)).c_str());
   return 0;
 }

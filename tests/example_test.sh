@@ -17,3 +17,6 @@ grep -q "estimate pi.*hit" second.txt
 if grep -q miss second.txt; then echo "second run computed something"; exit 1; fi
 # Same results both times (everything but the timings).
 diff <(grep -E '^  [a-z]+ +[0-9]|pi ~' first.txt) <(grep -E '^  [a-z]+ +[0-9]|pi ~' second.txt)
+# The SQLite connection is a singleton: opened once per run, shared by every step.
+grep -q "wrote 8 regions and pi to pipeline-data/summary.sqlite (connections opened: 1)" first.txt
+grep -q "wrote 8 regions and pi to pipeline-data/summary.sqlite (connections opened: 1)" second.txt

@@ -16,6 +16,7 @@ enum class ErrorCode {
   serialization,  ///< a value could not be encoded or decoded
   locked,         ///< another process holds the cache directory
   format,         ///< the directory is not a memostore store, or a newer format
+  usage,          ///< a call the API does not allow, e.g. a singleton factory returned null
 };
 
 /// The name of `code`, e.g. "io".

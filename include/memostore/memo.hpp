@@ -10,10 +10,10 @@
 #include <optional>
 #include <string>
 #include <type_traits>
-#include <typeinfo>
 #include <utility>
 
 #include <memostore/detail/archive.hpp>
+#include <memostore/detail/call_key.hpp>
 #include <memostore/detail/memo_core.hpp>
 #include <memostore/detail/signature.hpp>
 #include <memostore/store.hpp>
@@ -94,8 +94,9 @@ class Memo<F, R(Args...)> {
   std::uint32_t version() const noexcept { return m_core->version(); }
 
  private:
-  static detail::Hash128 type_fingerprint();
-  static std::string encode_key_arguments(const std::remove_reference_t<Args>&... args);
+  static std::string encode_key_arguments(const std::remove_reference_t<Args>&... args) {
+    return detail::encode_key_arguments<std::remove_reference_t<Args>...>(args...);
+  }
 
   F m_fn;
   std::shared_ptr<const detail::MemoCore> m_core;
@@ -120,29 +121,7 @@ template <class F, class R, class... Args>
 Memo<F, R(Args...)>::Memo(Store store, std::string name, F fn, MemoOptions options)
     : m_fn(std::move(fn)),
       m_core(std::make_shared<const detail::MemoCore>(std::move(store), std::move(name), options.version,
-                                                      type_fingerprint())) {}
-
-template <class F, class R, class... Args>
-detail::Hash128 Memo<F, R(Args...)>::type_fingerprint() {
-  // Mangled names are identical for g++ and clang on one platform (Itanium ABI).
-  // Unhashed arguments do not take part: they are not part of the key.
-  return detail::fingerprint_of_names(
-      {typeid(result_type).name(),
-       (detail::is_unhashed_v<Args> ? std::string_view("-") : std::string_view(typeid(Args).name()))...});
-}
-
-template <class F, class R, class... Args>
-std::string Memo<F, R(Args...)>::encode_key_arguments(const std::remove_reference_t<Args>&... args) {
-  std::string out;
-  detail::BinaryWriter writer(out);
-  auto write_one = [&writer](const auto& arg) {
-    if constexpr (!detail::is_unhashed_v<decltype(arg)>) {
-      writer(arg);
-    }
-  };
-  (write_one(args), ...);
-  return out;
-}
+                                                      detail::type_fingerprint<result_type, Args...>())) {}
 
 template <class F, class R, class... Args>
 auto Memo<F, R(Args...)>::operator()(Args... args) const -> result_type {

@@ -20,12 +20,12 @@ std::atomic<ArgumentHasher> g_argument_hasher{nullptr};
 
 }  // namespace
 
-Result<void> check_function_name(std::string_view name) {
+Result<void> check_function_name(std::string_view name, std::string_view kind) {
   if (name.empty() || name.size() > k_max_name_size || name.find('\0') != std::string_view::npos) {
     return Failure{ErrorCode::config,
-                   fmt::format("invalid memo function name \"{}\" ({} bytes): a name must be 1 to {} bytes "
-                               "with no NUL byte; it identifies the function in the store",
-                               name.substr(0, 64), name.size(), k_max_name_size)};
+                   fmt::format("invalid {} name \"{}\" ({} bytes): a name must be 1 to {} bytes "
+                               "with no NUL byte; it identifies the function",
+                               kind, name.substr(0, 64), name.size(), k_max_name_size)};
   }
   return {};
 }

@@ -23,8 +23,9 @@ namespace memostore::detail {
 inline constexpr std::size_t k_max_name_size = 256;
 inline constexpr std::size_t k_key_hash_size = 16;
 
-/// A function name that keys can be built from, or a config failure naming it.
-Result<void> check_function_name(std::string_view name);
+/// A function name that keys can be built from, or a config failure naming it
+/// as a `kind` ("memo function", "singleton").
+Result<void> check_function_name(std::string_view name, std::string_view kind = "memo function");
 
 /// `name NUL`: every key of the function starts with it.
 std::string function_prefix(std::string_view name);

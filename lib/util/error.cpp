@@ -10,6 +10,7 @@ std::string_view to_string(ErrorCode code) noexcept {
     case ErrorCode::serialization: return "serialization";
     case ErrorCode::locked: return "locked";
     case ErrorCode::format: return "format";
+    case ErrorCode::usage: return "usage";
   }
   return "unknown";
 }

@@ -4,6 +4,8 @@
 //   memo_child DIR|- squares N          call square(0..N-1); "-" = default_store()
 //   memo_child DIR square-then-kill K   call square(K), report, then SIGKILL itself
 //   memo_child DIR hold                 open the store, print "ready", wait for stdin EOF
+//   memo_child - singletons-at-exit     make three singletons and return from main: their
+//                                       destructors print at exit, newest first
 #include <csignal>
 #include <cstdint>
 #include <cstdio>
@@ -11,12 +13,30 @@
 #include <string>
 #include <vector>
 
+#include <cereal/types/string.hpp>
 #include <cereal/types/vector.hpp>
 #include <memostore/memostore.hpp>
 
 namespace {
 
 int g_computed = 0;
+
+struct SaysGoodbye {
+  std::string name;
+  explicit SaysGoodbye(std::string name) : name(std::move(name)) {}
+  SaysGoodbye(const SaysGoodbye&) = delete;
+  ~SaysGoodbye() { std::cout << "destroyed " << name << std::endl; }
+};
+
+int singletons_at_exit() {
+  auto make = memostore::singleton("goodbye", [](const std::string& name) { return std::make_unique<SaysGoodbye>(name); });
+  auto other = memostore::singleton("other", [](const std::string& name) { return std::make_shared<SaysGoodbye>(name); });
+  (void)make("first");
+  (void)other("second");
+  (void)make("third");
+  std::cout << "main returns" << std::endl;
+  return 0;
+}
 
 std::vector<std::int64_t> square(int x) {
   ++g_computed;
@@ -33,6 +53,9 @@ int main(int argc, char** argv) {
   const std::string dir = argv[1];
   const std::string command = argv[2];
   const int n = argc > 3 ? std::stoi(argv[3]) : 0;
+  if (command == "singletons-at-exit") {
+    return singletons_at_exit();
+  }
   try {
     memostore::Store store = dir == "-" ? memostore::default_store() : memostore::Store::open(dir);
     auto memo_square = memostore::memo(store, "square", &square);

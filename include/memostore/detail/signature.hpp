@@ -10,12 +10,14 @@ template <class T, class = void>
 struct callable_traits {
   static constexpr bool valid = false;
   using signature = void();
+  using result = void;
 };
 
 template <class R, class... A>
 struct callable_traits<R(A...)> {
   static constexpr bool valid = true;
   using signature = R(A...);
+  using result = R;
 };
 template <class R, class... A>
 struct callable_traits<R(A...) noexcept> : callable_traits<R(A...)> {};

@@ -1,0 +1,39 @@
+// What a call contributes to its key, shared by memo and singleton: the
+// canonical bytes of its keyed arguments and a fingerprint of its types.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <typeinfo>
+
+#include <memostore/detail/archive.hpp>
+#include <memostore/detail/hash128.hpp>
+#include <memostore/unhashed.hpp>
+
+namespace memostore::detail {
+
+/// The canonical encoding of the arguments that are part of the key (all but
+/// `Unhashed<T>` ones), in order. Equal arguments give equal bytes.
+template <class... Args>
+std::string encode_key_arguments(const Args&... args) {
+  std::string out;
+  BinaryWriter writer(out);
+  auto write_one = [&writer](const auto& arg) {
+    if constexpr (!is_unhashed_v<decltype(arg)>) {
+      writer(arg);
+    }
+  };
+  (write_one(args), ...);
+  return out;
+}
+
+/// A stable fingerprint of a result type and argument types. Mangled names are
+/// identical for g++ and clang on one platform (Itanium ABI). Unhashed
+/// arguments count only as a placeholder: their type is not part of the key.
+template <class Result, class... Args>
+Hash128 type_fingerprint() {
+  return fingerprint_of_names(
+      {typeid(Result).name(), (is_unhashed_v<Args> ? std::string_view("-") : std::string_view(typeid(Args).name()))...});
+}
+
+}  // namespace memostore::detail

@@ -1,0 +1,202 @@
+// memostore::singleton: one shared object per distinct arguments, created on
+// first use and kept in memory only, never on disk: connections, sessions,
+// loaded models, thread pools (Streamlit's cache_resource). A Singleton is a
+// cheap handle (copies share state) and is safe to call from many threads;
+// concurrent first calls with equal arguments create the object once.
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <type_traits>
+#include <utility>
+
+#include <memostore/detail/archive.hpp>
+#include <memostore/detail/call_key.hpp>
+#include <memostore/detail/signature.hpp>
+#include <memostore/detail/singleton_core.hpp>
+#include <memostore/error.hpp>
+#include <memostore/policy.hpp>
+#include <memostore/unhashed.hpp>
+
+namespace memostore {
+
+/// Settings of a singleton whose objects are `T`s. A handle's settings apply
+/// to the objects it looks up and creates.
+template <class T>
+struct SingletonOptions {
+  /// How long an object is handed out after its creation; the first call
+  /// after that creates a new one. Default: forever.
+  std::optional<Duration> ttl = std::nullopt;
+
+  /// At most this many objects (distinct arguments) are kept; creating one
+  /// more drops the least recently used. 0: no limit. Default: 0.
+  std::size_t max_entries = 0;
+
+  /// Runs on every hit, possibly from several threads at once. Returning
+  /// false drops the object and the call creates a new one. Default: none.
+  std::function<bool(T&)> validate = nullptr;
+
+  /// What `ttl` is measured with. Default (null): the system clock.
+  std::shared_ptr<const Clock> clock = nullptr;
+};
+
+namespace detail {
+/// The object type of a factory result: `T` for `T`, `std::unique_ptr<T>` and
+/// `std::shared_ptr<T>`.
+template <class R>
+struct singleton_object {
+  using type = R;
+  static constexpr bool by_pointer = false;
+};
+template <>
+struct singleton_object<void> {  // rejected with a message by Singleton's static_assert
+  struct invalid {};
+  using type = invalid;
+  static constexpr bool by_pointer = false;
+};
+template <class T, class D>
+struct singleton_object<std::unique_ptr<T, D>> {
+  using type = T;
+  static constexpr bool by_pointer = true;
+};
+template <class T>
+struct singleton_object<std::shared_ptr<T>> {
+  using type = T;
+  static constexpr bool by_pointer = true;
+};
+template <class F>
+using singleton_object_t = typename singleton_object<std::remove_cv_t<typename callable_traits<std::remove_cvref_t<F>>::result>>::type;
+}  // namespace detail
+
+template <class F, class Signature = detail::signature_of<F>>
+class Singleton;
+
+/// Wraps the factory `fn` so that `s(args...)` returns the one shared object
+/// for `args`, calling `fn(args...)` only when there is none (or it expired,
+/// was dropped, or failed `validate`). `fn` returns the object by value (built
+/// in place, so it need not be movable), as `std::unique_ptr<T>` or as
+/// `std::shared_ptr<T>`; a null pointer is an `Error` (usage). Arguments
+/// follow memo's rules: cereal-serializable, or `Unhashed<T>`. Objects
+/// created through any handle of the same `name` are shared.
+///
+/// Throws `Error` (config) for an invalid name or one used by a singleton
+/// with other types.
+///
+/// **Example**
+/// ```cpp
+/// auto get_db = memostore::singleton("db", [](const std::string& url) { return Connection(url); },
+///                                    {.ttl = std::chrono::minutes(30), .max_entries = 4});
+/// std::shared_ptr<Connection> c = get_db("postgres://...");   // the same object for equal urls
+/// ```
+template <class F>
+Singleton<std::decay_t<F>> singleton(std::string name, F&& fn,
+                                     SingletonOptions<detail::singleton_object_t<F>> options = {});
+
+/// Drops every object of every singleton in the process, newest first
+/// (Streamlit's "Clear all"). Holders keep theirs until they let go. The same
+/// release happens at process exit, when the registry is destroyed.
+void clear_singletons();
+
+template <class F, class R, class... Args>
+class Singleton<F, R(Args...)> {
+  static_assert(!std::is_void_v<R>,
+                "memostore::singleton: the factory returns void. It must return the object: by value, as "
+                "std::unique_ptr<T> or as std::shared_ptr<T>.");
+  static_assert(!std::is_reference_v<R> && !std::is_pointer_v<R>,
+                "memostore::singleton: the factory returns a reference or raw pointer, so nobody owns the "
+                "object. Return it by value, as std::unique_ptr<T> (the singleton owns it) or as "
+                "std::shared_ptr<T>.");
+  static_assert(((detail::is_unhashed_v<Args> || detail::is_keyable<std::remove_cvref_t<Args>>) && ...),
+                "memostore::singleton: an argument type cannot be part of the key. Make it "
+                "cereal-serializable (a serialize(Archive&) member, or the cereal header for a standard "
+                "type), or wrap it as memostore::Unhashed<T> to pass it without keying on it.");
+
+ public:
+  using object_type = typename detail::singleton_object<std::remove_cv_t<R>>::type;
+
+  Singleton(std::string name, F fn, SingletonOptions<object_type> options);
+
+  /// The shared object for `args`. A hit costs one encode of `args`, a hash,
+  /// a shared lock and a shared_ptr copy (plus `validate`, and a clock read
+  /// when there is a ttl); a miss calls the factory, once across threads.
+  /// Throws what the factory throws (nothing is kept; the next call tries again).
+  std::shared_ptr<object_type> operator()(Args... args) const;
+
+  /// Drops the object for `args`. Holders keep it until they let go.
+  void forget(Args... args) const { m_core.forget(encode_key_arguments(args...)); }
+
+  /// Drops every object of this singleton.
+  void clear() const { m_core.clear(); }
+
+  /// How many objects this singleton holds.
+  std::size_t size() const { return m_core.size(); }
+
+  const std::string& name() const noexcept { return m_core.name(); }
+
+ private:
+  static std::string encode_key_arguments(const std::remove_reference_t<Args>&... args) {
+    return detail::encode_key_arguments<std::remove_reference_t<Args>...>(args...);
+  }
+  std::shared_ptr<void> create(Args&&... args) const;
+
+  F m_fn;
+  SingletonOptions<object_type> m_options;
+  detail::SingletonCore m_core;
+};
+
+// --- Inline implementations ---
+
+template <class F>
+Singleton<std::decay_t<F>> singleton(std::string name, F&& fn, SingletonOptions<detail::singleton_object_t<F>> options) {
+  static_assert(detail::has_fixed_signature<F>,
+                "memostore::singleton needs a factory with one fixed signature: a function, a function "
+                "pointer or a non-generic lambda (no `auto` parameters).");
+  return Singleton<std::decay_t<F>>(std::move(name), std::forward<F>(fn), std::move(options));
+}
+
+template <class F, class R, class... Args>
+Singleton<F, R(Args...)>::Singleton(std::string name, F fn, SingletonOptions<object_type> options)
+    : m_fn(std::move(fn)),
+      m_options(std::move(options)),
+      m_core(name, detail::type_fingerprint<R, Args...>()) {
+  if (!m_options.clock) {
+    m_options.clock = system_clock();
+  }
+}
+
+template <class F, class R, class... Args>
+std::shared_ptr<void> Singleton<F, R(Args...)>::create(Args&&... args) const {
+  std::shared_ptr<object_type> object;
+  if constexpr (detail::singleton_object<std::remove_cv_t<R>>::by_pointer) {
+    object = std::invoke(m_fn, std::forward<Args>(args)...);
+    if (!object) {
+      throw Error(ErrorCode::usage, "singleton \"" + name() +
+                                        "\": the factory returned a null pointer; return an object, or throw "
+                                        "to report that it cannot be made");
+    }
+  } else {
+    // Not make_shared: `new T(prvalue)` constructs in place (guaranteed copy
+    // elision), so objects that can be neither copied nor moved work too.
+    object = std::shared_ptr<object_type>(new object_type(std::invoke(m_fn, std::forward<Args>(args)...)));
+  }
+  void* address = const_cast<void*>(static_cast<const void*>(object.get()));
+  return std::shared_ptr<void>(std::move(object), address);
+}
+
+template <class F, class R, class... Args>
+auto Singleton<F, R(Args...)>::operator()(Args... args) const -> std::shared_ptr<object_type> {
+  const std::string key_arguments = encode_key_arguments(args...);
+  const detail::SingletonPolicy policy{m_options.ttl, m_options.max_entries, m_options.clock.get()};
+  auto validate = [this](void* object) { return m_options.validate(*static_cast<object_type*>(object)); };
+  const detail::ValidateFn validate_ref(validate);
+  auto create = [&]() { return this->create(std::forward<Args>(args)...); };
+  std::shared_ptr<void> object =
+      m_core.get(key_arguments, policy, m_options.validate ? &validate_ref : nullptr, create);
+  auto* typed = static_cast<object_type*>(object.get());
+  return std::shared_ptr<object_type>(std::move(object), typed);
+}
+
+}  // namespace memostore

@@ -1,0 +1,112 @@
+// FlightTable<Value>: makes concurrent requests for the same key in one process
+// do the work once. The first caller (the leader) works; the others wait on its
+// flight and receive its value, or its exception. Thread-safe.
+// Used by memo (the value is the finished entry) and by singletons (the object).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <exception>
+#include <future>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+namespace memostore::detail {
+
+template <class Value>
+class FlightTable {
+  struct Flight;
+
+ public:
+  /// A caller's place in a flight. The leader must finish or fail it; if it
+  /// does neither (an unexpected exception), the destructor releases the
+  /// waiters with a default-constructed value.
+  class Ticket {
+   public:
+    Ticket(Ticket&&) noexcept = default;
+    Ticket& operator=(Ticket&&) = delete;
+    ~Ticket() {
+      if (m_leader && !m_done && m_flight) {
+        finish(Value{});
+      }
+    }
+
+    bool leader() const noexcept { return m_leader; }
+
+    /// Waiter: blocks until the leader is done; rethrows its exception.
+    Value wait() const { return m_flight->future.get(); }
+
+    /// Leader: removes the flight from the table, then publishes `value`.
+    /// Removed first: a caller arriving now starts a new flight, sees the
+    /// epoch moved and finds what the leader stored.
+    void finish(Value value) {
+      retire();
+      m_flight->promise.set_value(std::move(value));
+    }
+
+    /// Leader: hands `error` (the work's exception) to every waiter.
+    void fail(std::exception_ptr error) {
+      retire();
+      m_flight->promise.set_exception(std::move(error));
+    }
+
+   private:
+    friend class FlightTable;
+    Ticket(FlightTable& table, std::string key, std::shared_ptr<Flight> flight, bool leader)
+        : m_table(&table), m_key(std::move(key)), m_flight(std::move(flight)), m_leader(leader) {}
+
+    void retire() {
+      {
+        std::lock_guard lock(m_table->m_mutex);
+        m_table->m_flights.erase(m_key);
+      }
+      m_table->m_epoch.fetch_add(1, std::memory_order_acq_rel);
+      m_done = true;
+    }
+
+    FlightTable* m_table;
+    std::string m_key;
+    std::shared_ptr<Flight> m_flight;
+    bool m_leader;
+    bool m_done = false;
+  };
+
+  /// Joins the flight for `key`, becoming its leader if there is none.
+  Ticket join(std::string_view key) {
+    std::lock_guard lock(m_mutex);
+    auto [it, inserted] = m_flights.try_emplace(std::string(key));
+    if (inserted) {
+      it->second = std::make_shared<Flight>();
+    } else {
+      ++it->second->waiters;
+    }
+    return Ticket(*this, it->first, it->second, inserted);
+  }
+
+  /// Increases every time a flight ends. A leader that saw it change since its
+  /// own lookup looks up again: another flight may have stored the result.
+  std::uint64_t epoch() const noexcept { return m_epoch.load(std::memory_order_acquire); }
+
+  /// How many callers are waiting on the flight for `key` (for tests).
+  std::size_t waiters(std::string_view key) const {
+    std::lock_guard lock(m_mutex);
+    const auto it = m_flights.find(std::string(key));
+    return it == m_flights.end() ? 0 : it->second->waiters;
+  }
+
+ private:
+  struct Flight {
+    std::promise<Value> promise;
+    std::shared_future<Value> future = promise.get_future().share();
+    std::size_t waiters = 0;  // guarded by FlightTable::m_mutex
+  };
+
+  mutable std::mutex m_mutex;
+  std::unordered_map<std::string, std::shared_ptr<Flight>> m_flights;  // guarded by m_mutex
+  std::atomic<std::uint64_t> m_epoch{0};
+};
+
+}  // namespace memostore::detail
