@@ -64,12 +64,12 @@ template <class Rewrite>
 int rewrite_entries(const memostore::Store& store, const std::string& name, Rewrite rewrite) {
   auto* database = store.core()->database();
   std::vector<std::pair<std::string, std::string>> entries;
-  REQUIRE(database->for_each(memostore::detail::function_prefix(name), [&](std::string_view k, std::string_view v) {
+  REQUIRE(database->for_each(memostore::detail::Family::entries, memostore::detail::function_prefix(name), [&](std::string_view k, std::string_view v) {
     entries.emplace_back(std::string(k), std::string(v));
     return true;
   }));
   for (auto& [key, value] : entries) {
-    REQUIRE(database->put(key, rewrite(value)));
+    REQUIRE(database->put(memostore::detail::Family::entries, key, rewrite(value)));
   }
   return static_cast<int>(entries.size());
 }

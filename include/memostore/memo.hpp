@@ -24,8 +24,21 @@ namespace memostore {
 /// Per-function settings.
 struct MemoOptions {
   /// Bump when the function's logic (or its result's serialization) changes:
-  /// entries of other versions are then never returned. Default: 0.
+  /// entries of other versions are then never returned, are evicted first and
+  /// are removed by Store::gc. Default: 0.
   std::uint32_t version = 0;
+
+  /// How long a result stays valid after it was computed; an older one is a
+  /// miss and is computed again. Checked on every read against the store's
+  /// clock. Default: the store's `default_ttl` (none: forever).
+  std::optional<Duration> ttl = std::nullopt;
+
+  /// At most this many entries of this function are kept; beyond it the least
+  /// recently used go (down to about 90 %). 0: no limit. Default: 0.
+  std::uint64_t max_entries = 0;
+
+  /// At most this many live bytes of this function, likewise. 0: no limit. Default: 0.
+  std::uint64_t max_bytes = 0;
 };
 
 template <class F, class Signature = detail::signature_of<F>>
@@ -120,8 +133,10 @@ Memo<std::decay_t<F>> memo(std::string name, F&& fn, MemoOptions options) {
 template <class F, class R, class... Args>
 Memo<F, R(Args...)>::Memo(Store store, std::string name, F fn, MemoOptions options)
     : m_fn(std::move(fn)),
-      m_core(std::make_shared<const detail::MemoCore>(std::move(store), std::move(name), options.version,
-                                                      detail::type_fingerprint<result_type, Args...>())) {}
+      m_core(std::make_shared<const detail::MemoCore>(
+          std::move(store), std::move(name),
+          detail::MemoPolicy{options.version, options.ttl, options.max_entries, options.max_bytes},
+          detail::type_fingerprint<result_type, Args...>())) {}
 
 template <class F, class R, class... Args>
 auto Memo<F, R(Args...)>::operator()(Args... args) const -> result_type {

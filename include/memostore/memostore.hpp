@@ -5,6 +5,7 @@
 #include <memostore/error.hpp>
 #include <memostore/log.hpp>
 #include <memostore/memo.hpp>
+#include <memostore/stats.hpp>
 #include <memostore/policy.hpp>
 #include <memostore/singleton.hpp>
 #include <memostore/store.hpp>

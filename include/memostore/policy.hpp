@@ -1,5 +1,6 @@
 // memostore policy vocabulary: the clock that time-to-live is measured
-// against. Memo entries and singletons share it (and the policy code behind it).
+// against, and the sizes and durations users write ("2G", "7d"). Memo entries
+// and singletons share it (and the policy code behind it).
 // Clocks are safe to read from many threads; ManualClock may be moved while
 // others read it.
 #pragma once
@@ -8,6 +9,8 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <string>
+#include <string_view>
 
 namespace memostore {
 
@@ -51,5 +54,21 @@ class ManualClock final : public Clock {
  private:
   std::atomic<std::int64_t> m_now_ns;
 };
+
+/// Parses a size: a number of bytes with an optional suffix, k, M, G or T
+/// (decimal: 1000^n) or Ki, Mi, Gi or Ti (binary: 1024^n), optionally followed by
+/// "B": "500M", "2G", "1.5GiB", "4096". The one parser for MEMOSTORE_MAX_SIZE
+/// and the command-line tool. Throws `Error` (config) quoting `text`.
+std::uint64_t parse_size(std::string_view text);
+
+/// Parses a duration: one or more numbers each with a unit, ms, s, m, h, d or w:
+/// "90s", "7d", "3h12m", "250ms". Throws `Error` (config) quoting `text`.
+Duration parse_duration(std::string_view text);
+
+/// A size for people: "0 B", "812 B", "1.2 KiB", "3.4 GiB".
+std::string format_size(std::uint64_t bytes);
+
+/// A duration for people: "0s", "850ms", "41m12s", "3h12m", "2d4h".
+std::string format_duration(std::chrono::nanoseconds duration);
 
 }  // namespace memostore

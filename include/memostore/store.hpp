@@ -8,7 +8,11 @@
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string_view>
+
+#include <memostore/policy.hpp>
+#include <memostore/stats.hpp>
 
 namespace memostore {
 
@@ -49,6 +53,21 @@ struct StoreOptions {
   /// files), so that a hit on a 10 MB result does not read it from disk again.
   /// Filled only by large values that are read. Default: 256 MiB.
   std::uint64_t blob_cache_bytes = std::uint64_t{256} << 20;
+
+  /// Upper bound on the live bytes of all entries (keys and stored results).
+  /// Above it, the least recently used entries (older versions first) are
+  /// evicted until about 90 % remains; 0 means no bound. Files on disk shrink
+  /// later, as RocksDB compacts. Default: 5 GiB. Env: `MEMOSTORE_MAX_SIZE`
+  /// (e.g. `500M`, `2G`; overrides this field).
+  std::uint64_t max_bytes = std::uint64_t{5} << 30;
+
+  /// Time to live of entries whose function sets none (MemoOptions::ttl).
+  /// Default: none (entries never expire).
+  std::optional<Duration> default_ttl = std::nullopt;
+
+  /// The wall clock that ttls and access times use. Default (null): the
+  /// system clock. Tests pass a ManualClock.
+  std::shared_ptr<const Clock> clock = nullptr;
 };
 
 class Store {
@@ -80,7 +99,22 @@ class Store {
 
   /// Makes every stored result durable against power loss (fsync of the
   /// write-ahead log). Results already survive a killed process without it.
+  /// Also writes out buffered statistics and access times.
   void flush();
+
+  /// Counters per function and totals, including this process's calls so
+  /// far. Reads one small column family; empty in Mode::off.
+  StoreStats stats() const;
+
+  /// Applies the size budgets now (the store's `max_bytes` and the caps of
+  /// the functions opened in this process), evicting least recently used
+  /// entries. Writes normally do this themselves; returns what was removed.
+  /// No-op in readonly and off modes. Throws `Error` (io) if it cannot write.
+  CleanupReport evict();
+
+  /// Like `evict`, and first removes every expired entry and every entry of a
+  /// function version older than the newest one stored. Scans the store.
+  CleanupReport gc();
 
   /// The shared database; for memostore's own templates.
   const std::shared_ptr<detail::StoreCore>& core() const noexcept { return m_core; }

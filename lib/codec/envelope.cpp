@@ -86,3 +86,14 @@ Result<EntryView> read_envelope(std::string_view bytes) {
 }
 
 }  // namespace memostore::detail
+
+namespace memostore::detail {
+
+std::optional<std::int64_t> peek_expires_ms(std::string_view bytes) noexcept {
+  if (bytes.size() < k_envelope_header_size || bytes[0] != 'm' || bytes[1] != 's') {
+    return std::nullopt;
+  }
+  return static_cast<std::int64_t>(get_u64le(bytes.data() + k_expires));
+}
+
+}  // namespace memostore::detail

@@ -12,6 +12,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -53,5 +54,9 @@ std::size_t payload_offset(std::string_view started_envelope) noexcept;
 
 /// Checks structure and checksum; the failure message says what is wrong.
 Result<EntryView> read_envelope(std::string_view bytes);
+
+/// The expiry time in an envelope's header, without checking the rest (for
+/// the compaction filter); nullopt if the bytes are not an envelope.
+std::optional<std::int64_t> peek_expires_ms(std::string_view bytes) noexcept;
 
 }  // namespace memostore::detail

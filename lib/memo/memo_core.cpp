@@ -6,65 +6,15 @@
 
 #include "codec/envelope.hpp"
 #include "codec/key.hpp"
+#include "memo/lookup.hpp"
+#include "policy/expiry.hpp"
 #include "store/store_core.hpp"
 #include "util/log.hpp"
 
 namespace memostore::detail {
 namespace {
 
-std::int64_t unix_now_ms() {
-  using namespace std::chrono;
-  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
-}
-
 bool writes_results(Mode mode) { return mode == Mode::readwrite || mode == Mode::refresh; }
-
-/// Decodes the stored entry for `key` through `decode`. A read error, a
-/// damaged envelope or a payload that does not decode is a miss with one
-/// warning; the damaged entry is removed (except in readonly mode) so it is
-/// recomputed once.
-bool lookup(const MemoCore& memo, const std::string& key, std::string_view args, DecodeFn decode) {
-  StoreCore& store = *memo.store().core();
-  Database& database = *store.database();
-  std::string damage;
-  bool hit = false;
-  auto found = database.get(key, [&](std::string_view bytes) {
-    auto entry = read_envelope(bytes);
-    if (!entry) {
-      damage = entry.failure().message;
-      return;
-    }
-    if (entry->info.type != memo.type() || entry->arguments != args) {
-      return;  // another call's entry under a colliding hash: a miss, never its value
-    }
-    try {
-      decode(entry->payload);
-      hit = true;
-    } catch (const std::exception& e) {  // cereal::Exception, std::length_error, the type's own load code
-      damage = fmt::format("its value does not decode ({})", e.what());
-    }
-  });
-  if (!found) {
-    if (store.first_report_for(key)) {
-      warn("cannot read a result of {} (version {}): {}; computing it", memo.name(), memo.version(),
-           found.failure().message);
-    }
-    return false;
-  }
-  if (!damage.empty()) {
-    const bool removable = writes_results(memo.store().mode());
-    // A removed entry seen damaged again was damaged again: a new warning.
-    // One that stays (readonly) is reported once.
-    if (removable || store.first_report_for(key)) {
-      warn("damaged entry of {} (version {}) in {}: {}; {}computing the result again", memo.name(), memo.version(),
-           database.dir(), damage, removable ? "removed it and " : "");
-    }
-    if (removable) {
-      (void)database.remove(key);  // best effort: the recomputed result overwrites it anyway
-    }
-  }
-  return hit;
-}
 
 /// Decodes a result another thread computed; false (with a warning) if it does not decode.
 bool decode_shared(const MemoCore& memo, std::string_view payload, DecodeFn decode) {
@@ -78,8 +28,33 @@ bool decode_shared(const MemoCore& memo, std::string_view payload, DecodeFn deco
   }
 }
 
+/// Writes the entry with its bookkeeping in one batch, then applies the size budgets.
+void store_entry(const MemoCore& memo, const std::string& key, const std::string& envelope, const EntryInfo& info,
+                 std::optional<std::uint64_t> replaced_size) {
+  StoreCore& store = *memo.store().core();
+  StorePolicy& policy = *store.policy();
+  if (memo.store().mode() == Mode::refresh && !replaced_size) {
+    replaced_size = policy.stored_size(key);  // refresh mode skipped the read that would have told
+  }
+  Batch batch(*store.database());
+  batch.put(Family::entries, key, envelope);
+  const EntryMeta meta{key.size() + envelope.size(), info.created_ms, info.expires_ms};
+  const LiveChange change = policy.stage_store(batch, *memo.state(), key, meta, replaced_size, info.compute_ns);
+  if (auto written = store.database()->write(batch); !written) {
+    store.report_write_failure(memo.name(), written.failure());
+    return;
+  }
+  policy.apply(change);
+  policy.enforce_budgets(*memo.state());
+}
+
 void compute_and_store(const MemoCore& memo, const std::string& key, std::string_view args, ComputeFn compute,
-                       InflightTable::Ticket& ticket) {
+                       InflightTable::Ticket& ticket, const Lookup& last) {
+  StorePolicy& policy = *memo.store().core()->policy();
+  policy.record_miss(*memo.state());
+  if (policy.settings().explain) {
+    explain_miss(memo, key, last, memo.store().mode() == Mode::refresh);
+  }
   std::string envelope;
   start_envelope(envelope, args);
   const auto started = std::chrono::steady_clock::now();
@@ -95,18 +70,16 @@ void compute_and_store(const MemoCore& memo, const std::string& key, std::string
     return;
   }
   EntryInfo info;
-  info.created_ms = unix_now_ms();
+  info.created_ms = policy.now_ms();
+  info.expires_ms = deadline_ms(info.created_ms, policy.ttl_for(*memo.state()));
   info.compute_ns = static_cast<std::uint64_t>(
       std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - started).count());
   info.type = memo.type();
   finish_envelope(envelope, info);
 
   auto shared = std::make_shared<const std::string>(std::move(envelope));
-  StoreCore& store = *memo.store().core();
   if (writes_results(memo.store().mode())) {
-    if (auto written = store.database()->put(key, *shared); !written) {
-      store.report_write_failure(memo.name(), written.failure());
-    }
+    store_entry(memo, key, *shared, info, last.existing_size);
   }
   const std::size_t offset = payload_offset(*shared);
   const std::string_view payload =
@@ -116,10 +89,14 @@ void compute_and_store(const MemoCore& memo, const std::string& key, std::string
 
 }  // namespace
 
-MemoCore::MemoCore(Store store, std::string name, std::uint32_t version, Hash128 type)
-    : m_store(std::move(store)), m_name(std::move(name)), m_version(version), m_type(type) {
+MemoCore::MemoCore(Store store, std::string name, const MemoPolicy& policy, Hash128 type)
+    : m_store(std::move(store)), m_name(std::move(name)), m_version(policy.version), m_type(type) {
   value_or_throw(check_function_name(m_name));
   m_key_prefix = version_prefix(m_name, m_version);
+  if (StorePolicy* store_policy = m_store.core()->policy()) {
+    m_state = &store_policy->function(m_name);
+    m_state->set_limits(FunctionLimits{policy.ttl, policy.max_entries, policy.max_bytes});
+  }
 }
 
 std::string MemoCore::key_for(std::string_view args) const {
@@ -131,12 +108,17 @@ std::string MemoCore::key_for(std::string_view args) const {
 }
 
 void MemoCore::call(std::string_view args, DecodeFn decode, ComputeFn compute) const {
+  StorePolicy& policy = *m_store.core()->policy();
+  auto compute_uncached = [&] {
+    policy.record_miss(*m_state);
+    std::string unused;
+    compute(unused);
+  };
   if (args.size() > k_max_arguments_size) {
     warn("the arguments of a call to {} (version {}) encode to {} bytes, more than an entry can hold; "
          "computing it without the cache",
          m_name, m_version, args.size());
-    std::string unused;
-    compute(unused);
+    compute_uncached();
     return;
   }
   InflightTable& inflight = m_store.core()->inflight();
@@ -144,27 +126,28 @@ void MemoCore::call(std::string_view args, DecodeFn decode, ComputeFn compute) c
   const bool use_hits = m_store.mode() != Mode::refresh;
   for (int attempt = 0;; ++attempt) {
     const std::uint64_t epoch = inflight.epoch();
-    if (use_hits && lookup(*this, key, args, decode)) {
+    Lookup last;
+    if (use_hits && (last = lookup(*this, key, args, decode)).outcome == Outcome::hit) {
       return;
     }
     InflightTable::Ticket ticket = inflight.join(key);
     if (ticket.leader()) {
       // A flight that ended between our lookup and join may have stored it.
-      if (use_hits && inflight.epoch() != epoch && lookup(*this, key, args, decode)) {
+      if (use_hits && inflight.epoch() != epoch && (last = lookup(*this, key, args, decode)).outcome == Outcome::hit) {
         return;  // the ticket releases any waiters to look up themselves
       }
-      compute_and_store(*this, key, args, compute, ticket);
+      compute_and_store(*this, key, args, compute, ticket, last);
       return;
     }
     const FlightResult shared = ticket.wait();  // rethrows the leader's exception
     if (shared.envelope && decode_shared(*this, shared.payload, decode)) {
+      policy.record_hit(*m_state, key, 0, policy.now_ms());  // computed once, for both callers
       return;
     }
     if (!shared.envelope && attempt == 0) {
       continue;  // the leader found it stored, or could not encode it: look again
     }
-    std::string unused;
-    compute(unused);
+    compute_uncached();
     return;
   }
 }
@@ -175,22 +158,39 @@ bool MemoCore::cached(std::string_view args) const {
     return false;
   }
   bool valid = false;
-  auto found = database->get(key_for(args), [&](std::string_view bytes) {
+  StorePolicy& policy = *m_store.core()->policy();
+  auto found = database->get(Family::entries, key_for(args), [&](std::string_view bytes) {
     auto entry = read_envelope(bytes);
-    valid = entry && entry->info.type == m_type && entry->arguments == args;
+    if (!entry || entry->info.type != m_type || entry->arguments != args) {
+      return;
+    }
+    const std::int64_t now = policy.now_ms();
+    const auto ttl = policy.ttl_for(*m_state);
+    valid = !expired(entry->info.expires_ms, now) && !(ttl && expired(deadline_ms(entry->info.created_ms, ttl), now));
   });
   return found && valid;
 }
 
 void MemoCore::forget(std::string_view args) const {
-  if (writes_results(m_store.mode())) {
-    value_or_throw(m_store.core()->database()->remove(key_for(args)));
+  if (!writes_results(m_store.mode())) {
+    return;
   }
+  StoreCore& store = *m_store.core();
+  const std::string key = key_for(args);
+  const auto size = store.policy()->stored_size(key);
+  if (!size) {
+    value_or_throw(store.database()->remove(Family::entries, key));  // no bookkeeping: nothing to count
+    return;
+  }
+  Batch batch(*store.database());
+  const LiveChange change = store.policy()->stage_remove(batch, *m_state, key, *size, std::nullopt);
+  value_or_throw(store.database()->write(batch));
+  store.policy()->apply(change);
 }
 
 void MemoCore::clear() const {
   if (writes_results(m_store.mode())) {
-    value_or_throw(m_store.core()->database()->remove_prefix(function_prefix(m_name)));
+    value_or_throw(clear_entries(*m_store.core(), m_name));
   }
 }
 

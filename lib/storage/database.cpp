@@ -8,10 +8,16 @@
 
 #include <fmt/format.h>
 #include <fmt/std.h>
+#include <rocksdb/compaction_filter.h>
+#include <rocksdb/convenience.h>
 #include <rocksdb/db.h>
 #include <rocksdb/env.h>
 #include <rocksdb/file_system.h>
+#include <rocksdb/merge_operator.h>
 #include <rocksdb/options.h>
+#include <rocksdb/write_batch.h>
+
+#include "util/endian.hpp"
 
 namespace memostore::detail {
 namespace {
@@ -19,6 +25,8 @@ namespace {
 namespace fs = std::filesystem;
 
 constexpr const char* k_entries_family = "entries";
+constexpr const char* k_meta_family = "meta";
+constexpr const char* k_stats_family = "stats";
 constexpr std::string_view k_format_key = "memostore.format";
 constexpr std::string_view k_format_version = "1";
 
@@ -26,6 +34,35 @@ std::mutex g_test_file_system_mutex;
 std::shared_ptr<rocksdb::FileSystem> g_test_file_system;  // guarded by g_test_file_system_mutex
 
 rocksdb::Slice slice(std::string_view s) { return rocksdb::Slice(s.data(), s.size()); }
+std::string_view view(const rocksdb::Slice& s) { return std::string_view(s.data(), s.size()); }
+
+/// Drops records the store says have expired, during compaction. RocksDB
+/// reads a blob-file value back before asking, so large entries expire too.
+class ExpiryFilter final : public rocksdb::CompactionFilter {
+ public:
+  ExpiryFilter(ExpiredFn expired, const char* name) : m_expired(std::move(expired)), m_name(name) {}
+
+  Decision FilterV2(int /*level*/, const rocksdb::Slice& key, ValueType type, const rocksdb::Slice& value,
+                    std::string* /*new_value*/, std::string* /*skip_until*/) const override {
+    if (type != ValueType::kValue) {
+      return Decision::kKeep;
+    }
+    return m_expired(view(key), view(value)) ? Decision::kRemove : Decision::kKeep;
+  }
+  const char* Name() const override { return m_name; }
+
+ private:
+  ExpiredFn m_expired;
+  const char* m_name;
+};
+
+std::shared_ptr<rocksdb::MergeOperator> uint64_add_operator() {
+  std::shared_ptr<rocksdb::MergeOperator> add;
+  rocksdb::ConfigOptions config;
+  // RocksDB's own operator, found by its registered name; never fails for it.
+  rocksdb::MergeOperator::CreateFromString(config, "uint64add", &add).PermitUncheckedError();
+  return add;
+}
 
 Failure failure_from(const rocksdb::Status& status, std::string_view doing, const fs::path& dir) {
   const std::string cause = status.ToString();
@@ -97,9 +134,13 @@ std::size_t count_write_ahead_logs(const fs::path& dir) {
 
 struct Database::Handles {
   std::unique_ptr<rocksdb::Env> env;  // only with a test file system; outlives db
+  std::unique_ptr<ExpiryFilter> entry_filter;  // outlive db
+  std::unique_ptr<ExpiryFilter> meta_filter;
   std::unique_ptr<rocksdb::DB> db;
   std::vector<rocksdb::ColumnFamilyHandle*> families;
   rocksdb::ColumnFamilyHandle* entries = nullptr;
+  rocksdb::ColumnFamilyHandle* meta = nullptr;   // null only in an older store opened read-only
+  rocksdb::ColumnFamilyHandle* stats = nullptr;  // likewise
   rocksdb::ReadOptions read_options;
   rocksdb::WriteOptions write_options;
 };
@@ -117,9 +158,15 @@ Result<std::unique_ptr<Database>> Database::open(const fs::path& dir, const Data
       db_options.env = handles->env.get();
     }
   }
+  if (options.entry_expired) {
+    handles->entry_filter = std::make_unique<ExpiryFilter>(options.entry_expired, "memostore.ExpiredEntries");
+  }
+  if (options.meta_expired) {
+    handles->meta_filter = std::make_unique<ExpiryFilter>(options.meta_expired, "memostore.ExpiredMeta");
+  }
 
   const std::string path = dir.string();
-  std::vector<std::string> names;
+  std::vector<std::string> names = {rocksdb::kDefaultColumnFamilyName, k_entries_family};
   if (fs::exists(dir / "CURRENT")) {
     const rocksdb::Status listed = rocksdb::DB::ListColumnFamilies(db_options, path, &names);
     if (!listed.ok()) {
@@ -130,12 +177,26 @@ Result<std::unique_ptr<Database>> Database::open(const fs::path& dir, const Data
                                                     "(no \"entries\" column family). Use another directory",
                                                     dir)};
     }
-  } else {
-    names = {rocksdb::kDefaultColumnFamilyName, k_entries_family};
+  }
+  // Stores written before the meta and stats families existed gain them on a
+  // read-write open; a read-only open works without them.
+  for (const char* added : {k_meta_family, k_stats_family}) {
+    if (options.access == Access::read_write && std::find(names.begin(), names.end(), added) == names.end()) {
+      names.emplace_back(added);
+    }
   }
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
   for (const std::string& name : names) {
-    descriptors.emplace_back(name, name == k_entries_family ? entries_options(options.block_cache_bytes, options.blob_cache_bytes) : rocksdb::ColumnFamilyOptions());
+    rocksdb::ColumnFamilyOptions family;
+    if (name == k_entries_family) {
+      family = entries_options(options.block_cache_bytes, options.blob_cache_bytes);
+      family.compaction_filter = handles->entry_filter.get();
+    } else if (name == k_meta_family) {
+      family.compaction_filter = handles->meta_filter.get();
+    } else if (name == k_stats_family) {
+      family.merge_operator = uint64_add_operator();
+    }
+    descriptors.emplace_back(name, family);
   }
 
   rocksdb::DB* raw = nullptr;
@@ -150,6 +211,10 @@ Result<std::unique_ptr<Database>> Database::open(const fs::path& dir, const Data
   for (std::size_t i = 0; i < names.size(); ++i) {
     if (names[i] == k_entries_family) {
       handles->entries = handles->families[i];
+    } else if (names[i] == k_meta_family) {
+      handles->meta = handles->families[i];
+    } else if (names[i] == k_stats_family) {
+      handles->stats = handles->families[i];
     }
   }
   auto database = std::unique_ptr<Database>(new Database(dir, options.access, std::move(handles)));
@@ -200,10 +265,26 @@ Database::~Database() {
   h.db->Close().PermitUncheckedError();
 }
 
-Result<bool> Database::get(std::string_view key, FunctionRef<void(std::string_view value)> use) const {
+rocksdb::ColumnFamilyHandle* Database::family(Family family) const noexcept {
+  switch (family) {
+    case Family::entries: return m_handles->entries;
+    case Family::meta: return m_handles->meta;
+    case Family::stats: return m_handles->stats;
+  }
+  return nullptr;
+}
+
+Result<bool> Database::get(Family which, std::string_view key, FunctionRef<void(std::string_view value)> use,
+                           const Snapshot* at) const {
   auto& h = *m_handles;
+  rocksdb::ColumnFamilyHandle* handle = family(which);
+  if (handle == nullptr) {
+    return false;
+  }
+  rocksdb::ReadOptions read = h.read_options;
+  read.snapshot = at != nullptr ? at->m_snapshot : nullptr;
   rocksdb::PinnableSlice value;
-  const rocksdb::Status status = h.db->Get(h.read_options, h.entries, slice(key), &value);
+  const rocksdb::Status status = h.db->Get(read, handle, slice(key), &value);
   if (status.IsNotFound()) {
     return false;
   }
@@ -214,36 +295,45 @@ Result<bool> Database::get(std::string_view key, FunctionRef<void(std::string_vi
   return true;
 }
 
-Result<void> Database::put(std::string_view key, std::string_view value) {
-  auto& h = *m_handles;
-  return checked(h.db->Put(h.write_options, h.entries, slice(key), slice(value)), "write to", m_dir);
+Result<void> Database::put(Family which, std::string_view key, std::string_view value) {
+  Batch batch(*this);
+  batch.put(which, key, value);
+  return write(batch);
 }
 
-Result<void> Database::remove(std::string_view key) {
-  auto& h = *m_handles;
-  return checked(h.db->Delete(h.write_options, h.entries, slice(key)), "delete from", m_dir);
+Result<void> Database::remove(Family which, std::string_view key) {
+  Batch batch(*this);
+  batch.remove(which, key);
+  return write(batch);
 }
 
-Result<void> Database::remove_prefix(std::string_view prefix) {
-  // The smallest string greater than every string starting with `prefix`.
+Result<void> Database::write(Batch& batch) {
+  if (batch.empty()) {
+    return {};
+  }
+  auto& h = *m_handles;
+  return checked(h.db->Write(h.write_options, batch.m_batch.get()), "write to", m_dir);
+}
+
+Result<void> Database::remove_prefix(Family which, std::string_view prefix) {
+  auto& h = *m_handles;
+  rocksdb::ColumnFamilyHandle* handle = family(which);
+  if (handle == nullptr) {
+    return {};
+  }
+  // The smallest string greater than every string starting with `prefix`;
+  // none when the prefix is empty or all 0xff bytes: then up to the last key.
   std::string end(prefix);
   while (!end.empty() && static_cast<unsigned char>(end.back()) == 0xff) {
     end.pop_back();
   }
-  if (end.empty()) {
-    return remove_all();
-  }
-  end.back() = static_cast<char>(static_cast<unsigned char>(end.back()) + 1);
-  auto& h = *m_handles;
-  return checked(h.db->DeleteRange(h.write_options, h.entries, slice(prefix), rocksdb::Slice(end)), "delete from",
-                 m_dir);
-}
-
-Result<void> Database::remove_all() {
-  auto& h = *m_handles;
-  std::string last;
-  {
-    std::unique_ptr<rocksdb::Iterator> it(h.db->NewIterator(h.read_options, h.entries));
+  rocksdb::WriteBatch batch;
+  rocksdb::Status status;
+  if (!end.empty()) {
+    end.back() = static_cast<char>(static_cast<unsigned char>(end.back()) + 1);
+    status = batch.DeleteRange(handle, slice(prefix), rocksdb::Slice(end));
+  } else {
+    std::unique_ptr<rocksdb::Iterator> it(h.db->NewIterator(h.read_options, handle));
     it->SeekToLast();
     if (!it->status().ok()) {
       return failure_from(it->status(), "read from", m_dir);
@@ -251,12 +341,11 @@ Result<void> Database::remove_all() {
     if (!it->Valid()) {
       return {};
     }
-    last = it->key().ToString();
-  }
-  rocksdb::WriteBatch batch;
-  rocksdb::Status status = batch.DeleteRange(h.entries, rocksdb::Slice(), rocksdb::Slice(last));
-  if (status.ok()) {
-    status = batch.Delete(h.entries, rocksdb::Slice(last));
+    const std::string last = it->key().ToString();
+    status = batch.DeleteRange(handle, slice(prefix), rocksdb::Slice(last));
+    if (status.ok()) {
+      status = batch.Delete(handle, rocksdb::Slice(last));
+    }
   }
   if (status.ok()) {
     status = h.db->Write(h.write_options, &batch);
@@ -264,17 +353,46 @@ Result<void> Database::remove_all() {
   return checked(status, "delete from", m_dir);
 }
 
-Result<void> Database::for_each(std::string_view prefix,
-                                FunctionRef<bool(std::string_view key, std::string_view value)> visit) const {
+Result<void> Database::for_each(Family which, std::string_view prefix,
+                                FunctionRef<bool(std::string_view key, std::string_view value)> visit,
+                                const Snapshot* at) const {
   auto& h = *m_handles;
-  std::unique_ptr<rocksdb::Iterator> it(h.db->NewIterator(h.read_options, h.entries));
+  rocksdb::ColumnFamilyHandle* handle = family(which);
+  if (handle == nullptr) {
+    return {};
+  }
+  rocksdb::ReadOptions read = h.read_options;
+  read.snapshot = at != nullptr ? at->m_snapshot : nullptr;
+  std::unique_ptr<rocksdb::Iterator> it(h.db->NewIterator(read, handle));
   for (it->Seek(slice(prefix)); it->Valid() && it->key().starts_with(slice(prefix)); it->Next()) {
-    if (!visit(std::string_view(it->key().data(), it->key().size()),
-               std::string_view(it->value().data(), it->value().size()))) {
+    if (!visit(view(it->key()), view(it->value()))) {
       break;
     }
   }
   return checked(it->status(), "read from", m_dir);
+}
+
+std::unique_ptr<Snapshot> Database::snapshot() const {
+  auto* db = m_handles->db.get();
+  return std::unique_ptr<Snapshot>(new Snapshot(db, db->GetSnapshot()));
+}
+
+Snapshot::~Snapshot() { m_db->ReleaseSnapshot(m_snapshot); }
+
+Result<void> Database::compact() {
+  if (m_access == Access::read_only) {
+    return {};
+  }
+  auto& h = *m_handles;
+  rocksdb::CompactRangeOptions options;
+  options.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
+  for (auto* handle : h.families) {
+    if (auto compacted = checked(h.db->CompactRange(options, handle, nullptr, nullptr), "compact", m_dir);
+        !compacted) {
+      return compacted;
+    }
+  }
+  return {};
 }
 
 Result<void> Database::sync() {
@@ -282,6 +400,36 @@ Result<void> Database::sync() {
     return {};
   }
   return checked(m_handles->db->SyncWAL(), "sync", m_dir);
+}
+
+// --- Batch ---
+
+Batch::Batch(const Database& database) : m_database(&database), m_batch(std::make_unique<rocksdb::WriteBatch>()) {}
+Batch::~Batch() = default;
+Batch::Batch(Batch&&) noexcept = default;
+Batch& Batch::operator=(Batch&&) noexcept = default;
+
+void Batch::put(Family family, std::string_view key, std::string_view value) {
+  if (auto* handle = m_database->family(family)) {
+    m_batch->Put(handle, slice(key), slice(value)).PermitUncheckedError();  // fails only past 4 GiB
+    ++m_count;
+  }
+}
+
+void Batch::remove(Family family, std::string_view key) {
+  if (auto* handle = m_database->family(family)) {
+    m_batch->Delete(handle, slice(key)).PermitUncheckedError();
+    ++m_count;
+  }
+}
+
+void Batch::add(std::string_view counter, std::int64_t delta) {
+  if (auto* handle = m_database->family(Family::stats)) {
+    char operand[8];
+    put_u64le(operand, static_cast<std::uint64_t>(delta));  // uint64add wraps: a negative delta subtracts
+    m_batch->Merge(handle, slice(counter), rocksdb::Slice(operand, sizeof operand)).PermitUncheckedError();
+    ++m_count;
+  }
 }
 
 void set_file_system_for_testing(std::shared_ptr<rocksdb::FileSystem> file_system) {

@@ -2,14 +2,18 @@
 // includes RocksDB headers lives in lib/storage.
 //
 // Column families: "default" holds store records (the format version),
-// "entries" holds key -> envelope. Safe to use from many threads.
+// "entries" key -> envelope, "meta" per-entry bookkeeping (size, times) and
+// "stats" persistent counters (8-byte little-endian, added up by RocksDB's
+// uint64add merge operator). Safe to use from many threads.
 #pragma once
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <memostore/detail/function_ref.hpp>
 
@@ -19,16 +23,64 @@ namespace rocksdb {
 class DB;
 class ColumnFamilyHandle;
 class FileSystem;
+class Snapshot;
+class WriteBatch;
 }  // namespace rocksdb
 
 namespace memostore::detail {
 
 enum class Access { read_write, read_only };
 
+enum class Family { entries, meta, stats };
+
+/// Decides during compaction whether a record has expired and may be dropped.
+/// Called from RocksDB's background threads.
+using ExpiredFn = std::function<bool(std::string_view key, std::string_view value)>;
+
 struct DatabaseOptions {
   Access access = Access::read_write;
   std::uint64_t block_cache_bytes = std::uint64_t{64} << 20;
   std::uint64_t blob_cache_bytes = std::uint64_t{256} << 20;
+  ExpiredFn entry_expired;  // for Family::entries; none: keep everything
+  ExpiredFn meta_expired;   // for Family::meta
+};
+
+class Database;
+
+/// Writes applied together or not at all (Database::write). Copies what it is given.
+class Batch {
+ public:
+  explicit Batch(const Database& database);
+  ~Batch();
+  Batch(Batch&&) noexcept;
+  Batch& operator=(Batch&&) noexcept;
+
+  void put(Family family, std::string_view key, std::string_view value);
+  void remove(Family family, std::string_view key);
+  /// Adds `delta` (negative to decrease) to a Family::stats counter.
+  void add(std::string_view counter, std::int64_t delta);
+  bool empty() const noexcept { return m_count == 0; }
+
+ private:
+  friend class Database;
+  const Database* m_database;
+  std::unique_ptr<rocksdb::WriteBatch> m_batch;
+  std::size_t m_count = 0;
+};
+
+/// A consistent view of the database at one moment, for reads that must
+/// agree with each other (a scan and the counters it corrects).
+class Snapshot {
+ public:
+  ~Snapshot();
+  Snapshot(const Snapshot&) = delete;
+  Snapshot& operator=(const Snapshot&) = delete;
+
+ private:
+  friend class Database;
+  Snapshot(rocksdb::DB* db, const rocksdb::Snapshot* snapshot) : m_db(db), m_snapshot(snapshot) {}
+  rocksdb::DB* m_db;
+  const rocksdb::Snapshot* m_snapshot;
 };
 
 class Database {
@@ -45,23 +97,33 @@ class Database {
 
   /// Calls `use` with the value stored under `key`, valid only during the
   /// call (pinned, not copied). Returns false when there is no such key.
-  Result<bool> get(std::string_view key, FunctionRef<void(std::string_view value)> use) const;
+  Result<bool> get(Family family, std::string_view key, FunctionRef<void(std::string_view value)> use,
+                   const Snapshot* at = nullptr) const;
 
   /// Stores `value` under `key`; on return it is in the write-ahead log.
-  Result<void> put(std::string_view key, std::string_view value);
+  Result<void> put(Family family, std::string_view key, std::string_view value);
 
-  Result<void> remove(std::string_view key);
+  Result<void> remove(Family family, std::string_view key);
 
-  /// Removes every key that starts with `prefix` (one range tombstone).
-  Result<void> remove_prefix(std::string_view prefix);
+  /// Applies every write of `batch` atomically.
+  Result<void> write(Batch& batch);
 
-  /// Removes every entry.
-  Result<void> remove_all();
+  /// Removes every key of `family` that starts with `prefix` (one range
+  /// tombstone); an empty prefix removes everything.
+  Result<void> remove_prefix(Family family, std::string_view prefix);
 
-  /// Calls `visit` for each entry whose key starts with `prefix`, in key
-  /// order, until it returns false. Views are valid only during the call.
-  Result<void> for_each(std::string_view prefix,
-                        FunctionRef<bool(std::string_view key, std::string_view value)> visit) const;
+  /// Calls `visit` for each record of `family` whose key starts with
+  /// `prefix`, in key order, until it returns false. Views are valid only
+  /// during the call.
+  Result<void> for_each(Family family, std::string_view prefix,
+                        FunctionRef<bool(std::string_view key, std::string_view value)> visit,
+                        const Snapshot* at = nullptr) const;
+
+  std::unique_ptr<Snapshot> snapshot() const;
+
+  /// Compacts every family fully: drops expired and deleted records from the
+  /// files and reclaims their space. Slow; for maintenance and tests.
+  Result<void> compact();
 
   /// fsyncs the write-ahead log.
   Result<void> sync();
@@ -70,7 +132,9 @@ class Database {
   bool read_only() const noexcept { return m_access == Access::read_only; }
 
  private:
+  friend class Batch;
   struct Handles;
+  rocksdb::ColumnFamilyHandle* family(Family family) const noexcept;
   Database(std::filesystem::path dir, Access access, std::unique_ptr<Handles> handles);
 
   std::filesystem::path m_dir;

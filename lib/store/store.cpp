@@ -30,6 +30,29 @@ Mode effective_mode(Mode configured) {
   }
 }
 
+/// The policy settings after the environment: MEMOSTORE_MAX_SIZE overrides
+/// max_bytes; MEMOSTORE_EXPLAIN and MEMOSTORE_STATS switch on with "1".
+detail::StorePolicySettings policy_settings(const StoreOptions& options, Mode mode) {
+  detail::StorePolicySettings settings;
+  settings.max_bytes = options.max_bytes;
+  if (const char* text = environment("MEMOSTORE_MAX_SIZE")) {
+    try {
+      settings.max_bytes = parse_size(text);
+    } catch (const Error& e) {
+      throw Error(ErrorCode::config, fmt::format("MEMOSTORE_MAX_SIZE: {}", e.what()));
+    }
+  }
+  settings.default_ttl = options.default_ttl;
+  settings.clock = options.clock ? options.clock : system_clock();
+  settings.writable = mode == Mode::readwrite || mode == Mode::refresh;
+  const auto switched_on = [](const char* name) {
+    const char* value = environment(name);
+    return value != nullptr && std::string_view(value) != "0";
+  };
+  settings.explain = switched_on("MEMOSTORE_EXPLAIN");
+  settings.exit_summary = switched_on("MEMOSTORE_STATS");
+  return settings;
+}
 
 }  // namespace
 
@@ -64,13 +87,14 @@ Store Store::open(const std::filesystem::path& dir) {
 Store Store::open(StoreOptions options) {
   const Mode mode = effective_mode(options.mode);
   if (mode == Mode::off) {
-    return Store(std::make_shared<detail::StoreCore>(options.dir, nullptr), mode);
+    return Store(std::make_shared<detail::StoreCore>(options.dir, nullptr, detail::StorePolicySettings{}), mode);
   }
   detail::DatabaseOptions database;
   database.access = mode == Mode::readonly ? detail::Access::read_only : detail::Access::read_write;
   database.block_cache_bytes = options.block_cache_bytes;
   database.blob_cache_bytes = options.blob_cache_bytes;
-  return Store(detail::value_or_throw(detail::open_store_core(options.dir, database)), mode);
+  return Store(detail::value_or_throw(detail::open_store_core(options.dir, database, policy_settings(options, mode))),
+               mode);
 }
 
 const std::filesystem::path& Store::dir() const noexcept { return m_core->dir(); }
@@ -79,13 +103,31 @@ void Store::clear() {
   if (m_mode == Mode::readonly || m_mode == Mode::off) {
     return;
   }
-  detail::value_or_throw(m_core->database()->remove_all());
+  detail::value_or_throw(detail::clear_entries(*m_core, ""));
 }
 
 void Store::flush() {
+  if (auto* policy = m_core->policy()) {
+    detail::value_or_throw(policy->flush());
+  }
   if (auto* database = m_core->database()) {
     detail::value_or_throw(database->sync());
   }
+}
+
+StoreStats Store::stats() const {
+  auto* policy = m_core->policy();
+  return policy != nullptr ? policy->stats() : StoreStats{};
+}
+
+CleanupReport Store::evict() {
+  auto* policy = m_core->policy();
+  return policy != nullptr ? detail::value_or_throw(policy->evict()) : CleanupReport{};
+}
+
+CleanupReport Store::gc() {
+  auto* policy = m_core->policy();
+  return policy != nullptr ? detail::value_or_throw(policy->gc()) : CleanupReport{};
 }
 
 Store Store::open_default() {
@@ -99,7 +141,7 @@ Store Store::open_default() {
     detail::warn("default store unusable: {}. Memoized functions on the default store will compute every "
                  "call without caching",
                  e.what());
-    return Store(std::make_shared<detail::StoreCore>(options.dir, nullptr), Mode::off);
+    return Store(std::make_shared<detail::StoreCore>(options.dir, nullptr, detail::StorePolicySettings{}), Mode::off);
   }
 }
 

@@ -5,6 +5,10 @@
 
 #include <fmt/std.h>
 
+#include "codec/envelope.hpp"
+#include "codec/key.hpp"
+#include "codec/meta.hpp"
+#include "policy/expiry.hpp"
 #include "util/log.hpp"
 
 namespace memostore::detail {
@@ -33,8 +37,10 @@ fs::path identity_of(const fs::path& dir) {
 
 }  // namespace
 
-StoreCore::StoreCore(fs::path dir, std::unique_ptr<Database> database)
-    : m_dir(std::move(dir)), m_database(std::move(database)) {}
+StoreCore::StoreCore(fs::path dir, std::unique_ptr<Database> database, StorePolicySettings settings)
+    : m_dir(std::move(dir)),
+      m_database(std::move(database)),
+      m_policy(m_database ? std::make_unique<StorePolicy>(*m_database, std::move(settings)) : nullptr) {}
 
 void StoreCore::report_write_failure(std::string_view function, const Failure& failure) {
   if (!m_write_failure_reported.exchange(true)) {
@@ -49,7 +55,27 @@ bool StoreCore::first_report_for(std::string_view key) {
   return m_reported_keys.emplace(key).second;
 }
 
-Result<std::shared_ptr<StoreCore>> open_store_core(const fs::path& dir, const DatabaseOptions& options) {
+Result<void> clear_entries(StoreCore& core, std::string_view function) {
+  Database& database = *core.database();
+  const std::string prefix = function.empty() ? std::string() : function_prefix(function);
+  Batch batch(database);
+  const std::vector<LiveChange> changes = core.policy()->stage_reset(batch, function);
+  for (Family family : {Family::entries, Family::meta}) {
+    if (auto removed = database.remove_prefix(family, prefix); !removed) {
+      return removed;
+    }
+  }
+  if (auto written = database.write(batch); !written) {
+    return written;
+  }
+  for (const LiveChange& change : changes) {
+    core.policy()->apply(change);
+  }
+  return {};
+}
+
+Result<std::shared_ptr<StoreCore>> open_store_core(const fs::path& dir, DatabaseOptions options,
+                                                   StorePolicySettings settings) {
   auto& r = registry();
   const fs::path identity = identity_of(dir);
   std::lock_guard lock(r.mutex);
@@ -61,11 +87,24 @@ Result<std::shared_ptr<StoreCore>> open_store_core(const fs::path& dir, const Da
     }
     return existing;
   }
+  // Expired records are dropped when RocksDB compacts them.
+  options.entry_expired = [clock = settings.clock](std::string_view, std::string_view value) {
+    const auto expires = peek_expires_ms(value);
+    return expires && expired(*expires, unix_ms(clock->now()));
+  };
+  options.meta_expired = [clock = settings.clock](std::string_view key, std::string_view value) {
+    if (key.empty() || key.back() != k_info_tag) {
+      return false;  // access records go when a scan finds them alone
+    }
+    const auto meta = decode_meta(value);
+    return meta && expired(meta->expires_ms, unix_ms(clock->now()));
+  };
   auto database = Database::open(dir, options);
   if (!database) {
     return database.failure();
   }
-  std::shared_ptr<StoreCore> core(new StoreCore(dir, std::move(database).value()), [](StoreCore* closing) {
+  std::shared_ptr<StoreCore> core(new StoreCore(dir, std::move(database).value(), std::move(settings)),
+                                  [](StoreCore* closing) {
     std::lock_guard closing_lock(registry().mutex);
     delete closing;
   });

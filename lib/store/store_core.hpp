@@ -12,6 +12,7 @@
 #include <unordered_set>
 
 #include "memo/inflight.hpp"
+#include "policy/store_policy.hpp"
 #include "storage/database.hpp"
 
 namespace memostore::detail {
@@ -19,10 +20,12 @@ namespace memostore::detail {
 class StoreCore {
  public:
   /// `database` is null for a store in Mode::off.
-  StoreCore(std::filesystem::path dir, std::unique_ptr<Database> database);
+  StoreCore(std::filesystem::path dir, std::unique_ptr<Database> database, StorePolicySettings settings);
 
   /// Null when the store is off.
   Database* database() const noexcept { return m_database.get(); }
+  /// Null when the store is off.
+  StorePolicy* policy() const noexcept { return m_policy.get(); }
   InflightTable& inflight() noexcept { return m_inflight; }
   const std::filesystem::path& dir() const noexcept { return m_dir; }
 
@@ -38,14 +41,21 @@ class StoreCore {
  private:
   std::filesystem::path m_dir;
   std::unique_ptr<Database> m_database;
+  std::unique_ptr<StorePolicy> m_policy;  // after m_database: flushes into it when destroyed
   InflightTable m_inflight;
   std::atomic<bool> m_write_failure_reported{false};
   std::mutex m_reported_mutex;
   std::unordered_set<std::string> m_reported_keys;  // guarded by m_reported_mutex
 };
 
+/// Deletes every entry of `function` (all versions), or of every function when
+/// it is empty, with their bookkeeping, and zeroes their live counters.
+Result<void> clear_entries(StoreCore& core, std::string_view function);
+
 /// Opens `dir` with `options`, or returns the StoreCore already open for the
-/// same directory in this process (RocksDB allows one opener per directory).
-Result<std::shared_ptr<StoreCore>> open_store_core(const std::filesystem::path& dir, const DatabaseOptions& options);
+/// same directory in this process (RocksDB allows one opener per directory;
+/// the first opener's settings apply).
+Result<std::shared_ptr<StoreCore>> open_store_core(const std::filesystem::path& dir, DatabaseOptions options,
+                                                   StorePolicySettings settings);
 
 }  // namespace memostore::detail

@@ -4,14 +4,26 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
 #include <memostore/detail/function_ref.hpp>
 #include <memostore/detail/hash128.hpp>
+#include <memostore/policy.hpp>
 #include <memostore/store.hpp>
 
 namespace memostore::detail {
+
+class FunctionState;  // lib/policy/store_policy.hpp
+
+/// MemoOptions, as the compiled code needs them.
+struct MemoPolicy {
+  std::uint32_t version = 0;
+  std::optional<Duration> ttl;
+  std::uint64_t max_entries = 0;
+  std::uint64_t max_bytes = 0;
+};
 
 /// Called with an entry's payload bytes; decodes them into the caller's
 /// result or throws (the entry is then treated as damaged).
@@ -25,7 +37,7 @@ using ComputeFn = FunctionRef<bool(std::string& buffer)>;
 class MemoCore {
  public:
   /// Throws Error (config) if `name` is empty, longer than 256 bytes or has a NUL byte.
-  MemoCore(Store store, std::string name, std::uint32_t version, Hash128 type);
+  MemoCore(Store store, std::string name, const MemoPolicy& policy, Hash128 type);
 
   /// True in Mode::off: call the function directly.
   bool bypass() const noexcept { return m_store.mode() == Mode::off; }
@@ -51,6 +63,8 @@ class MemoCore {
   std::uint32_t version() const noexcept { return m_version; }
   const Store& store() const noexcept { return m_store; }
   const Hash128& type() const noexcept { return m_type; }
+  /// This function's counters and limits in the store; null when the store is off.
+  FunctionState* state() const noexcept { return m_state; }
 
   /// The store key for the encoded arguments `args`.
   std::string key_for(std::string_view args) const;
@@ -60,6 +74,7 @@ class MemoCore {
   std::string m_name;
   std::uint32_t m_version;
   Hash128 m_type;
+  FunctionState* m_state = nullptr;  // owned by the store's policy, which the store handle keeps alive
   std::string m_key_prefix;  // name, NUL, version: shared by every key of this function version
 };
 

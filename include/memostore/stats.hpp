@@ -1,0 +1,51 @@
+// What a store has done and holds: counters per function that survive
+// restarts (Store::stats), and what a cleanup removed (Store::evict, Store::gc).
+// Plain values; safe to copy between threads.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace memostore {
+
+/// Counters of one memoized function (all versions), or of a whole store.
+struct FunctionStats {
+  std::string name;  ///< empty for store totals
+  std::uint64_t hits = 0;
+  std::uint64_t misses = 0;
+  std::uint64_t stores = 0;       ///< results written
+  std::uint64_t evictions = 0;    ///< entries removed by a size budget
+  std::uint64_t expirations = 0;  ///< entries found or removed past their ttl
+  std::uint64_t entries = 0;      ///< live entries now
+  std::uint64_t bytes = 0;        ///< live bytes now (keys and stored envelopes)
+  std::chrono::nanoseconds compute_time{0};  ///< time the function spent on misses
+  std::chrono::nanoseconds saved_time{0};    ///< recorded compute time of each hit's entry, added up
+
+  /// hits / (hits + misses); 0 when there were no calls.
+  double hit_rate() const noexcept {
+    const std::uint64_t calls = hits + misses;
+    return calls == 0 ? 0.0 : static_cast<double>(hits) / static_cast<double>(calls);
+  }
+};
+
+struct StoreStats {
+  FunctionStats total;
+  std::vector<FunctionStats> functions;  ///< sorted by name
+};
+
+/// What Store::evict / Store::gc removed.
+struct CleanupReport {
+  std::uint64_t expired_entries = 0;
+  std::uint64_t expired_bytes = 0;
+  std::uint64_t superseded_entries = 0;  ///< entries of a version older than the function's newest
+  std::uint64_t superseded_bytes = 0;
+  std::uint64_t evicted_entries = 0;     ///< removed to meet a size budget
+  std::uint64_t evicted_bytes = 0;
+
+  std::uint64_t entries() const noexcept { return expired_entries + superseded_entries + evicted_entries; }
+  std::uint64_t bytes() const noexcept { return expired_bytes + superseded_bytes + evicted_bytes; }
+};
+
+}  // namespace memostore

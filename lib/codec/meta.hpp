@@ -1,0 +1,55 @@
+// Bookkeeping records beside the entries. Grammar (docs/format.md), integers
+// little-endian:
+//   "meta" family:
+//     info key   = entry key 'i'   -> size u64 | created_ms i64 | expires_ms i64 (0: never)
+//     access key = entry key 'a'   -> last_access_ms i64
+//   "stats" family:
+//     counter key = name NUL counter-name  -> u64 (RocksDB uint64add merges)
+// The info record is written in the same batch as its entry; the access record
+// is written later, in batches, and is optional (absent: last access = created).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace memostore::detail {
+
+struct EntryMeta {
+  std::uint64_t size = 0;  // key + envelope bytes
+  std::int64_t created_ms = 0;
+  std::int64_t expires_ms = 0;  // 0: never
+};
+
+inline constexpr char k_info_tag = 'i';
+inline constexpr char k_access_tag = 'a';
+
+std::string meta_key(std::string_view entry_key, char tag);
+
+std::string encode_meta(const EntryMeta& meta);
+std::optional<EntryMeta> decode_meta(std::string_view bytes) noexcept;
+
+std::string encode_access(std::int64_t last_access_ms);
+std::optional<std::int64_t> decode_access(std::string_view bytes) noexcept;
+
+/// Persistent per-function counters. The names are part of the store format.
+enum class Counter { hits, misses, stores, evictions, expirations, entries, bytes, compute_ns, saved_ns };
+inline constexpr Counter k_all_counters[] = {Counter::hits,        Counter::misses,  Counter::stores,
+                                             Counter::evictions,   Counter::expirations, Counter::entries,
+                                             Counter::bytes,       Counter::compute_ns,  Counter::saved_ns};
+
+std::string_view counter_name(Counter counter) noexcept;
+std::string counter_key(std::string_view function, Counter counter);
+
+struct CounterKey {
+  std::string_view function;
+  Counter counter;
+};
+std::optional<CounterKey> parse_counter_key(std::string_view key) noexcept;
+
+/// Decodes a stored counter (8 bytes); 0 for anything else.
+std::uint64_t decode_counter(std::string_view bytes) noexcept;
+std::string encode_counter(std::uint64_t value);
+
+}  // namespace memostore::detail

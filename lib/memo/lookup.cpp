@@ -1,0 +1,137 @@
+#include "memo/lookup.hpp"
+
+#include <fmt/std.h>
+
+#include "codec/envelope.hpp"
+#include "codec/key.hpp"
+#include "policy/expiry.hpp"
+#include "store/store_core.hpp"
+#include "util/log.hpp"
+
+namespace memostore::detail {
+namespace {
+
+bool writes_results(Mode mode) { return mode == Mode::readwrite || mode == Mode::refresh; }
+
+/// Removes a damaged entry with its bookkeeping; best effort (the recomputed
+/// result overwrites it anyway).
+void remove_damaged(const MemoCore& memo, const std::string& key, std::uint64_t size) {
+  StoreCore& store = *memo.store().core();
+  Batch batch(*store.database());
+  const LiveChange change = store.policy()->stage_remove(batch, *memo.state(), key, size, std::nullopt);
+  if (store.database()->write(batch)) {
+    store.policy()->apply(change);
+  }
+}
+
+/// The version of another entry of this function, if any is stored.
+std::optional<std::uint32_t> other_version(const MemoCore& memo) {
+  std::optional<std::uint32_t> found;
+  (void)memo.store().core()->database()->for_each(
+      Family::meta, function_prefix(memo.name()), [&](std::string_view meta_key, std::string_view) {
+        const auto parts = parse_key(meta_key.substr(0, meta_key.size() - 1));
+        if (parts && parts->version != memo.version()) {
+          found = parts->version;
+          return false;
+        }
+        return true;
+      });
+  return found;
+}
+
+}  // namespace
+
+Lookup lookup(const MemoCore& memo, const std::string& key, std::string_view args, DecodeFn decode) {
+  StoreCore& store = *memo.store().core();
+  StorePolicy& policy = *store.policy();
+  Database& database = *store.database();
+  Lookup result;
+  std::string damage;
+  std::uint64_t compute_ns = 0;
+  std::int64_t now = 0;
+  auto found = database.get(Family::entries, key, [&](std::string_view bytes) {
+    result.existing_size = key.size() + bytes.size();
+    auto entry = read_envelope(bytes);
+    if (!entry) {
+      damage = entry.failure().message;
+      result.outcome = Outcome::damaged;
+      return;
+    }
+    if (entry->info.type != memo.type()) {
+      result.outcome = Outcome::other_type;
+      return;
+    }
+    if (entry->arguments != args) {
+      result.outcome = Outcome::other_arguments;  // never its value
+      return;
+    }
+    now = policy.now_ms();
+    const auto ttl = policy.ttl_for(*memo.state());
+    if (expired(entry->info.expires_ms, now) || (ttl && expired(deadline_ms(entry->info.created_ms, ttl), now))) {
+      result.outcome = Outcome::expired;
+      return;
+    }
+    try {
+      decode(entry->payload);
+      result.outcome = Outcome::hit;
+      compute_ns = entry->info.compute_ns;
+    } catch (const std::exception& e) {  // cereal::Exception, std::length_error, the type's own load code
+      damage = fmt::format("its value does not decode ({})", e.what());
+      result.outcome = Outcome::damaged;
+    }
+  });
+  if (!found) {
+    if (store.first_report_for(key)) {
+      warn("cannot read a result of {} (version {}): {}; computing it", memo.name(), memo.version(),
+           found.failure().message);
+    }
+    result.outcome = Outcome::unreadable;
+    return result;
+  }
+  if (result.outcome == Outcome::hit) {
+    policy.record_hit(*memo.state(), key, compute_ns, now);
+  } else if (result.outcome == Outcome::expired) {
+    policy.record_expired_read(*memo.state());
+  } else if (result.outcome == Outcome::damaged) {
+    const bool removable = writes_results(memo.store().mode());
+    // A removed entry seen damaged again was damaged again: a new warning.
+    // One that stays (readonly) is reported once.
+    if (removable || store.first_report_for(key)) {
+      warn("damaged entry of {} (version {}) in {}: {}; {}computing the result again", memo.name(), memo.version(),
+           database.dir(), damage, removable ? "removed it and " : "");
+    }
+    if (removable) {
+      remove_damaged(memo, key, *result.existing_size);
+      result.existing_size.reset();
+    }
+  }
+  return result;
+}
+
+void explain_miss(const MemoCore& memo, const std::string& key, const Lookup& last, bool refresh) {
+  std::string why;
+  if (refresh) {
+    why = "refresh mode recomputes every call";
+  } else {
+    switch (last.outcome) {
+      case Outcome::hit: return;
+      case Outcome::expired: why = "its entry expired (ttl)"; break;
+      case Outcome::other_type: why = "the stored entry has another result or argument type"; break;
+      case Outcome::other_arguments: why = "another call's entry has the same key hash"; break;
+      case Outcome::damaged: why = "the stored entry was damaged or undecodable"; break;
+      case Outcome::unreadable: why = "the entry could not be read"; break;
+      case Outcome::absent:
+        if (memo.store().core()->policy()->was_evicted(key)) {
+          why = "its entry was evicted earlier (size budget)";
+        } else if (const auto version = other_version(memo)) {
+          why = fmt::format("no entry for version {}; version {} is stored", memo.version(), *version);
+        } else {
+          why = "no entry";
+        }
+        break;
+    }
+  }
+  log(LogLevel::info, "miss: {} (version {}) in {}: {}", memo.name(), memo.version(), memo.store().dir(), why);
+}
+
+}  // namespace memostore::detail

@@ -1,0 +1,38 @@
+// Reading one memo entry: the outcomes a read can have, and the words that
+// explain a miss (MEMOSTORE_EXPLAIN).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <memostore/detail/memo_core.hpp>
+
+namespace memostore::detail {
+
+enum class Outcome {
+  hit,
+  absent,           // no entry under the key
+  expired,          // an entry past its ttl
+  other_type,       // an entry of another result or argument type
+  other_arguments,  // another call's entry under a colliding hash
+  damaged,          // an entry that fails its checks or does not decode
+  unreadable,       // the read itself failed
+};
+
+struct Lookup {
+  Outcome outcome = Outcome::absent;
+  std::optional<std::uint64_t> existing_size;  // key + entry bytes, if anything is stored under the key
+};
+
+/// Reads the entry for `key` and, if it is valid, decodes it through `decode`
+/// and records the hit. A damaged entry is removed (in writable modes) and
+/// warned about; an expired one is counted and left for the new result to replace.
+Lookup lookup(const MemoCore& memo, const std::string& key, std::string_view args, DecodeFn decode);
+
+/// Logs (at info level) why a call of `memo` with `key` is computed, given the
+/// last lookup; `refresh` when the store is in refresh mode.
+void explain_miss(const MemoCore& memo, const std::string& key, const Lookup& last, bool refresh);
+
+}  // namespace memostore::detail

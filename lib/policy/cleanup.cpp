@@ -1,0 +1,256 @@
+// Eviction and garbage collection: one scan of the "meta" family gives every
+// entry's size, times and version; expired and superseded entries, and the
+// least recently used beyond a budget, are removed in batches. The same scan
+// corrects the live counters, which can drift when RocksDB's compaction filter
+// drops expired entries on its own.
+#include <algorithm>
+#include <span>
+
+#include "codec/key.hpp"
+#include "policy/eviction.hpp"
+#include "policy/expiry.hpp"
+#include "policy/store_policy.hpp"
+
+namespace memostore::detail {
+namespace {
+
+/// One entry as the meta family describes it.
+struct Scanned {
+  std::string key;  // the entry key
+  std::string_view name;  // into key
+  std::uint32_t version = 0;
+  EntryMeta meta;
+  std::int64_t last_access_ms = 0;
+  bool has_info = false;
+  bool removed = false;
+};
+
+struct Totals {
+  std::int64_t entries = 0;
+  std::int64_t bytes = 0;
+};
+
+/// Reads the meta records under `prefix` at `snapshot`, one Scanned per entry
+/// key. Access records come before the info record of the same entry ('a' < 'i').
+Result<std::vector<Scanned>> scan(const Database& database, std::string_view prefix, const Snapshot& snapshot) {
+  std::vector<Scanned> entries;
+  auto scanned = database.for_each(
+      Family::meta, prefix,
+      [&](std::string_view meta_key, std::string_view value) {
+        if (meta_key.empty()) {
+          return true;
+        }
+        const std::string_view key = meta_key.substr(0, meta_key.size() - 1);
+        const auto parts = parse_key(key);
+        if (!parts) {
+          return true;
+        }
+        if (entries.empty() || entries.back().key != key) {
+          entries.push_back(Scanned{std::string(key), {}, parts->version, {}, 0, false, false});
+          entries.back().name = std::string_view(entries.back().key).substr(0, parts->name.size());
+        }
+        Scanned& entry = entries.back();
+        if (meta_key.back() == k_info_tag) {
+          if (auto meta = decode_meta(value)) {
+            entry.meta = *meta;
+            entry.has_info = true;
+          }
+        } else if (meta_key.back() == k_access_tag) {
+          entry.last_access_ms = decode_access(value).value_or(0);
+        }
+        return true;
+      },
+      &snapshot);
+  if (!scanned) {
+    return scanned.failure();
+  }
+  // Views into the keys must survive the vector growing: fix them up now.
+  for (Scanned& entry : entries) {
+    entry.name = std::string_view(entry.key).substr(0, entry.name.size());
+  }
+  return entries;
+}
+
+}  // namespace
+
+Result<CleanupReport> StorePolicy::evict() {
+  std::lock_guard lock(m_cleanup_mutex);
+  return cleanup(false, nullptr);
+}
+
+Result<CleanupReport> StorePolicy::gc() {
+  std::lock_guard lock(m_cleanup_mutex);
+  return cleanup(true, nullptr);
+}
+
+// REQUIRES: m_cleanup_mutex held.
+Result<CleanupReport> StorePolicy::cleanup(bool collect_garbage, FunctionState* only) {
+  CleanupReport report;
+  if (!m_settings.writable) {
+    return report;
+  }
+  if (auto flushed = flush(); !flushed) {
+    return flushed.failure();
+  }
+  const auto snapshot = m_database.snapshot();
+  const std::string prefix = only != nullptr ? function_prefix(only->name()) : std::string();
+  auto scanned = scan(m_database, prefix, *snapshot);
+  if (!scanned) {
+    return scanned.failure();
+  }
+  std::vector<Scanned>& entries = scanned.value();
+  const std::int64_t now = now_ms();
+
+  std::map<std::string_view, std::uint32_t> newest_version;
+  std::map<std::string_view, Totals> exact;
+  for (const Scanned& entry : entries) {
+    if (entry.has_info) {
+      auto& newest = newest_version[entry.name];
+      newest = std::max(newest, entry.version);
+      exact[entry.name].entries += 1;
+      exact[entry.name].bytes += static_cast<std::int64_t>(entry.meta.size);
+    }
+  }
+
+  Batch batch(m_database);
+  std::vector<LiveChange> changes;
+
+  // Correct the live counters to what the scan saw, as of the same snapshot:
+  // writes after it carry their own deltas and stay counted.
+  {
+    std::vector<std::string> names;
+    {
+      std::lock_guard lock(m_functions_mutex);
+      for (const auto& [name, state] : m_functions) {
+        if (only == nullptr || state.get() == only) {
+          names.push_back(name);
+        }
+      }
+    }
+    for (const auto& [name, totals] : exact) {
+      if (std::find(names.begin(), names.end(), name) == names.end()) {
+        names.emplace_back(name);
+      }
+    }
+    for (const std::string& name : names) {
+      std::int64_t counted_entries = 0;
+      std::int64_t counted_bytes = 0;
+      (void)m_database.get(Family::stats, counter_key(name, Counter::entries),
+                           [&](std::string_view v) { counted_entries = static_cast<std::int64_t>(decode_counter(v)); },
+                           snapshot.get());
+      (void)m_database.get(Family::stats, counter_key(name, Counter::bytes),
+                           [&](std::string_view v) { counted_bytes = static_cast<std::int64_t>(decode_counter(v)); },
+                           snapshot.get());
+      const auto found = exact.find(name);
+      const Totals actual = found == exact.end() ? Totals{} : found->second;
+      const LiveChange change{&function(name), actual.entries - counted_entries, actual.bytes - counted_bytes};
+      if (change.entries != 0 || change.bytes != 0) {
+        batch.add(counter_key(name, Counter::entries), change.entries);
+        batch.add(counter_key(name, Counter::bytes), change.bytes);
+        changes.push_back(change);
+      }
+    }
+  }
+
+  auto write_batch = [&]() -> Result<void> {
+    if (auto written = m_database.write(batch); !written) {
+      return written;
+    }
+    for (const LiveChange& change : changes) {
+      apply(change);
+    }
+    changes.clear();
+    batch = Batch(m_database);
+    return {};
+  };
+  auto remove = [&](Scanned& entry, std::optional<Counter> counter) -> Result<void> {
+    entry.removed = true;
+    changes.push_back(stage_remove(batch, function(entry.name), entry.key, entry.meta.size, counter));
+    if (m_settings.explain && counter == Counter::evictions) {
+      remember_evicted(entry.key);
+    }
+    return changes.size() >= 1000 ? write_batch() : Result<void>();
+  };
+
+  auto expired_entry = [&](const Scanned& entry) {
+    if (expired(entry.meta.expires_ms, now)) {
+      return true;
+    }
+    const auto ttl = ttl_for(function(entry.name));
+    return ttl && expired(deadline_ms(entry.meta.created_ms, ttl), now);
+  };
+
+  for (Scanned& entry : entries) {
+    if (!entry.has_info) {
+      batch.remove(Family::meta, meta_key(entry.key, k_access_tag));  // left by a removed entry
+      entry.removed = true;
+      continue;
+    }
+    if (!collect_garbage) {
+      continue;
+    }
+    if (expired_entry(entry)) {
+      report.expired_entries += 1;
+      report.expired_bytes += entry.meta.size;
+      if (auto removed = remove(entry, Counter::expirations); !removed) {
+        return removed.failure();
+      }
+    } else if (entry.version < newest_version[entry.name]) {
+      report.superseded_entries += 1;
+      report.superseded_bytes += entry.meta.size;
+      if (auto removed = remove(entry, Counter::evictions); !removed) {
+        return removed.failure();
+      }
+    }
+  }
+
+  // Budgets: each function's own caps, then the store's.
+  auto evict_within = [&](std::vector<Scanned*> pool, const Limits& limits) -> Result<void> {
+    std::vector<Candidate> candidates;
+    candidates.reserve(pool.size());
+    for (const Scanned* entry : pool) {
+      const bool dead = entry->version < newest_version[entry->name] || expired_entry(*entry);
+      candidates.push_back({static_cast<std::uint64_t>(std::max(entry->meta.created_ms, entry->last_access_ms)),
+                            entry->meta.size, dead});
+    }
+    for (std::size_t victim : choose_evictions(candidates, limits, k_keep_fraction)) {
+      report.evicted_entries += 1;
+      report.evicted_bytes += pool[victim]->meta.size;
+      if (auto removed = remove(*pool[victim], Counter::evictions); !removed) {
+        return removed;
+      }
+    }
+    return {};
+  };
+  std::map<std::string_view, std::vector<Scanned*>> by_function;
+  for (Scanned& entry : entries) {
+    if (!entry.removed) {
+      by_function[entry.name].push_back(&entry);
+    }
+  }
+  for (auto& [name, pool] : by_function) {
+    const FunctionLimits limits = function(name).limits();
+    if (limits.max_entries != 0 || limits.max_bytes != 0) {
+      if (auto evicted = evict_within(pool, Limits{limits.max_entries, limits.max_bytes}); !evicted) {
+        return evicted.failure();
+      }
+    }
+  }
+  if (only == nullptr && m_settings.max_bytes != 0) {
+    std::vector<Scanned*> pool;
+    for (Scanned& entry : entries) {
+      if (!entry.removed) {
+        pool.push_back(&entry);
+      }
+    }
+    if (auto evicted = evict_within(std::move(pool), Limits{0, m_settings.max_bytes}); !evicted) {
+      return evicted.failure();
+    }
+  }
+  if (auto written = write_batch(); !written) {
+    return written.failure();
+  }
+  return report;
+}
+
+}  // namespace memostore::detail

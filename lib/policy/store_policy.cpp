@@ -1,0 +1,365 @@
+#include "policy/store_policy.hpp"
+
+#include <cstdio>
+
+#include <fmt/format.h>
+#include <fmt/std.h>
+
+#include "codec/key.hpp"
+#include "policy/expiry.hpp"
+#include "util/log.hpp"
+
+namespace memostore::detail {
+namespace {
+
+std::string with_thousands(std::uint64_t n) {
+  std::string digits = std::to_string(n);
+  for (int i = static_cast<int>(digits.size()) - 3; i > 0; i -= 3) {
+    digits.insert(static_cast<std::size_t>(i), ",");
+  }
+  return digits;
+}
+
+/// Which access shard a key's last-access time goes to: keys end in hash bytes.
+std::size_t shard_of(std::string_view key, std::size_t shards) {
+  return key.empty() ? 0 : static_cast<unsigned char>(key.back()) % shards;
+}
+
+}  // namespace
+
+FunctionLimits FunctionState::limits() const {
+  std::lock_guard lock(m_mutex);
+  return m_limits;
+}
+
+void FunctionState::set_limits(const FunctionLimits& limits) {
+  std::lock_guard lock(m_mutex);
+  m_limits = limits;
+}
+
+StorePolicy::StorePolicy(Database& database, StorePolicySettings settings)
+    : m_database(database), m_settings(std::move(settings)) {
+  load_counters();
+  if (m_settings.writable) {
+    m_thread = std::thread([this] { run_flush_thread(); });
+  }
+}
+
+StorePolicy::~StorePolicy() {
+  if (m_thread.joinable()) {
+    {
+      std::lock_guard lock(m_thread_mutex);
+      m_stopping = true;
+    }
+    m_wake.notify_all();
+    m_thread.join();
+  }
+  if (auto flushed = flush(); !flushed) {
+    warn("statistics of {} not saved: {}", m_database.dir(), flushed.failure().message);
+  }
+  if (m_settings.exit_summary) {
+    print_exit_summary();
+  }
+}
+
+std::int64_t StorePolicy::unix_ms(Clock::time_point when) noexcept { return detail::unix_ms(when); }
+
+void StorePolicy::load_counters() {
+  auto loaded = m_database.for_each(Family::stats, "", [this](std::string_view key, std::string_view value) {
+    if (auto parsed = parse_counter_key(key)) {
+      FunctionState& state = function(parsed->function);
+      const auto count = static_cast<std::int64_t>(decode_counter(value));
+      if (parsed->counter == Counter::entries) {
+        state.entries.store(count, std::memory_order_relaxed);
+      } else if (parsed->counter == Counter::bytes) {
+        state.bytes.store(count, std::memory_order_relaxed);
+      }
+    }
+    return true;
+  });
+  if (!loaded) {
+    warn("cannot read the statistics of {}: {}; size budgets start from zero", m_database.dir(),
+         loaded.failure().message);
+  }
+}
+
+FunctionState& StorePolicy::function(std::string_view name) {
+  std::lock_guard lock(m_functions_mutex);
+  auto it = m_functions.find(name);
+  if (it == m_functions.end()) {
+    it = m_functions.emplace(std::string(name), std::make_unique<FunctionState>(std::string(name))).first;
+  }
+  return *it->second;
+}
+
+std::optional<Duration> StorePolicy::ttl_for(const FunctionState& function) const {
+  const auto own = function.limits().ttl;
+  return own ? own : m_settings.default_ttl;
+}
+
+// --- The memo path ---
+
+void StorePolicy::record_hit(FunctionState& function, std::string_view key, std::uint64_t compute_ns,
+                             std::int64_t now_ms) {
+  function.pending_hits.fetch_add(1, std::memory_order_relaxed);
+  function.pending_saved_ns.fetch_add(compute_ns, std::memory_order_relaxed);
+  function.session_hits.fetch_add(1, std::memory_order_relaxed);
+  function.session_saved_ns.fetch_add(compute_ns, std::memory_order_relaxed);
+  AccessShard& shard = m_access[shard_of(key, k_access_shards)];
+  std::lock_guard lock(shard.mutex);
+  auto [it, inserted] = shard.last_access.try_emplace(std::string(key), now_ms);
+  if (!inserted) {
+    it->second = std::max(it->second, now_ms);
+  }
+}
+
+void StorePolicy::record_miss(FunctionState& function) noexcept {
+  function.pending_misses.fetch_add(1, std::memory_order_relaxed);
+  function.session_misses.fetch_add(1, std::memory_order_relaxed);
+}
+
+void StorePolicy::record_expired_read(FunctionState& function) noexcept {
+  function.pending_expirations.fetch_add(1, std::memory_order_relaxed);
+}
+
+LiveChange StorePolicy::stage_store(Batch& batch, FunctionState& function, std::string_view key,
+                                    const EntryMeta& meta, std::optional<std::uint64_t> replaced_size,
+                                    std::uint64_t compute_ns) {
+  // No access record is written: last access is the later of the two, and a
+  // stale one from an entry this replaces is older than `created`.
+  batch.put(Family::meta, meta_key(key, k_info_tag), encode_meta(meta));
+  const LiveChange change{&function, replaced_size ? 0 : 1,
+                          static_cast<std::int64_t>(meta.size) - static_cast<std::int64_t>(replaced_size.value_or(0))};
+  batch.add(counter_key(function.name(), Counter::stores), 1);
+  batch.add(counter_key(function.name(), Counter::compute_ns), static_cast<std::int64_t>(compute_ns));
+  if (change.entries != 0) {
+    batch.add(counter_key(function.name(), Counter::entries), change.entries);
+  }
+  batch.add(counter_key(function.name(), Counter::bytes), change.bytes);
+  return change;
+}
+
+LiveChange StorePolicy::stage_remove(Batch& batch, FunctionState& function, std::string_view key, std::uint64_t size,
+                                     std::optional<Counter> counter) {
+  batch.remove(Family::entries, key);
+  batch.remove(Family::meta, meta_key(key, k_info_tag));
+  batch.remove(Family::meta, meta_key(key, k_access_tag));
+  batch.add(counter_key(function.name(), Counter::entries), -1);
+  batch.add(counter_key(function.name(), Counter::bytes), -static_cast<std::int64_t>(size));
+  if (counter) {
+    batch.add(counter_key(function.name(), *counter), 1);
+  }
+  {
+    // A buffered access time must not bring back a record for a removed entry.
+    AccessShard& shard = m_access[shard_of(key, k_access_shards)];
+    std::lock_guard lock(shard.mutex);
+    shard.last_access.erase(std::string(key));
+  }
+  return LiveChange{&function, -1, -static_cast<std::int64_t>(size)};
+}
+
+void StorePolicy::apply(const LiveChange& change) noexcept {
+  if (change.function != nullptr) {
+    change.function->entries.fetch_add(change.entries, std::memory_order_relaxed);
+    change.function->bytes.fetch_add(change.bytes, std::memory_order_relaxed);
+  }
+}
+
+std::vector<LiveChange> StorePolicy::stage_reset(Batch& batch, std::string_view name) {
+  std::vector<LiveChange> changes;
+  std::lock_guard lock(m_functions_mutex);
+  for (auto& [function_name, state] : m_functions) {
+    if (!name.empty() && function_name != name) {
+      continue;
+    }
+    batch.put(Family::stats, counter_key(function_name, Counter::entries), encode_counter(0));
+    batch.put(Family::stats, counter_key(function_name, Counter::bytes), encode_counter(0));
+    changes.push_back({state.get(), -state->entries.load(std::memory_order_relaxed),
+                       -state->bytes.load(std::memory_order_relaxed)});
+  }
+  return changes;
+}
+
+std::optional<std::uint64_t> StorePolicy::stored_size(std::string_view key) const {
+  std::optional<std::uint64_t> size;
+  (void)m_database.get(Family::meta, meta_key(key, k_info_tag), [&](std::string_view value) {
+    if (auto meta = decode_meta(value)) {
+      size = meta->size;
+    }
+  });
+  return size;
+}
+
+std::uint64_t StorePolicy::total_bytes() const noexcept {
+  std::lock_guard lock(m_functions_mutex);
+  std::int64_t total = 0;
+  for (const auto& [name, state] : m_functions) {
+    total += state->bytes.load(std::memory_order_relaxed);
+  }
+  return total > 0 ? static_cast<std::uint64_t>(total) : 0;
+}
+
+void StorePolicy::enforce_budgets(FunctionState& function) {
+  const FunctionLimits limits = function.limits();
+  const auto entries = function.entries.load(std::memory_order_relaxed);
+  const auto bytes = function.bytes.load(std::memory_order_relaxed);
+  const bool function_over = (limits.max_entries != 0 && entries > static_cast<std::int64_t>(limits.max_entries)) ||
+                             (limits.max_bytes != 0 && bytes > static_cast<std::int64_t>(limits.max_bytes));
+  const bool store_over = m_settings.max_bytes != 0 && total_bytes() > m_settings.max_bytes;
+  if (!function_over && !store_over) {
+    return;
+  }
+  std::unique_lock lock(m_cleanup_mutex, std::try_to_lock);
+  if (!lock.owns_lock()) {
+    return;  // another thread is evicting; it leaves room for this write too
+  }
+  auto evicted = cleanup(false, store_over ? nullptr : &function);
+  if (!evicted) {
+    warn("cannot evict from {} to keep it within its size budget: {}", m_database.dir(), evicted.failure().message);
+  }
+}
+
+void StorePolicy::remember_evicted(std::string_view key) {
+  constexpr std::size_t k_max_remembered = 100'000;
+  std::lock_guard lock(m_evicted_mutex);
+  if (m_evicted.size() < k_max_remembered) {
+    m_evicted.emplace(key);
+  }
+}
+
+bool StorePolicy::was_evicted(std::string_view key) const {
+  std::lock_guard lock(m_evicted_mutex);
+  return m_evicted.count(std::string(key)) > 0;
+}
+
+// --- Maintenance ---
+
+Result<void> StorePolicy::flush() {
+  if (!m_settings.writable) {
+    return {};  // counted in memory only; stats() adds what is pending
+  }
+  std::lock_guard flush_lock(m_flush_mutex);
+  Batch batch(m_database);
+  {
+    std::lock_guard lock(m_functions_mutex);
+    for (auto& [name, state] : m_functions) {
+      auto add = [&](std::atomic<std::uint64_t>& pending, Counter counter) {
+        if (const std::uint64_t n = pending.exchange(0, std::memory_order_relaxed); n != 0) {
+          batch.add(counter_key(name, counter), static_cast<std::int64_t>(n));
+        }
+      };
+      add(state->pending_hits, Counter::hits);
+      add(state->pending_saved_ns, Counter::saved_ns);
+      add(state->pending_misses, Counter::misses);
+      add(state->pending_expirations, Counter::expirations);
+    }
+  }
+  for (AccessShard& shard : m_access) {
+    std::unordered_map<std::string, std::int64_t> taken;
+    {
+      std::lock_guard lock(shard.mutex);
+      taken.swap(shard.last_access);
+    }
+    for (const auto& [key, when] : taken) {
+      batch.put(Family::meta, meta_key(key, k_access_tag), encode_access(when));
+    }
+  }
+  return m_database.write(batch);
+}
+
+void StorePolicy::run_flush_thread() {
+  bool warned = false;
+  std::unique_lock lock(m_thread_mutex);
+  while (!m_stopping) {
+    m_wake.wait_for(lock, k_flush_interval, [this] { return m_stopping; });
+    if (m_stopping) {
+      break;
+    }
+    lock.unlock();
+    if (auto flushed = flush(); !flushed && !warned) {
+      warn("cannot save statistics of {}: {}", m_database.dir(), flushed.failure().message);
+      warned = true;
+    }
+    lock.lock();
+  }
+}
+
+StoreStats StorePolicy::stats() {
+  (void)flush();  // best effort: what stays pending is added below
+  std::map<std::string, FunctionStats, std::less<>> by_name;
+  auto read = m_database.for_each(Family::stats, "", [&](std::string_view key, std::string_view value) {
+    if (auto parsed = parse_counter_key(key)) {
+      FunctionStats& s = by_name[std::string(parsed->function)];
+      const std::uint64_t n = decode_counter(value);
+      switch (parsed->counter) {
+        case Counter::hits: s.hits = n; break;
+        case Counter::misses: s.misses = n; break;
+        case Counter::stores: s.stores = n; break;
+        case Counter::evictions: s.evictions = n; break;
+        case Counter::expirations: s.expirations = n; break;
+        case Counter::entries: s.entries = n; break;
+        case Counter::bytes: s.bytes = n; break;
+        case Counter::compute_ns: s.compute_time = std::chrono::nanoseconds(n); break;
+        case Counter::saved_ns: s.saved_time = std::chrono::nanoseconds(n); break;
+      }
+    }
+    return true;
+  });
+  if (!read) {
+    warn("cannot read the statistics of {}: {}", m_database.dir(), read.failure().message);
+  }
+  {
+    std::lock_guard lock(m_functions_mutex);
+    for (auto& [name, state] : m_functions) {
+      FunctionStats& s = by_name[name];
+      s.hits += state->pending_hits.load(std::memory_order_relaxed);
+      s.misses += state->pending_misses.load(std::memory_order_relaxed);
+      s.expirations += state->pending_expirations.load(std::memory_order_relaxed);
+      s.saved_time += std::chrono::nanoseconds(state->pending_saved_ns.load(std::memory_order_relaxed));
+      if (!m_settings.writable) {  // nothing is written: the in-memory view is the current one
+        s.entries = static_cast<std::uint64_t>(std::max<std::int64_t>(0, state->entries.load()));
+        s.bytes = static_cast<std::uint64_t>(std::max<std::int64_t>(0, state->bytes.load()));
+      }
+    }
+  }
+  StoreStats result;
+  for (auto& [name, s] : by_name) {
+    s.name = name;
+    FunctionStats& t = result.total;
+    t.hits += s.hits;
+    t.misses += s.misses;
+    t.stores += s.stores;
+    t.evictions += s.evictions;
+    t.expirations += s.expirations;
+    t.entries += s.entries;
+    t.bytes += s.bytes;
+    t.compute_time += s.compute_time;
+    t.saved_time += s.saved_time;
+    result.functions.push_back(std::move(s));
+  }
+  return result;
+}
+
+void StorePolicy::print_exit_summary() {
+  std::uint64_t hits = 0, misses = 0, saved_ns = 0;
+  std::int64_t entries = 0, bytes = 0;
+  {
+    std::lock_guard lock(m_functions_mutex);
+    for (const auto& [name, state] : m_functions) {
+      hits += state->session_hits.load();
+      misses += state->session_misses.load();
+      saved_ns += state->session_saved_ns.load();
+      entries += state->entries.load();
+      bytes += state->bytes.load();
+    }
+  }
+  const double rate = hits + misses == 0 ? 0.0 : 100.0 * static_cast<double>(hits) / static_cast<double>(hits + misses);
+  const std::string line = fmt::format(
+      "memostore: {} hits, {} misses ({:.1f}%), saved {}, {} in {} entries ({})\n", with_thousands(hits),
+      with_thousands(misses), rate, format_duration(std::chrono::nanoseconds(saved_ns)),
+      format_size(static_cast<std::uint64_t>(std::max<std::int64_t>(bytes, 0))),
+      with_thousands(static_cast<std::uint64_t>(std::max<std::int64_t>(entries, 0))), m_database.dir());
+  std::fputs(line.c_str(), stderr);
+}
+
+}  // namespace memostore::detail
