@@ -5,6 +5,7 @@
 #include <chrono>
 #include <vector>
 
+#include <memostore/error.hpp>
 #include <memostore/policy.hpp>
 
 #include "policy/eviction.hpp"
@@ -79,6 +80,44 @@ TEST_CASE("a manual clock moves only when told to") {
   const auto read = system->now();
   CHECK(read >= before);
   CHECK(read <= std::chrono::system_clock::now());
+}
+
+TEST_SUITE_END();
+
+TEST_SUITE_BEGIN("units");
+
+TEST_CASE("sizes parse with decimal and binary suffixes and reject anything else") {
+  CHECK(memostore::parse_size("4096") == 4096);
+  CHECK(memostore::parse_size("500M") == 500'000'000);
+  CHECK(memostore::parse_size("2G") == 2'000'000'000);
+  CHECK(memostore::parse_size("2GiB") == (std::uint64_t{2} << 30));
+  CHECK(memostore::parse_size("1.5Ki") == 1536);
+  CHECK(memostore::parse_size("10kB") == 10'000);
+  for (const char* bad : {"", "M", "12X", "1.2.3G", "-5M", "5 G", "99999999T"}) {
+    CHECK_THROWS_AS(memostore::parse_size(bad), memostore::Error);
+  }
+}
+
+TEST_CASE("durations parse as sums of numbers with units") {
+  CHECK(memostore::parse_duration("90s") == 90s);
+  CHECK(memostore::parse_duration("7d") == std::chrono::hours(24 * 7));
+  CHECK(memostore::parse_duration("3h12m") == 3h + 12min);
+  CHECK(memostore::parse_duration("250ms") == 250ms);
+  CHECK(memostore::parse_duration("1w") == std::chrono::hours(24 * 7));
+  for (const char* bad : {"", "7", "d", "3x", "1h-2m"}) {
+    CHECK_THROWS_AS(memostore::parse_duration(bad), memostore::Error);
+  }
+}
+
+TEST_CASE("sizes and durations format for people") {
+  CHECK(memostore::format_size(812) == "812 B");
+  CHECK(memostore::format_size(1229) == "1.2 KiB");
+  CHECK(memostore::format_size(std::uint64_t{3} << 30) == "3.0 GiB");
+  CHECK(memostore::format_duration(0s) == "0ms");
+  CHECK(memostore::format_duration(850ms) == "850ms");
+  CHECK(memostore::format_duration(41min + 12s) == "41m12s");
+  CHECK(memostore::format_duration(3h + 12min + 5s) == "3h12m");
+  CHECK(memostore::format_duration(std::chrono::hours(52)) == "2d4h");
 }
 
 TEST_SUITE_END();

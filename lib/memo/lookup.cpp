@@ -39,6 +39,20 @@ std::optional<std::uint32_t> other_version(const MemoCore& memo) {
   return found;
 }
 
+/// True if an entry of this function version holds the same arguments under
+/// another type fingerprint: the result or argument types changed (their
+/// fingerprint seeds the key hash, so such an entry sits under another key).
+bool stored_with_other_type(const MemoCore& memo, std::string_view args) {
+  bool found = false;
+  (void)memo.store().core()->database()->for_each(
+      Family::entries, version_prefix(memo.name(), memo.version()), [&](std::string_view, std::string_view bytes) {
+        auto entry = read_envelope(bytes);
+        found = entry && entry->arguments == args && entry->info.type != memo.type();
+        return !found;
+      });
+  return found;
+}
+
 }  // namespace
 
 Lookup lookup(const MemoCore& memo, const std::string& key, std::string_view args, DecodeFn decode) {
@@ -108,7 +122,8 @@ Lookup lookup(const MemoCore& memo, const std::string& key, std::string_view arg
   return result;
 }
 
-void explain_miss(const MemoCore& memo, const std::string& key, const Lookup& last, bool refresh) {
+void explain_miss(const MemoCore& memo, const std::string& key, std::string_view args, const Lookup& last,
+                  bool refresh) {
   std::string why;
   if (refresh) {
     why = "refresh mode recomputes every call";
@@ -123,6 +138,8 @@ void explain_miss(const MemoCore& memo, const std::string& key, const Lookup& la
       case Outcome::absent:
         if (memo.store().core()->policy()->was_evicted(key)) {
           why = "its entry was evicted earlier (size budget)";
+        } else if (stored_with_other_type(memo, args)) {
+          why = "the stored entry has another result or argument type";
         } else if (const auto version = other_version(memo)) {
           why = fmt::format("no entry for version {}; version {} is stored", memo.version(), *version);
         } else {

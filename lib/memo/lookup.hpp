@@ -31,8 +31,10 @@ struct Lookup {
 /// warned about; an expired one is counted and left for the new result to replace.
 Lookup lookup(const MemoCore& memo, const std::string& key, std::string_view args, DecodeFn decode);
 
-/// Logs (at info level) why a call of `memo` with `key` is computed, given the
-/// last lookup; `refresh` when the store is in refresh mode.
-void explain_miss(const MemoCore& memo, const std::string& key, const Lookup& last, bool refresh);
+/// Logs (at info level) why a call of `memo` with `key` (encoded arguments
+/// `args`) is computed, given the last lookup; `refresh` in refresh mode.
+/// Scans the function's entries for some causes: only while explaining.
+void explain_miss(const MemoCore& memo, const std::string& key, std::string_view args, const Lookup& last,
+                  bool refresh);
 
 }  // namespace memostore::detail

@@ -53,7 +53,7 @@ void compute_and_store(const MemoCore& memo, const std::string& key, std::string
   StorePolicy& policy = *memo.store().core()->policy();
   policy.record_miss(*memo.state());
   if (policy.settings().explain) {
-    explain_miss(memo, key, last, memo.store().mode() == Mode::refresh);
+    explain_miss(memo, key, args, last, memo.store().mode() == Mode::refresh);
   }
   std::string envelope;
   start_envelope(envelope, args);

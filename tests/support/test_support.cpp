@@ -33,14 +33,21 @@ TempDir::~TempDir() {
 
 LogCapture::LogCapture() {
   m_previous = set_log_handler([this](LogLevel level, std::string_view message) {
+    std::lock_guard lock(m_mutex);
     if (level >= LogLevel::warning) {
-      std::lock_guard lock(m_mutex);
       m_warnings.emplace_back(message);
+    } else if (level == LogLevel::info) {
+      m_infos.emplace_back(message);
     }
   });
 }
 
 LogCapture::~LogCapture() { set_log_handler(std::move(m_previous)); }
+
+std::vector<std::string> LogCapture::infos() const {
+  std::lock_guard lock(m_mutex);
+  return m_infos;
+}
 
 std::vector<std::string> LogCapture::warnings() const {
   std::lock_guard lock(m_mutex);

@@ -37,12 +37,15 @@ class LogCapture {
   LogCapture& operator=(const LogCapture&) = delete;
 
   std::vector<std::string> warnings() const;
+  /// Info-level messages (e.g. explained misses).
+  std::vector<std::string> infos() const;
   /// Number of warnings that contain `text`.
   std::size_t count(const std::string& text) const;
 
  private:
   mutable std::mutex m_mutex;
   std::vector<std::string> m_warnings;  // guarded by m_mutex
+  std::vector<std::string> m_infos;     // guarded by m_mutex
   LogHandler m_previous;
 };
 
