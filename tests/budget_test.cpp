@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 
 #include <chrono>
+#include <csignal>
 #include <cstdlib>
 #include <memory>
 #include <string>
@@ -290,6 +291,21 @@ TEST_CASE("statistics survive a restart and add up") {
     CHECK(s.saved_time > 0ns);
     CHECK(stats.total.hits == s.hits);
   }
+}
+
+TEST_CASE("after a killed process the live counters are recounted from the entries") {
+  TempDir dir;
+  const std::string store_dir = (dir / "store").string();
+  const auto child = memostore::test::child_program();
+  REQUIRE(memostore::test::run_process({child, store_dir, "squares", "20"}).exit_code == 0);
+  // Stores one more entry, then dies before its buffered counts are written.
+  const auto killed = memostore::test::run_process({child, store_dir, "square-then-kill", "100"});
+  REQUIRE(killed.exit_code == 128 + SIGKILL);
+
+  Store store = Store::open(dir / "store");
+  const auto stats = store.stats();
+  CHECK(stats.total.entries == 21);
+  CHECK(stats.total.bytes == stored_bytes(store));
 }
 
 TEST_CASE("clear and forget keep the live counters exact") {

@@ -19,9 +19,7 @@ void remove_damaged(const MemoCore& memo, const std::string& key, std::uint64_t 
   StoreCore& store = *memo.store().core();
   Batch batch(*store.database());
   const LiveChange change = store.policy()->stage_remove(batch, *memo.state(), key, size, std::nullopt);
-  if (store.database()->write(batch)) {
-    store.policy()->apply(change);
-  }
+  (void)store.policy()->commit(batch, change);
 }
 
 /// The version of another entry of this function, if any is stored.

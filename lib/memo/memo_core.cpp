@@ -40,11 +40,10 @@ void store_entry(const MemoCore& memo, const std::string& key, const std::string
   batch.put(Family::entries, key, envelope);
   const EntryMeta meta{key.size() + envelope.size(), info.created_ms, info.expires_ms};
   const LiveChange change = policy.stage_store(batch, *memo.state(), key, meta, replaced_size, info.compute_ns);
-  if (auto written = store.database()->write(batch); !written) {
+  if (auto written = policy.commit(batch, change); !written) {
     store.report_write_failure(memo.name(), written.failure());
     return;
   }
-  policy.apply(change);
   policy.enforce_budgets(*memo.state());
 }
 
@@ -184,13 +183,12 @@ void MemoCore::forget(std::string_view args) const {
   }
   Batch batch(*store.database());
   const LiveChange change = store.policy()->stage_remove(batch, *m_state, key, *size, std::nullopt);
-  value_or_throw(store.database()->write(batch));
-  store.policy()->apply(change);
+  value_or_throw(store.policy()->commit(batch, change));
 }
 
 void MemoCore::clear() const {
   if (writes_results(m_store.mode())) {
-    value_or_throw(clear_entries(*m_store.core(), m_name));
+    value_or_throw(m_store.core()->policy()->clear(m_name));
   }
 }
 

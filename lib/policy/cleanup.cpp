@@ -75,11 +75,13 @@ Result<std::vector<Scanned>> scan(const Database& database, std::string_view pre
 
 Result<CleanupReport> StorePolicy::evict() {
   std::lock_guard lock(m_cleanup_mutex);
+  m_recount_pending = false;  // this scan recounts
   return cleanup(false, nullptr);
 }
 
 Result<CleanupReport> StorePolicy::gc() {
   std::lock_guard lock(m_cleanup_mutex);
+  m_recount_pending = false;
   return cleanup(true, nullptr);
 }
 
@@ -89,10 +91,16 @@ Result<CleanupReport> StorePolicy::cleanup(bool collect_garbage, FunctionState* 
   if (!m_settings.writable) {
     return report;
   }
-  if (auto flushed = flush(); !flushed) {
-    return flushed.failure();
+  std::unique_ptr<Snapshot> snapshot;
+  {
+    // Counts flushed and snapshot taken with no write in between: the
+    // counters then match the snapshot exactly.
+    std::unique_lock accounting(m_accounting);
+    if (auto flushed = flush(); !flushed) {
+      return flushed.failure();
+    }
+    snapshot = m_database.snapshot();
   }
-  const auto snapshot = m_database.snapshot();
   const std::string prefix = only != nullptr ? function_prefix(only->name()) : std::string();
   auto scanned = scan(m_database, prefix, *snapshot);
   if (!scanned) {
@@ -113,10 +121,11 @@ Result<CleanupReport> StorePolicy::cleanup(bool collect_garbage, FunctionState* 
   }
 
   Batch batch(m_database);
-  std::vector<LiveChange> changes;
+  std::vector<LiveChange> changes;  // applied when `batch` is committed
 
   // Correct the live counters to what the scan saw, as of the same snapshot:
-  // writes after it carry their own deltas and stay counted.
+  // writes after it carry their own changes and stay counted. The correction
+  // is applied like any change (in memory, then flushed).
   {
     std::vector<std::string> names;
     {
@@ -143,21 +152,19 @@ Result<CleanupReport> StorePolicy::cleanup(bool collect_garbage, FunctionState* 
                            snapshot.get());
       const auto found = exact.find(name);
       const Totals actual = found == exact.end() ? Totals{} : found->second;
-      const LiveChange change{&function(name), actual.entries - counted_entries, actual.bytes - counted_bytes};
+      LiveChange change;
+      change.function = &function(name);
+      change.entries = actual.entries - counted_entries;
+      change.bytes = actual.bytes - counted_bytes;
       if (change.entries != 0 || change.bytes != 0) {
-        batch.add(counter_key(name, Counter::entries), change.entries);
-        batch.add(counter_key(name, Counter::bytes), change.bytes);
         changes.push_back(change);
       }
     }
   }
 
   auto write_batch = [&]() -> Result<void> {
-    if (auto written = m_database.write(batch); !written) {
+    if (auto written = commit(batch, changes); !written) {
       return written;
-    }
-    for (const LiveChange& change : changes) {
-      apply(change);
     }
     changes.clear();
     batch = Batch(m_database);

@@ -20,6 +20,10 @@ std::string with_thousands(std::uint64_t n) {
   return digits;
 }
 
+/// In the stats family, 1 after a clean close, 0 while a process has the store
+/// open. (No NUL byte: not a counter key.)
+constexpr std::string_view k_clean_close_key = "memostore.clean-close";
+
 /// Which access shard a key's last-access time goes to: keys end in hash bytes.
 std::size_t shard_of(std::string_view key, std::size_t shards) {
   return key.empty() ? 0 : static_cast<unsigned char>(key.back()) % shards;
@@ -41,6 +45,16 @@ StorePolicy::StorePolicy(Database& database, StorePolicySettings settings)
     : m_database(database), m_settings(std::move(settings)) {
   load_counters();
   if (m_settings.writable) {
+    bool clean = false;
+    (void)m_database.get(Family::stats, k_clean_close_key,
+                         [&](std::string_view value) { clean = decode_counter(value) == 1; });
+    bool has_entries = false;
+    (void)m_database.for_each(Family::meta, "", [&](std::string_view, std::string_view) {
+      has_entries = true;
+      return false;
+    });
+    m_recount_pending = !clean && has_entries;
+    (void)m_database.put(Family::stats, k_clean_close_key, encode_counter(0));
     m_thread = std::thread([this] { run_flush_thread(); });
   }
 }
@@ -56,6 +70,8 @@ StorePolicy::~StorePolicy() {
   }
   if (auto flushed = flush(); !flushed) {
     warn("statistics of {} not saved: {}", m_database.dir(), flushed.failure().message);
+  } else if (m_settings.writable) {
+    (void)m_database.put(Family::stats, k_clean_close_key, encode_counter(1));
   }
   if (m_settings.exit_summary) {
     print_exit_summary();
@@ -128,56 +144,89 @@ LiveChange StorePolicy::stage_store(Batch& batch, FunctionState& function, std::
   // No access record is written: last access is the later of the two, and a
   // stale one from an entry this replaces is older than `created`.
   batch.put(Family::meta, meta_key(key, k_info_tag), encode_meta(meta));
-  const LiveChange change{&function, replaced_size ? 0 : 1,
-                          static_cast<std::int64_t>(meta.size) - static_cast<std::int64_t>(replaced_size.value_or(0))};
-  batch.add(counter_key(function.name(), Counter::stores), 1);
-  batch.add(counter_key(function.name(), Counter::compute_ns), static_cast<std::int64_t>(compute_ns));
-  if (change.entries != 0) {
-    batch.add(counter_key(function.name(), Counter::entries), change.entries);
-  }
-  batch.add(counter_key(function.name(), Counter::bytes), change.bytes);
-  return change;
+  return LiveChange{&function,
+                    replaced_size ? 0 : 1,
+                    static_cast<std::int64_t>(meta.size) - static_cast<std::int64_t>(replaced_size.value_or(0)),
+                    1,
+                    compute_ns,
+                    std::nullopt};
 }
 
 LiveChange StorePolicy::stage_remove(Batch& batch, FunctionState& function, std::string_view key, std::uint64_t size,
-                                     std::optional<Counter> counter) {
+                                     std::optional<Counter> removal) {
   batch.remove(Family::entries, key);
   batch.remove(Family::meta, meta_key(key, k_info_tag));
   batch.remove(Family::meta, meta_key(key, k_access_tag));
-  batch.add(counter_key(function.name(), Counter::entries), -1);
-  batch.add(counter_key(function.name(), Counter::bytes), -static_cast<std::int64_t>(size));
-  if (counter) {
-    batch.add(counter_key(function.name(), *counter), 1);
-  }
   {
     // A buffered access time must not bring back a record for a removed entry.
     AccessShard& shard = m_access[shard_of(key, k_access_shards)];
     std::lock_guard lock(shard.mutex);
     shard.last_access.erase(std::string(key));
   }
-  return LiveChange{&function, -1, -static_cast<std::int64_t>(size)};
+  return LiveChange{&function, -1, -static_cast<std::int64_t>(size), 0, 0, removal};
 }
 
 void StorePolicy::apply(const LiveChange& change) noexcept {
-  if (change.function != nullptr) {
-    change.function->entries.fetch_add(change.entries, std::memory_order_relaxed);
-    change.function->bytes.fetch_add(change.bytes, std::memory_order_relaxed);
+  FunctionState* f = change.function;
+  if (f == nullptr) {
+    return;
+  }
+  constexpr auto relaxed = std::memory_order_relaxed;
+  f->entries.fetch_add(change.entries, relaxed);
+  f->bytes.fetch_add(change.bytes, relaxed);
+  f->pending_entries.fetch_add(change.entries, relaxed);
+  f->pending_bytes.fetch_add(change.bytes, relaxed);
+  f->pending_stores.fetch_add(change.stores, relaxed);
+  f->pending_compute_ns.fetch_add(change.compute_ns, relaxed);
+  if (change.removal == Counter::evictions) {
+    f->pending_evictions.fetch_add(1, relaxed);
+  } else if (change.removal == Counter::expirations) {
+    f->pending_expirations.fetch_add(1, relaxed);
   }
 }
 
-std::vector<LiveChange> StorePolicy::stage_reset(Batch& batch, std::string_view name) {
-  std::vector<LiveChange> changes;
-  std::lock_guard lock(m_functions_mutex);
-  for (auto& [function_name, state] : m_functions) {
-    if (!name.empty() && function_name != name) {
-      continue;
-    }
-    batch.put(Family::stats, counter_key(function_name, Counter::entries), encode_counter(0));
-    batch.put(Family::stats, counter_key(function_name, Counter::bytes), encode_counter(0));
-    changes.push_back({state.get(), -state->entries.load(std::memory_order_relaxed),
-                       -state->bytes.load(std::memory_order_relaxed)});
+Result<void> StorePolicy::commit(Batch& batch, std::span<const LiveChange> changes) {
+  std::shared_lock accounting(m_accounting);
+  if (auto written = m_database.write(batch); !written) {
+    return written;
   }
-  return changes;
+  for (const LiveChange& change : changes) {
+    apply(change);
+  }
+  return {};
+}
+
+Result<void> StorePolicy::clear(std::string_view name) {
+  std::unique_lock accounting(m_accounting);  // no write may slip in between the deletion and the zeroing
+  if (auto flushed = flush(); !flushed) {
+    return flushed;
+  }
+  const std::string prefix = name.empty() ? std::string() : function_prefix(name);
+  for (Family family : {Family::entries, Family::meta}) {
+    if (auto removed = m_database.remove_prefix(family, prefix); !removed) {
+      return removed;
+    }
+  }
+  Batch batch(m_database);
+  std::vector<FunctionState*> cleared;
+  {
+    std::lock_guard lock(m_functions_mutex);
+    for (auto& [function_name, state] : m_functions) {
+      if (name.empty() || function_name == name) {
+        batch.put(Family::stats, counter_key(function_name, Counter::entries), encode_counter(0));
+        batch.put(Family::stats, counter_key(function_name, Counter::bytes), encode_counter(0));
+        cleared.push_back(state.get());
+      }
+    }
+  }
+  if (auto written = m_database.write(batch); !written) {
+    return written;
+  }
+  for (FunctionState* state : cleared) {
+    state->entries.store(0, std::memory_order_relaxed);
+    state->bytes.store(0, std::memory_order_relaxed);
+  }
+  return {};
 }
 
 std::optional<std::uint64_t> StorePolicy::stored_size(std::string_view key) const {
@@ -248,10 +297,20 @@ Result<void> StorePolicy::flush() {
           batch.add(counter_key(name, counter), static_cast<std::int64_t>(n));
         }
       };
+      auto add_signed = [&](std::atomic<std::int64_t>& pending, Counter counter) {
+        if (const std::int64_t n = pending.exchange(0, std::memory_order_relaxed); n != 0) {
+          batch.add(counter_key(name, counter), n);
+        }
+      };
       add(state->pending_hits, Counter::hits);
       add(state->pending_saved_ns, Counter::saved_ns);
       add(state->pending_misses, Counter::misses);
       add(state->pending_expirations, Counter::expirations);
+      add(state->pending_evictions, Counter::evictions);
+      add(state->pending_stores, Counter::stores);
+      add(state->pending_compute_ns, Counter::compute_ns);
+      add_signed(state->pending_entries, Counter::entries);
+      add_signed(state->pending_bytes, Counter::bytes);
     }
   }
   for (AccessShard& shard : m_access) {
@@ -267,7 +326,22 @@ Result<void> StorePolicy::flush() {
   return m_database.write(batch);
 }
 
+void StorePolicy::recount_if_unclean() {
+  if (!m_recount_pending.load()) {
+    return;
+  }
+  // The last process did not close the store: counts it had buffered are
+  // lost. Recount the live totals (and apply the budgets) from the info records.
+  std::lock_guard cleanup_lock(m_cleanup_mutex);
+  if (m_recount_pending.exchange(false)) {
+    if (auto recounted = cleanup(false, nullptr); !recounted) {
+      warn("cannot recount {} after an unclean close: {}", m_database.dir(), recounted.failure().message);
+    }
+  }
+}
+
 void StorePolicy::run_flush_thread() {
+  recount_if_unclean();
   bool warned = false;
   std::unique_lock lock(m_thread_mutex);
   while (!m_stopping) {
@@ -285,6 +359,7 @@ void StorePolicy::run_flush_thread() {
 }
 
 StoreStats StorePolicy::stats() {
+  recount_if_unclean();
   (void)flush();  // best effort: what stays pending is added below
   std::map<std::string, FunctionStats, std::less<>> by_name;
   auto read = m_database.for_each(Family::stats, "", [&](std::string_view key, std::string_view value) {

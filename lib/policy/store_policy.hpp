@@ -1,13 +1,15 @@
 // StorePolicy: the ttl, budget and statistics half of an open store.
 //
-// Counters per function live in the "stats" family. Those that change with
-// the entries (stores, evictions, live entries and bytes, compute time) are
-// written in the same batch as the entries, so they never disagree with them
-// after a crash. Those that change on hits (hits, misses, time saved,
-// expirations found on read) and last-access times are kept in memory and
-// written in batches by a background thread every k_flush_interval, on
-// flush(), stats(), evict(), gc() and at close: a hit never writes.
-// Thread-safe.
+// Counters per function live in the "stats" family. Every counter change and
+// every last-access time is kept in memory and written in batches (merged by
+// RocksDB's uint64add) by a background thread every k_flush_interval, and on
+// flush(), stats(), evict(), gc() and at close: a hit never writes, and a
+// store writes only its entry and its info record. Four merges per store
+// cost more than the store itself (measured: 14 µs against 8 µs).
+// A crash loses up to k_flush_interval of counts. The live totals (entries,
+// bytes) that budgets rely on are then recounted from the info records: a
+// marker records a clean close, and an open without it recounts on the
+// background thread. Thread-safe.
 #pragma once
 
 #include <array>
@@ -19,6 +21,8 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <shared_mutex>
+#include <span>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -69,8 +73,13 @@ class FunctionState {
   std::atomic<std::uint64_t> pending_saved_ns{0};
   alignas(64) std::atomic<std::uint64_t> pending_misses{0};
   std::atomic<std::uint64_t> pending_expirations{0};
+  std::atomic<std::uint64_t> pending_evictions{0};
+  std::atomic<std::uint64_t> pending_stores{0};
+  std::atomic<std::uint64_t> pending_compute_ns{0};
+  std::atomic<std::int64_t> pending_entries{0};
+  std::atomic<std::int64_t> pending_bytes{0};
 
-  // Live totals as of the latest write in this process (persisted with each write).
+  // Live totals in this process: what was loaded plus every change since.
   std::atomic<std::int64_t> entries{0};
   std::atomic<std::int64_t> bytes{0};
 
@@ -88,12 +97,14 @@ class FunctionState {
   FunctionLimits m_limits;  // guarded by m_mutex
 };
 
-/// Changes to live totals that a batch carries; applied in memory once the
-/// batch is written.
+/// The counter changes a batch makes; applied in memory once it is written.
 struct LiveChange {
   FunctionState* function = nullptr;
   std::int64_t entries = 0;
   std::int64_t bytes = 0;
+  std::uint64_t stores = 0;
+  std::uint64_t compute_ns = 0;
+  std::optional<Counter> removal;  // evictions or expirations, counted once
 };
 
 class StorePolicy {
@@ -128,13 +139,15 @@ class StorePolicy {
   LiveChange stage_store(Batch& batch, FunctionState& function, std::string_view key, const EntryMeta& meta,
                          std::optional<std::uint64_t> replaced_size, std::uint64_t compute_ns);
 
-  /// Adds the removal of an entry of `size` bytes, its bookkeeping and
-  /// counters, to `batch`. `counter` is evictions, expirations or none.
+  /// Adds the removal of an entry of `size` bytes and its bookkeeping to
+  /// `batch`. `removal` is evictions, expirations or none.
   LiveChange stage_remove(Batch& batch, FunctionState& function, std::string_view key, std::uint64_t size,
-                          std::optional<Counter> counter);
+                          std::optional<Counter> removal);
 
-  /// Applies written changes to the in-memory totals.
-  void apply(const LiveChange& change) noexcept;
+  /// Writes `batch` and applies `changes` to the counters. Every write of
+  /// entries goes through here, so a recount can stop them for a moment.
+  Result<void> commit(Batch& batch, std::span<const LiveChange> changes);
+  Result<void> commit(Batch& batch, const LiveChange& change) { return commit(batch, std::span(&change, 1)); }
 
   /// After a write: if `function` or the store is over budget, evicts (on
   /// this thread, unless another thread is already evicting).
@@ -143,9 +156,9 @@ class StorePolicy {
   /// The size of the entry `key` according to its info record, if any.
   std::optional<std::uint64_t> stored_size(std::string_view key) const;
 
-  /// Sets a function's (or, with an empty name, every function's) live totals to zero,
-  /// in `batch`; for clear.
-  std::vector<LiveChange> stage_reset(Batch& batch, std::string_view function);
+  /// Deletes every entry of `function` (all versions), or of every function
+  /// when it is empty, with their bookkeeping, and zeroes their live totals.
+  Result<void> clear(std::string_view function);
 
   /// True if `key` was evicted by this process (remembered only while explaining).
   bool was_evicted(std::string_view key) const;
@@ -166,8 +179,10 @@ class StorePolicy {
   static constexpr std::size_t k_access_shards = 16;
 
   void load_counters();
+  void apply(const LiveChange& change) noexcept;
   void run_flush_thread();
   Result<CleanupReport> cleanup(bool collect_garbage, FunctionState* only);
+  void recount_if_unclean();
   void remember_evicted(std::string_view key);
   std::uint64_t total_bytes() const noexcept;
   void print_exit_summary();
@@ -180,6 +195,10 @@ class StorePolicy {
 
   std::array<AccessShard, k_access_shards> m_access;
   std::mutex m_flush_mutex;     // one flush at a time
+  // Writers of entries hold it shared; a recount holds it exclusively while
+  // it flushes and takes its snapshot, so no change is counted twice.
+  std::shared_mutex m_accounting;
+  std::atomic<bool> m_recount_pending{false};  // the last close was not clean
   std::mutex m_cleanup_mutex;   // one eviction or gc at a time
 
   mutable std::mutex m_evicted_mutex;

@@ -6,7 +6,6 @@
 #include <fmt/std.h>
 
 #include "codec/envelope.hpp"
-#include "codec/key.hpp"
 #include "codec/meta.hpp"
 #include "policy/expiry.hpp"
 #include "util/log.hpp"
@@ -53,25 +52,6 @@ void StoreCore::report_write_failure(std::string_view function, const Failure& f
 bool StoreCore::first_report_for(std::string_view key) {
   std::lock_guard lock(m_reported_mutex);
   return m_reported_keys.emplace(key).second;
-}
-
-Result<void> clear_entries(StoreCore& core, std::string_view function) {
-  Database& database = *core.database();
-  const std::string prefix = function.empty() ? std::string() : function_prefix(function);
-  Batch batch(database);
-  const std::vector<LiveChange> changes = core.policy()->stage_reset(batch, function);
-  for (Family family : {Family::entries, Family::meta}) {
-    if (auto removed = database.remove_prefix(family, prefix); !removed) {
-      return removed;
-    }
-  }
-  if (auto written = database.write(batch); !written) {
-    return written;
-  }
-  for (const LiveChange& change : changes) {
-    core.policy()->apply(change);
-  }
-  return {};
 }
 
 Result<std::shared_ptr<StoreCore>> open_store_core(const fs::path& dir, DatabaseOptions options,

@@ -48,10 +48,6 @@ class StoreCore {
   std::unordered_set<std::string> m_reported_keys;  // guarded by m_reported_mutex
 };
 
-/// Deletes every entry of `function` (all versions), or of every function when
-/// it is empty, with their bookkeeping, and zeroes their live counters.
-Result<void> clear_entries(StoreCore& core, std::string_view function);
-
 /// Opens `dir` with `options`, or returns the StoreCore already open for the
 /// same directory in this process (RocksDB allows one opener per directory;
 /// the first opener's settings apply).
