@@ -75,14 +75,16 @@ Result<std::vector<Scanned>> scan(const Database& database, std::string_view pre
 
 Result<CleanupReport> StorePolicy::evict() {
   std::lock_guard lock(m_cleanup_mutex);
-  m_recount_pending = false;  // this scan recounts
-  return cleanup(false, nullptr);
+  auto report = cleanup(false, nullptr);
+  m_recount_pending = false;  // this scan recounted
+  return report;
 }
 
 Result<CleanupReport> StorePolicy::gc() {
   std::lock_guard lock(m_cleanup_mutex);
+  auto report = cleanup(true, nullptr);
   m_recount_pending = false;
-  return cleanup(true, nullptr);
+  return report;
 }
 
 // REQUIRES: m_cleanup_mutex held.

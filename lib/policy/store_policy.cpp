@@ -331,13 +331,17 @@ void StorePolicy::recount_if_unclean() {
     return;
   }
   // The last process did not close the store: counts it had buffered are
-  // lost. Recount the live totals (and apply the budgets) from the info records.
+  // lost. Recount the live totals (and apply the budgets) from the info
+  // records. The flag clears only when the recount is done, so a caller that
+  // finds it set waits on the mutex for the thread already recounting.
   std::lock_guard cleanup_lock(m_cleanup_mutex);
-  if (m_recount_pending.exchange(false)) {
-    if (auto recounted = cleanup(false, nullptr); !recounted) {
-      warn("cannot recount {} after an unclean close: {}", m_database.dir(), recounted.failure().message);
-    }
+  if (!m_recount_pending.load()) {
+    return;
   }
+  if (auto recounted = cleanup(false, nullptr); !recounted) {
+    warn("cannot recount {} after an unclean close: {}", m_database.dir(), recounted.failure().message);
+  }
+  m_recount_pending = false;
 }
 
 void StorePolicy::run_flush_thread() {
