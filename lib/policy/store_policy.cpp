@@ -122,10 +122,21 @@ void StorePolicy::record_hit(FunctionState& function, std::string_view key, std:
   function.session_hits.fetch_add(1, std::memory_order_relaxed);
   function.session_saved_ns.fetch_add(compute_ns, std::memory_order_relaxed);
   AccessShard& shard = m_access[shard_of(key, k_access_shards)];
-  std::lock_guard lock(shard.mutex);
-  auto [it, inserted] = shard.last_access.try_emplace(std::string(key), now_ms);
-  if (!inserted) {
-    it->second = std::max(it->second, now_ms);
+  std::size_t buffered = 0;
+  {
+    std::lock_guard lock(shard.mutex);
+    buffered = shard.last_access.size();
+    if (buffered >= 4 * k_access_shard_soft_cap) {
+      return;  // the flush is behind: this access time is dropped
+    }
+    auto [it, inserted] = shard.last_access.try_emplace(std::string(key), now_ms);
+    if (!inserted) {
+      it->second = std::max(it->second, now_ms);
+    }
+  }
+  if (buffered == k_access_shard_soft_cap && !m_flush_requested.exchange(true)) {
+    std::lock_guard lock(m_thread_mutex);  // so the wake-up cannot fall between the thread's check and its wait
+    m_wake.notify_one();
   }
 }
 
@@ -349,10 +360,11 @@ void StorePolicy::run_flush_thread() {
   bool warned = false;
   std::unique_lock lock(m_thread_mutex);
   while (!m_stopping) {
-    m_wake.wait_for(lock, k_flush_interval, [this] { return m_stopping; });
+    m_wake.wait_for(lock, k_flush_interval, [this] { return m_stopping || m_flush_requested.load(); });
     if (m_stopping) {
       break;
     }
+    m_flush_requested = false;
     lock.unlock();
     if (auto flushed = flush(); !flushed && !warned) {
       warn("cannot save statistics of {}: {}", m_database.dir(), flushed.failure().message);

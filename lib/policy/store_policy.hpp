@@ -177,6 +177,10 @@ class StorePolicy {
     std::unordered_map<std::string, std::int64_t> last_access;  // guarded by mutex
   };
   static constexpr std::size_t k_access_shards = 16;
+  // Past this many buffered access times a shard asks for an early flush, and
+  // past four times as many it drops new ones (they only order eviction):
+  // the buffer stays under about 30 MB however many distinct keys are hit.
+  static constexpr std::size_t k_access_shard_soft_cap = 4096;
 
   void load_counters();
   void apply(const LiveChange& change) noexcept;
@@ -207,6 +211,7 @@ class StorePolicy {
   std::mutex m_thread_mutex;
   std::condition_variable m_wake;
   bool m_stopping = false;  // guarded by m_thread_mutex
+  std::atomic<bool> m_flush_requested{false};
   std::thread m_thread;
 };
 

@@ -192,8 +192,10 @@ Result<std::unique_ptr<Database>> Database::open(const fs::path& dir, const Data
       family = entries_options(options.block_cache_bytes, options.blob_cache_bytes);
       family.compaction_filter = handles->entry_filter.get();
     } else if (name == k_meta_family) {
+      family = bookkeeping_options();
       family.compaction_filter = handles->meta_filter.get();
     } else if (name == k_stats_family) {
+      family = bookkeeping_options();
       family.merge_operator = uint64_add_operator();
     }
     descriptors.emplace_back(name, family);

@@ -16,6 +16,13 @@ rocksdb::DBOptions database_options() {
   return options;
 }
 
+rocksdb::ColumnFamilyOptions bookkeeping_options() {
+  rocksdb::ColumnFamilyOptions family;
+  family.write_buffer_size = 4 << 20;
+  family.compression = rocksdb::kLZ4Compression;
+  return family;
+}
+
 rocksdb::ColumnFamilyOptions entries_options(std::uint64_t block_cache_bytes, std::uint64_t blob_cache_bytes) {
   rocksdb::BlockBasedTableOptions table;
   table.block_cache = rocksdb::NewLRUCache(block_cache_bytes);

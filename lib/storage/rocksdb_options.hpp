@@ -17,6 +17,11 @@ rocksdb::DBOptions database_options();
 
 /// Options of the "entries" column family, with the memory of its block cache
 /// (small entries) and blob cache (large values).
+/// The bookkeeping families (meta, stats): small records, written in batches.
+/// A small write buffer, so that access times written after a burst of hits
+/// do not hold tens of MB of memtable.
+rocksdb::ColumnFamilyOptions bookkeeping_options();
+
 rocksdb::ColumnFamilyOptions entries_options(std::uint64_t block_cache_bytes, std::uint64_t blob_cache_bytes);
 
 }  // namespace memostore::detail
