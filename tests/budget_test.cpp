@@ -60,6 +60,14 @@ std::uint64_t stored_bytes(const Store& store) {
   return bytes;
 }
 
+/// The store's counters agree with what it holds: `entries` live entries, and
+/// exactly the bytes the entries family holds.
+void check_live_totals(Store& store, std::uint64_t entries) {
+  const auto stats = store.stats();
+  CHECK(stats.total.entries == entries);
+  CHECK(stats.total.bytes == stored_bytes(store));
+}
+
 std::string value_of_size(int x, std::size_t size) { return std::string(size, static_cast<char>('a' + x % 26)); }
 
 /// Sets an environment variable for one scope.
@@ -244,9 +252,7 @@ TEST_CASE("gc removes expired entries and reports them") {
   const auto report = store.gc();
   CHECK(report.expired_entries == 10);
   CHECK(report.evicted_entries == 0);
-  const auto stats = store.stats();
-  CHECK(stats.total.entries == 10);
-  CHECK(stats.total.bytes == stored_bytes(store));
+  check_live_totals(store, 10);
 }
 
 TEST_CASE("statistics survive a restart and add up") {
@@ -303,9 +309,7 @@ TEST_CASE("after a killed process the live counters are recounted from the entri
   REQUIRE(killed.exit_code == 128 + SIGKILL);
 
   Store store = Store::open(dir / "store");
-  const auto stats = store.stats();
-  CHECK(stats.total.entries == 21);
-  CHECK(stats.total.bytes == stored_bytes(store));
+  check_live_totals(store, 21);
 }
 
 TEST_CASE("clear and forget keep the live counters exact") {
@@ -319,15 +323,12 @@ TEST_CASE("clear and forget keep the live counters exact") {
     (void)g(x);
   }
   f.forget(3);
-  CHECK(store.stats().total.bytes == stored_bytes(store));
+  check_live_totals(store, 19);
   f.clear();
-  auto stats = store.stats();
-  CHECK(stats.total.entries == 10);
-  CHECK(stats.total.bytes == stored_bytes(store));
+  check_live_totals(store, 10);
   store.clear();
-  stats = store.stats();
-  CHECK(stats.total.entries == 0);
-  CHECK(stats.total.bytes == 0);
+  check_live_totals(store, 0);
+  CHECK(store.stats().total.bytes == 0);
 }
 
 TEST_CASE("MEMOSTORE_MAX_SIZE overrides the store budget, and a bad value is a config error") {

@@ -74,6 +74,14 @@ void wait_for_waiters(const std::string& name, int x, std::size_t expected) {
   }
 }
 
+/// A factory that labels each object "x#n", n counting creations in `created`.
+auto numbered(int& created) {
+  return [&created](int x) {
+    ++created;
+    return Tracked(std::to_string(x) + "#" + std::to_string(created));
+  };
+}
+
 }  // namespace
 
 TEST_SUITE_BEGIN("singleton");
@@ -246,10 +254,7 @@ TEST_CASE_FIXTURE(Fresh, "an object older than ttl is replaced by the next call;
   int created = 0;
   auto make = memostore::singleton(
       "ttl",
-      [&created](int x) {
-        ++created;
-        return Tracked(std::to_string(x) + "#" + std::to_string(created));
-      },
+      numbered(created),
       {.ttl = 30min, .clock = clock});
   const std::shared_ptr<Tracked> first = make(1);
   clock->advance(30min - 1ms);
@@ -317,10 +322,7 @@ TEST_CASE_FIXTURE(Fresh, "validate runs on every hit and a rejected object is re
   int created = 0;
   auto make = memostore::singleton(
       "validated",
-      [&created](int x) {
-        ++created;
-        return Tracked(std::to_string(x) + "#" + std::to_string(created));
-      },
+      numbered(created),
       {.validate =
            [&validations](Tracked& t) {
              ++validations;

@@ -31,14 +31,21 @@ std::size_t shard_of(std::string_view key, std::size_t shards) {
 
 }  // namespace
 
-FunctionLimits FunctionState::limits() const {
-  std::lock_guard lock(m_mutex);
-  return m_limits;
+std::optional<Duration> FunctionState::ttl() const noexcept {
+  const Duration::rep ms = m_ttl_ms.load(std::memory_order_relaxed);
+  return ms < 0 ? std::nullopt : std::optional<Duration>(Duration(ms));
 }
 
-void FunctionState::set_limits(const FunctionLimits& limits) {
-  std::lock_guard lock(m_mutex);
-  m_limits = limits;
+FunctionLimits FunctionState::limits() const noexcept {
+  return FunctionLimits{ttl(), m_max_entries.load(std::memory_order_relaxed),
+                        m_max_bytes.load(std::memory_order_relaxed)};
+}
+
+void FunctionState::set_limits(const FunctionLimits& limits) noexcept {
+  // A negative ttl expires at once, like a zero one (deadline_ms); -1 means none.
+  m_ttl_ms.store(limits.ttl ? std::max<Duration::rep>(limits.ttl->count(), 0) : -1, std::memory_order_relaxed);
+  m_max_entries.store(limits.max_entries, std::memory_order_relaxed);
+  m_max_bytes.store(limits.max_bytes, std::memory_order_relaxed);
 }
 
 StorePolicy::StorePolicy(Database& database, StorePolicySettings settings)
@@ -78,8 +85,6 @@ StorePolicy::~StorePolicy() {
   }
 }
 
-std::int64_t StorePolicy::unix_ms(Clock::time_point when) noexcept { return detail::unix_ms(when); }
-
 void StorePolicy::load_counters() {
   auto loaded = m_database.for_each(Family::stats, "", [this](std::string_view key, std::string_view value) {
     if (auto parsed = parse_counter_key(key)) {
@@ -109,7 +114,7 @@ FunctionState& StorePolicy::function(std::string_view name) {
 }
 
 std::optional<Duration> StorePolicy::ttl_for(const FunctionState& function) const {
-  const auto own = function.limits().ttl;
+  const auto own = function.ttl();
   return own ? own : m_settings.default_ttl;
 }
 
@@ -129,9 +134,10 @@ void StorePolicy::record_hit(FunctionState& function, std::string_view key, std:
     if (buffered >= 4 * k_access_shard_soft_cap) {
       return;  // the flush is behind: this access time is dropped
     }
-    auto [it, inserted] = shard.last_access.try_emplace(std::string(key), now_ms);
-    if (!inserted) {
+    if (const auto it = shard.last_access.find(key); it != shard.last_access.end()) {
       it->second = std::max(it->second, now_ms);
+    } else {
+      shard.last_access.emplace(key, now_ms);
     }
   }
   if (buffered == k_access_shard_soft_cap && !m_flush_requested.exchange(true)) {
@@ -172,7 +178,9 @@ LiveChange StorePolicy::stage_remove(Batch& batch, FunctionState& function, std:
     // A buffered access time must not bring back a record for a removed entry.
     AccessShard& shard = m_access[shard_of(key, k_access_shards)];
     std::lock_guard lock(shard.mutex);
-    shard.last_access.erase(std::string(key));
+    if (const auto it = shard.last_access.find(key); it != shard.last_access.end()) {
+      shard.last_access.erase(it);
+    }
   }
   return LiveChange{&function, -1, -static_cast<std::int64_t>(size), 0, 0, removal};
 }
@@ -325,7 +333,7 @@ Result<void> StorePolicy::flush() {
     }
   }
   for (AccessShard& shard : m_access) {
-    std::unordered_map<std::string, std::int64_t> taken;
+    AccessMap taken;
     {
       std::lock_guard lock(shard.mutex);
       taken.swap(shard.last_access);

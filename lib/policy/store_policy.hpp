@@ -34,6 +34,7 @@
 #include <memostore/stats.hpp>
 
 #include "codec/meta.hpp"
+#include "policy/expiry.hpp"
 #include "storage/database.hpp"
 
 namespace memostore::detail {
@@ -88,13 +89,16 @@ class FunctionState {
   std::atomic<std::uint64_t> session_misses{0};
   std::atomic<std::uint64_t> session_saved_ns{0};
 
-  FunctionLimits limits() const;
-  void set_limits(const FunctionLimits& limits);
+  /// Read on every hit (the ttl) and after every store: lock-free.
+  FunctionLimits limits() const noexcept;
+  std::optional<Duration> ttl() const noexcept;
+  void set_limits(const FunctionLimits& limits) noexcept;
 
  private:
   const std::string m_name;
-  mutable std::mutex m_mutex;
-  FunctionLimits m_limits;  // guarded by m_mutex
+  std::atomic<Duration::rep> m_ttl_ms{-1};  // -1: none
+  std::atomic<std::uint64_t> m_max_entries{0};
+  std::atomic<std::uint64_t> m_max_bytes{0};
 };
 
 /// The counter changes a batch makes; applied in memory once it is written.
@@ -120,7 +124,6 @@ class StorePolicy {
   FunctionState& function(std::string_view name);
 
   std::int64_t now_ms() const { return unix_ms(m_settings.clock->now()); }
-  static std::int64_t unix_ms(Clock::time_point when) noexcept;
   const StorePolicySettings& settings() const noexcept { return m_settings; }
 
   /// The ttl that applies to `function`: its own, else the store's default.
@@ -172,9 +175,16 @@ class StorePolicy {
   Result<CleanupReport> gc();
 
  private:
+  /// Lets the access buffer find a key by string_view: a hit on a key already
+  /// buffered allocates nothing.
+  struct KeyHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view key) const noexcept { return std::hash<std::string_view>{}(key); }
+  };
+  using AccessMap = std::unordered_map<std::string, std::int64_t, KeyHash, std::equal_to<>>;
   struct AccessShard {
     std::mutex mutex;
-    std::unordered_map<std::string, std::int64_t> last_access;  // guarded by mutex
+    AccessMap last_access;  // guarded by mutex
   };
   static constexpr std::size_t k_access_shards = 16;
   // Past this many buffered access times a shard asks for an early flush, and

@@ -18,9 +18,7 @@ std::uint64_t next_creation_number() noexcept {
   return counter.fetch_add(1, std::memory_order_relaxed) + 1;
 }
 
-std::int64_t now_ms(const SingletonPolicy& policy) {
-  return unix_ms(policy.clock != nullptr ? policy.clock->now() : std::chrono::system_clock::now());
-}
+std::int64_t now_ms(const SingletonPolicy& policy) { return unix_ms(policy.clock->now()); }
 
 }  // namespace
 
@@ -73,8 +71,7 @@ SingletonTable::Lookup SingletonTable::find(std::string_view args, const Singlet
   if (it == m_entries.end()) {
     return {};
   }
-  // Entries are only modified under the exclusive lock, except last_used.
-  Entry& entry = const_cast<Entry&>(it->second);
+  const Entry& entry = it->second;
   if (policy.ttl && expired(deadline_ms(entry.created_ms, policy.ttl), now_ms(policy))) {
     return {entry.object, true};
   }
@@ -82,7 +79,7 @@ SingletonTable::Lookup SingletonTable::find(std::string_view args, const Singlet
   return {entry.object, false};
 }
 
-void SingletonTable::mark_used(Entry& entry) const noexcept {
+void SingletonTable::mark_used(const Entry& entry) const noexcept {
   const std::uint64_t tick = m_tick.load(std::memory_order_relaxed);
   if (entry.last_used.load(std::memory_order_relaxed) != tick) {
     entry.last_used.store(m_tick.fetch_add(1, std::memory_order_relaxed) + 1, std::memory_order_relaxed);

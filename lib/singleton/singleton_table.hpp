@@ -61,7 +61,9 @@ class SingletonTable {
     std::shared_ptr<void> object;
     std::int64_t created_ms;
     std::uint64_t creation_number;
-    std::atomic<std::uint64_t> last_used;  // m_tick at the latest hit: orders entries for LRU
+    // m_tick at the latest hit: orders entries for LRU. The one field a hit
+    // writes, under the shared lock.
+    mutable std::atomic<std::uint64_t> last_used;
   };
 
   /// Encoded arguments hash with XXH3; lookups take a string_view.
@@ -76,7 +78,7 @@ class SingletonTable {
   };
 
   Lookup find(std::string_view args, const SingletonPolicy& policy) const;
-  void mark_used(Entry& entry) const noexcept;
+  void mark_used(const Entry& entry) const noexcept;
   /// Removes the entry for `args`; with `only`, just if it still holds that object.
   void remove(std::string_view args, const void* only);
   std::shared_ptr<void> create(std::string_view args, const SingletonPolicy& policy, CreateFn create,

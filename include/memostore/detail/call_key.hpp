@@ -28,8 +28,8 @@ std::string encode_key_arguments(const Args&... args) {
 }
 
 /// A stable fingerprint of a result type and argument types. Mangled names are
-/// identical for g++ and clang on one platform (Itanium ABI). Unhashed
-/// arguments count only as a placeholder: their type is not part of the key.
+/// identical for g++ and clang on one platform (Itanium ABI). An unhashed
+/// argument contributes the fixed name "-": its position counts, its type does not.
 template <class Result, class... Args>
 Hash128 type_fingerprint() {
   return fingerprint_of_names(

@@ -22,7 +22,7 @@ class SingletonTable;  // lib/singleton/singleton_table.hpp
 struct SingletonPolicy {
   std::optional<Duration> ttl;
   std::size_t max_entries = 0;  // 0: no limit
-  const Clock* clock = nullptr;  // never null when a ttl is set
+  const Clock* clock = nullptr;  // never null
 };
 
 /// Creates the object; never returns null (the template throws instead).
