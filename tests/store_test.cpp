@@ -6,6 +6,7 @@
 #include <fstream>
 #include <string>
 
+#include <fmt/format.h>
 #include <rocksdb/file_system.h>
 
 #include <cereal/types/string.hpp>
@@ -257,6 +258,8 @@ TEST_CASE("another process holding the directory gives a locked error naming it"
     CHECK(e.code() == memostore::ErrorCode::locked);
     CHECK(std::string(e.what()).find((dir / "cache").string()) != std::string::npos);
     CHECK(std::string(e.what()).find("MEMOSTORE_MODE=readonly") != std::string::npos);
+    // The holder is named, so the user knows which process to wait for.
+    CHECK(std::string(e.what()).find(fmt::format("process {} (memo_child)", holder.pid())) != std::string::npos);
   }
   // Reading is still possible while the other process writes.
   auto reader = memostore::Store::open({.dir = dir / "cache", .mode = memostore::Mode::readonly});

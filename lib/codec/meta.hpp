@@ -3,10 +3,12 @@
 //   "meta" family:
 //     info key   = entry key 'i'   -> size u64 | created_ms i64 | expires_ms i64 (0: never)
 //     access key = entry key 'a'   -> last_access_ms i64
+//     hits key   = entry key 'h'   -> u64 (RocksDB uint64add merges)
 //   "stats" family:
 //     counter key = name NUL counter-name  -> u64 (RocksDB uint64add merges)
 // The info record is written in the same batch as its entry; the access record
-// is written later, in batches, and is optional (absent: last access = created).
+// and the hit count are written later, in batches, and are optional (absent:
+// last access = created, no hits).
 #pragma once
 
 #include <cstdint>
@@ -24,6 +26,7 @@ struct EntryMeta {
 
 inline constexpr char k_info_tag = 'i';
 inline constexpr char k_access_tag = 'a';
+inline constexpr char k_hits_tag = 'h';
 
 std::string meta_key(std::string_view entry_key, char tag);
 

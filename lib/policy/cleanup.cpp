@@ -9,6 +9,7 @@
 #include "codec/key.hpp"
 #include "policy/eviction.hpp"
 #include "policy/expiry.hpp"
+#include "policy/meta_scan.hpp"
 #include "policy/store_policy.hpp"
 
 namespace memostore::detail {
@@ -20,7 +21,7 @@ struct Scanned {
   std::string_view name;  // into key
   std::uint32_t version = 0;
   EntryMeta meta;
-  std::int64_t last_access_ms = 0;
+  std::int64_t last_used_ms = 0;
   bool has_info = false;
   bool removed = false;
 };
@@ -30,37 +31,15 @@ struct Totals {
   std::int64_t bytes = 0;
 };
 
-/// Reads the meta records under `prefix` at `snapshot`, one Scanned per entry
-/// key. Access records come before the info record of the same entry ('a' < 'i').
+/// Reads the meta records under `prefix` at `snapshot`, one Scanned per entry.
 Result<std::vector<Scanned>> scan(const Database& database, std::string_view prefix, const Snapshot& snapshot) {
   std::vector<Scanned> entries;
-  auto scanned = database.for_each(
-      Family::meta, prefix,
-      [&](std::string_view meta_key, std::string_view value) {
-        if (meta_key.empty()) {
-          return true;
-        }
-        const std::string_view key = meta_key.substr(0, meta_key.size() - 1);
-        const auto parts = parse_key(key);
-        if (!parts) {
-          return true;
-        }
-        if (entries.empty() || entries.back().key != key) {
-          entries.push_back(Scanned{std::string(key), {}, parts->version, {}, 0, false, false});
-          entries.back().name = std::string_view(entries.back().key).substr(0, parts->name.size());
-        }
-        Scanned& entry = entries.back();
-        if (meta_key.back() == k_info_tag) {
-          if (auto meta = decode_meta(value)) {
-            entry.meta = *meta;
-            entry.has_info = true;
-          }
-        } else if (meta_key.back() == k_access_tag) {
-          entry.last_access_ms = decode_access(value).value_or(0);
-        }
-        return true;
-      },
-      &snapshot);
+  auto scanned = for_each_entry_records(database, prefix, &snapshot, [&](const EntryRecords& records) {
+    entries.push_back(Scanned{std::string(records.key), {}, records.parts.version, records.meta,
+                              records.last_used_ms(), records.has_info, false});
+    entries.back().name = std::string_view(entries.back().key).substr(0, records.parts.name.size());
+    return true;
+  });
   if (!scanned) {
     return scanned.failure();
   }
@@ -192,6 +171,7 @@ Result<CleanupReport> StorePolicy::cleanup(bool collect_garbage, FunctionState* 
   for (Scanned& entry : entries) {
     if (!entry.has_info) {
       batch.remove(Family::meta, meta_key(entry.key, k_access_tag));  // left by a removed entry
+      batch.remove(Family::meta, meta_key(entry.key, k_hits_tag));
       entry.removed = true;
       continue;
     }
@@ -219,7 +199,7 @@ Result<CleanupReport> StorePolicy::cleanup(bool collect_garbage, FunctionState* 
     candidates.reserve(pool.size());
     for (const Scanned* entry : pool) {
       const bool dead = entry->version < newest_version[entry->name] || expired_entry(*entry);
-      candidates.push_back({static_cast<std::uint64_t>(std::max(entry->meta.created_ms, entry->last_access_ms)),
+      candidates.push_back({static_cast<std::uint64_t>(entry->last_used_ms),
                             entry->meta.size, dead});
     }
     for (std::size_t victim : choose_evictions(candidates, limits, k_keep_fraction)) {

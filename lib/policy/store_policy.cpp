@@ -130,14 +130,15 @@ void StorePolicy::record_hit(FunctionState& function, std::string_view key, std:
   std::size_t buffered = 0;
   {
     std::lock_guard lock(shard.mutex);
-    buffered = shard.last_access.size();
+    buffered = shard.accesses.size();
     if (buffered >= 4 * k_access_shard_soft_cap) {
-      return;  // the flush is behind: this access time is dropped
+      return;  // the flush is behind: this access is dropped from the entry's record
     }
-    if (const auto it = shard.last_access.find(key); it != shard.last_access.end()) {
-      it->second = std::max(it->second, now_ms);
+    if (const auto it = shard.accesses.find(key); it != shard.accesses.end()) {
+      it->second.last_ms = std::max(it->second.last_ms, now_ms);
+      it->second.hits += 1;
     } else {
-      shard.last_access.emplace(key, now_ms);
+      shard.accesses.emplace(key, Accesses{now_ms, 1});
     }
   }
   if (buffered == k_access_shard_soft_cap && !m_flush_requested.exchange(true)) {
@@ -161,6 +162,9 @@ LiveChange StorePolicy::stage_store(Batch& batch, FunctionState& function, std::
   // No access record is written: last access is the later of the two, and a
   // stale one from an entry this replaces is older than `created`.
   batch.put(Family::meta, meta_key(key, k_info_tag), encode_meta(meta));
+  if (replaced_size) {
+    batch.remove(Family::meta, meta_key(key, k_hits_tag));  // the hits were the replaced result's
+  }
   return LiveChange{&function,
                     replaced_size ? 0 : 1,
                     static_cast<std::int64_t>(meta.size) - static_cast<std::int64_t>(replaced_size.value_or(0)),
@@ -174,12 +178,13 @@ LiveChange StorePolicy::stage_remove(Batch& batch, FunctionState& function, std:
   batch.remove(Family::entries, key);
   batch.remove(Family::meta, meta_key(key, k_info_tag));
   batch.remove(Family::meta, meta_key(key, k_access_tag));
+  batch.remove(Family::meta, meta_key(key, k_hits_tag));
   {
-    // A buffered access time must not bring back a record for a removed entry.
+    // A buffered access must not bring back records for a removed entry.
     AccessShard& shard = m_access[shard_of(key, k_access_shards)];
     std::lock_guard lock(shard.mutex);
-    if (const auto it = shard.last_access.find(key); it != shard.last_access.end()) {
-      shard.last_access.erase(it);
+    if (const auto it = shard.accesses.find(key); it != shard.accesses.end()) {
+      shard.accesses.erase(it);
     }
   }
   return LiveChange{&function, -1, -static_cast<std::int64_t>(size), 0, 0, removal};
@@ -336,10 +341,11 @@ Result<void> StorePolicy::flush() {
     AccessMap taken;
     {
       std::lock_guard lock(shard.mutex);
-      taken.swap(shard.last_access);
+      taken.swap(shard.accesses);
     }
-    for (const auto& [key, when] : taken) {
-      batch.put(Family::meta, meta_key(key, k_access_tag), encode_access(when));
+    for (const auto& [key, accesses] : taken) {
+      batch.put(Family::meta, meta_key(key, k_access_tag), encode_access(accesses.last_ms));
+      batch.add(Family::meta, meta_key(key, k_hits_tag), static_cast<std::int64_t>(accesses.hits));
     }
   }
   return m_database.write(batch);

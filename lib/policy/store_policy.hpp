@@ -181,10 +181,14 @@ class StorePolicy {
     using is_transparent = void;
     std::size_t operator()(std::string_view key) const noexcept { return std::hash<std::string_view>{}(key); }
   };
-  using AccessMap = std::unordered_map<std::string, std::int64_t, KeyHash, std::equal_to<>>;
+  struct Accesses {
+    std::int64_t last_ms = 0;
+    std::uint64_t hits = 0;
+  };
+  using AccessMap = std::unordered_map<std::string, Accesses, KeyHash, std::equal_to<>>;
   struct AccessShard {
     std::mutex mutex;
-    AccessMap last_access;  // guarded by mutex
+    AccessMap accesses;  // guarded by mutex
   };
   static constexpr std::size_t k_access_shards = 16;
   // Past this many buffered access times a shard asks for an early flush, and

@@ -1,6 +1,7 @@
 #include "storage/database.hpp"
 
 #include "storage/rocksdb_options.hpp"
+#include "storage/lock_holder.hpp"
 
 #include <algorithm>
 #include <mutex>
@@ -28,7 +29,12 @@ constexpr const char* k_entries_family = "entries";
 constexpr const char* k_meta_family = "meta";
 constexpr const char* k_stats_family = "stats";
 constexpr std::string_view k_format_key = "memostore.format";
-constexpr std::string_view k_format_version = "1";
+// Format 2 added per-entry hit counts (merge records in "meta"): a format-1
+// store is upgraded by writing "2" on its next read-write open (it has no hit
+// records yet); a build that knows only format 1 refuses a format-2 store
+// rather than misread merge records it cannot resolve.
+constexpr std::string_view k_format_version = "2";
+constexpr std::string_view k_upgradable_format = "1";
 
 std::mutex g_test_file_system_mutex;
 std::shared_ptr<rocksdb::FileSystem> g_test_file_system;  // guarded by g_test_file_system_mutex
@@ -67,11 +73,17 @@ std::shared_ptr<rocksdb::MergeOperator> uint64_add_operator() {
 Failure failure_from(const rocksdb::Status& status, std::string_view doing, const fs::path& dir) {
   const std::string cause = status.ToString();
   if (status.IsIOError() && cause.find("lock") != std::string::npos) {
+    const auto holder = lock_holder(dir);
+    const std::string who =
+        !holder ? "another process"
+                : holder->command.empty() ? fmt::format("process {}", holder->pid)
+                                          : fmt::format("process {} ({})", holder->pid, holder->command);
     return Failure{ErrorCode::locked,
-                   fmt::format("cannot {} {}: another process has it open ({}). One process at a time may "
-                               "write a store: give this process its own directory (MEMOSTORE_DIR), or "
-                               "set MEMOSTORE_MODE=readonly to only read it",
-                               doing, dir, cause)};
+                   fmt::format("cannot {} {} for writing: {} has it open. One process at a time may write a "
+                               "store: wait for it to finish, or give this process its own directory "
+                               "(MEMOSTORE_DIR); reading works meanwhile (MEMOSTORE_MODE=readonly, and the "
+                               "memostore tool's read commands)",
+                               doing, dir, who)};
   }
   if (status.IsCorruption()) {
     return Failure{ErrorCode::corruption, fmt::format("cannot {} {}: the store is damaged ({})", doing, dir, cause)};
@@ -194,6 +206,7 @@ Result<std::unique_ptr<Database>> Database::open(const fs::path& dir, const Data
     } else if (name == k_meta_family) {
       family = bookkeeping_options();
       family.compaction_filter = handles->meta_filter.get();
+      family.merge_operator = uint64_add_operator();  // per-entry hit counts
     } else if (name == k_stats_family) {
       family = bookkeeping_options();
       family.merge_operator = uint64_add_operator();
@@ -224,14 +237,15 @@ Result<std::unique_ptr<Database>> Database::open(const fs::path& dir, const Data
   std::string format;
   auto* db = database->m_handles->db.get();
   const rocksdb::Status read = db->Get(rocksdb::ReadOptions(), slice(k_format_key), &format);
-  if (read.IsNotFound() && options.access == Access::read_write) {
+  const bool upgrade = read.ok() && format == k_upgradable_format;
+  if ((read.IsNotFound() || upgrade) && options.access == Access::read_write) {
     const rocksdb::Status written = db->Put(rocksdb::WriteOptions(), slice(k_format_key), slice(k_format_version));
     if (!written.ok()) {
       return failure_from(written, "initialize the store", dir);
     }
   } else if (!read.ok() && !read.IsNotFound()) {
     return failure_from(read, "read the format of the store", dir);
-  } else if (read.ok() && format != k_format_version) {
+  } else if (read.ok() && format != k_format_version && !upgrade) {
     return Failure{ErrorCode::format,
                    fmt::format("{} uses memostore store format {}, this build reads format {}. Use another "
                                "directory, or the memostore version that wrote it",
@@ -425,8 +439,8 @@ void Batch::remove(Family family, std::string_view key) {
   }
 }
 
-void Batch::add(std::string_view counter, std::int64_t delta) {
-  if (auto* handle = m_database->family(Family::stats)) {
+void Batch::add(Family family, std::string_view counter, std::int64_t delta) {
+  if (auto* handle = m_database->family(family)) {
     char operand[8];
     put_u64le(operand, static_cast<std::uint64_t>(delta));  // uint64add wraps: a negative delta subtracts
     m_batch->Merge(handle, slice(counter), rocksdb::Slice(operand, sizeof operand)).PermitUncheckedError();

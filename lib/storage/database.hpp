@@ -57,8 +57,10 @@ class Batch {
 
   void put(Family family, std::string_view key, std::string_view value);
   void remove(Family family, std::string_view key);
-  /// Adds `delta` (negative to decrease) to a Family::stats counter.
-  void add(std::string_view counter, std::int64_t delta);
+  /// Adds `delta` (negative to decrease) to a counter: any key of
+  /// Family::stats, or a hit-count record of Family::meta.
+  void add(Family family, std::string_view counter, std::int64_t delta);
+  void add(std::string_view counter, std::int64_t delta) { add(Family::stats, counter, delta); }
   bool empty() const noexcept { return m_count == 0; }
 
  private:

@@ -59,6 +59,7 @@ class ChildProcess {
   ChildProcess(const ChildProcess&) = delete;
   ChildProcess& operator=(const ChildProcess&) = delete;
 
+  int pid() const noexcept { return m_pid; }
   /// Reads one line of stdout (without newline); empty at end of file.
   std::string read_line();
   void close_stdin();
