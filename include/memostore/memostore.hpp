@@ -2,6 +2,7 @@
 // Include this header; the headers it includes are the whole public API.
 #pragma once
 
+#include <memostore/admin.hpp>
 #include <memostore/error.hpp>
 #include <memostore/log.hpp>
 #include <memostore/memo.hpp>

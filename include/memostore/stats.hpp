@@ -35,17 +35,21 @@ struct StoreStats {
   std::vector<FunctionStats> functions;  ///< sorted by name
 };
 
-/// What Store::evict / Store::gc removed.
+/// What Store::evict / Store::gc (and memostore::gc) removed.
 struct CleanupReport {
   std::uint64_t expired_entries = 0;
   std::uint64_t expired_bytes = 0;
   std::uint64_t superseded_entries = 0;  ///< entries of a version older than the function's newest
   std::uint64_t superseded_bytes = 0;
+  std::uint64_t unused_entries = 0;      ///< not used for longer than GcOptions::older_than
+  std::uint64_t unused_bytes = 0;
   std::uint64_t evicted_entries = 0;     ///< removed to meet a size budget
   std::uint64_t evicted_bytes = 0;
 
-  std::uint64_t entries() const noexcept { return expired_entries + superseded_entries + evicted_entries; }
-  std::uint64_t bytes() const noexcept { return expired_bytes + superseded_bytes + evicted_bytes; }
+  std::uint64_t entries() const noexcept {
+    return expired_entries + superseded_entries + unused_entries + evicted_entries;
+  }
+  std::uint64_t bytes() const noexcept { return expired_bytes + superseded_bytes + unused_bytes + evicted_bytes; }
 };
 
 }  // namespace memostore

@@ -188,7 +188,7 @@ void MemoCore::forget(std::string_view args) const {
 
 void MemoCore::clear() const {
   if (writes_results(m_store.mode())) {
-    value_or_throw(m_store.core()->policy()->clear(m_name));
+    (void)value_or_throw(m_store.core()->policy()->clear(m_name));
   }
 }
 

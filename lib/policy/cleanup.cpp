@@ -26,11 +26,6 @@ struct Scanned {
   bool removed = false;
 };
 
-struct Totals {
-  std::int64_t entries = 0;
-  std::int64_t bytes = 0;
-};
-
 /// Reads the meta records under `prefix` at `snapshot`, one Scanned per entry.
 Result<std::vector<Scanned>> scan(const Database& database, std::string_view prefix, const Snapshot& snapshot) {
   std::vector<Scanned> entries;
@@ -54,20 +49,21 @@ Result<std::vector<Scanned>> scan(const Database& database, std::string_view pre
 
 Result<CleanupReport> StorePolicy::evict() {
   std::lock_guard lock(m_cleanup_mutex);
-  auto report = cleanup(false, nullptr);
+  auto report = cleanup({});
   m_recount_pending = false;  // this scan recounted
   return report;
 }
 
-Result<CleanupReport> StorePolicy::gc() {
+Result<CleanupReport> StorePolicy::gc(const CleanupRequest& request) {
   std::lock_guard lock(m_cleanup_mutex);
-  auto report = cleanup(true, nullptr);
+  auto report = cleanup(request);
   m_recount_pending = false;
   return report;
 }
 
 // REQUIRES: m_cleanup_mutex held.
-Result<CleanupReport> StorePolicy::cleanup(bool collect_garbage, FunctionState* only) {
+Result<CleanupReport> StorePolicy::cleanup(const CleanupRequest& request) {
+  FunctionState* const only = request.only;
   CleanupReport report;
   if (!m_settings.writable) {
     return report;
@@ -175,7 +171,15 @@ Result<CleanupReport> StorePolicy::cleanup(bool collect_garbage, FunctionState* 
       entry.removed = true;
       continue;
     }
-    if (!collect_garbage) {
+    if (request.unused_before_ms && entry.last_used_ms < *request.unused_before_ms) {
+      report.unused_entries += 1;
+      report.unused_bytes += entry.meta.size;
+      if (auto removed = remove(entry, Counter::evictions); !removed) {
+        return removed.failure();
+      }
+      continue;
+    }
+    if (!request.collect_garbage) {
       continue;
     }
     if (expired_entry(entry)) {
@@ -225,14 +229,15 @@ Result<CleanupReport> StorePolicy::cleanup(bool collect_garbage, FunctionState* 
       }
     }
   }
-  if (only == nullptr && m_settings.max_bytes != 0) {
+  const std::uint64_t max_bytes = request.max_bytes.value_or(m_settings.max_bytes);
+  if (only == nullptr && max_bytes != 0) {
     std::vector<Scanned*> pool;
     for (Scanned& entry : entries) {
       if (!entry.removed) {
         pool.push_back(&entry);
       }
     }
-    if (auto evicted = evict_within(std::move(pool), Limits{0, m_settings.max_bytes}); !evicted) {
+    if (auto evicted = evict_within(std::move(pool), Limits{0, max_bytes}); !evicted) {
       return evicted.failure();
     }
   }

@@ -7,6 +7,7 @@
 
 #include "codec/key.hpp"
 #include "policy/expiry.hpp"
+#include "policy/meta_scan.hpp"
 #include "util/log.hpp"
 
 namespace memostore::detail {
@@ -220,17 +221,44 @@ Result<void> StorePolicy::commit(Batch& batch, std::span<const LiveChange> chang
   return {};
 }
 
-Result<void> StorePolicy::clear(std::string_view name) {
-  std::unique_lock accounting(m_accounting);  // no write may slip in between the deletion and the zeroing
+Result<Totals> StorePolicy::clear(std::string_view name, std::optional<std::uint32_t> version) {
+  std::unique_lock accounting(m_accounting);  // no write may slip in between the deletion and the counting
   if (auto flushed = flush(); !flushed) {
-    return flushed;
+    return flushed.failure();
   }
-  const std::string prefix = name.empty() ? std::string() : function_prefix(name);
+  const std::string prefix = name.empty() ? std::string()
+                             : version    ? version_prefix(name, *version)
+                                          : function_prefix(name);
+  std::map<std::string, Totals, std::less<>> removed;
+  auto scanned = for_each_entry_records(m_database, prefix, nullptr, [&](const EntryRecords& entry) {
+    if (entry.has_info) {
+      Totals& totals = removed[std::string(entry.parts.name)];
+      totals.entries += 1;
+      totals.bytes += static_cast<std::int64_t>(entry.meta.size);
+    }
+    return true;
+  });
+  if (!scanned) {
+    return scanned.failure();
+  }
   for (Family family : {Family::entries, Family::meta}) {
-    if (auto removed = m_database.remove_prefix(family, prefix); !removed) {
-      return removed;
+    if (auto deleted = m_database.remove_prefix(family, prefix); !deleted) {
+      return deleted.failure();
     }
   }
+  Totals freed;
+  for (const auto& [function_name, totals] : removed) {
+    freed.entries += totals.entries;
+    freed.bytes += totals.bytes;
+  }
+  if (version) {
+    // Other versions remain: the live totals go down by what was removed.
+    for (const auto& [function_name, totals] : removed) {
+      apply(LiveChange{&function(function_name), -totals.entries, -totals.bytes, 0, 0, std::nullopt});
+    }
+    return freed;
+  }
+  // Nothing of these functions remains: their totals are zero, whatever they said.
   Batch batch(m_database);
   std::vector<FunctionState*> cleared;
   {
@@ -244,13 +272,39 @@ Result<void> StorePolicy::clear(std::string_view name) {
     }
   }
   if (auto written = m_database.write(batch); !written) {
-    return written;
+    return written.failure();
   }
   for (FunctionState* state : cleared) {
     state->entries.store(0, std::memory_order_relaxed);
     state->bytes.store(0, std::memory_order_relaxed);
+    state->pending_entries.store(0, std::memory_order_relaxed);
+    state->pending_bytes.store(0, std::memory_order_relaxed);
   }
-  return {};
+  return freed;
+}
+
+Result<void> StorePolicy::zero_counters() {
+  std::lock_guard flush_lock(m_flush_mutex);
+  std::lock_guard lock(m_functions_mutex);
+  Batch batch(m_database);
+  auto zeroed = m_database.for_each(Family::stats, "", [&](std::string_view key, std::string_view) {
+    const auto parsed = parse_counter_key(key);
+    if (parsed && parsed->counter != Counter::entries && parsed->counter != Counter::bytes) {
+      batch.put(Family::stats, key, encode_counter(0));
+    }
+    return true;
+  });
+  if (!zeroed) {
+    return zeroed;
+  }
+  for (auto& [name, state] : m_functions) {
+    for (auto* pending : {&state->pending_hits, &state->pending_saved_ns, &state->pending_misses,
+                          &state->pending_expirations, &state->pending_evictions, &state->pending_stores,
+                          &state->pending_compute_ns}) {
+      pending->store(0, std::memory_order_relaxed);
+    }
+  }
+  return m_database.write(batch);
 }
 
 std::optional<std::uint64_t> StorePolicy::stored_size(std::string_view key) const {
@@ -286,7 +340,7 @@ void StorePolicy::enforce_budgets(FunctionState& function) {
   if (!lock.owns_lock()) {
     return;  // another thread is evicting; it leaves room for this write too
   }
-  auto evicted = cleanup(false, store_over ? nullptr : &function);
+  auto evicted = cleanup({.only = store_over ? nullptr : &function});
   if (!evicted) {
     warn("cannot evict from {} to keep it within its size budget: {}", m_database.dir(), evicted.failure().message);
   }
@@ -363,7 +417,7 @@ void StorePolicy::recount_if_unclean() {
   if (!m_recount_pending.load()) {
     return;
   }
-  if (auto recounted = cleanup(false, nullptr); !recounted) {
+  if (auto recounted = cleanup({}); !recounted) {
     warn("cannot recount {} after an unclean close: {}", m_database.dir(), recounted.failure().message);
   }
   m_recount_pending = false;

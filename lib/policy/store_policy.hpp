@@ -111,6 +111,20 @@ struct LiveChange {
   std::optional<Counter> removal;  // evictions or expirations, counted once
 };
 
+/// What a scan-based cleanup does beyond applying the budgets.
+struct CleanupRequest {
+  bool collect_garbage = false;  // remove expired and superseded entries
+  FunctionState* only = nullptr;  // one function's caps only; null: the whole store
+  std::optional<std::uint64_t> max_bytes = std::nullopt;  // instead of the store's budget
+  std::optional<std::int64_t> unused_before_ms = std::nullopt;  // remove entries last used before this
+};
+
+/// Entries and bytes, e.g. what a clear removed.
+struct Totals {
+  std::int64_t entries = 0;
+  std::int64_t bytes = 0;
+};
+
 class StorePolicy {
  public:
   /// Loads the live counters; starts the flush thread for a writable store.
@@ -159,9 +173,13 @@ class StorePolicy {
   /// The size of the entry `key` according to its info record, if any.
   std::optional<std::uint64_t> stored_size(std::string_view key) const;
 
-  /// Deletes every entry of `function` (all versions), or of every function
-  /// when it is empty, with their bookkeeping, and zeroes their live totals.
-  Result<void> clear(std::string_view function);
+  /// Deletes every entry of `function` (all versions, or only `version`), or
+  /// of every function when it is empty, with their bookkeeping, and corrects
+  /// the live totals. Returns what was removed, from a scan of the info records.
+  Result<Totals> clear(std::string_view function, std::optional<std::uint32_t> version = std::nullopt);
+
+  /// Sets every counter but the live totals to zero.
+  Result<void> zero_counters();
 
   /// True if `key` was evicted by this process (remembered only while explaining).
   bool was_evicted(std::string_view key) const;
@@ -172,7 +190,7 @@ class StorePolicy {
   Result<void> flush();
   StoreStats stats();
   Result<CleanupReport> evict();
-  Result<CleanupReport> gc();
+  Result<CleanupReport> gc(const CleanupRequest& request = {.collect_garbage = true});
 
  private:
   /// Lets the access buffer find a key by string_view: a hit on a key already
@@ -199,7 +217,7 @@ class StorePolicy {
   void load_counters();
   void apply(const LiveChange& change) noexcept;
   void run_flush_thread();
-  Result<CleanupReport> cleanup(bool collect_garbage, FunctionState* only);
+  Result<CleanupReport> cleanup(const CleanupRequest& request);
   void recount_if_unclean();
   void remember_evicted(std::string_view key);
   std::uint64_t total_bytes() const noexcept;

@@ -396,19 +396,54 @@ std::unique_ptr<Snapshot> Database::snapshot() const {
 Snapshot::~Snapshot() { m_db->ReleaseSnapshot(m_snapshot); }
 
 Result<void> Database::compact() {
-  if (m_access == Access::read_only) {
+  if (auto compacted = compact_range(Family::entries, "", ""); !compacted) {
+    return compacted;
+  }
+  return compact_bookkeeping();
+}
+
+Result<void> Database::compact_range(Family which, std::string_view begin, std::string_view end) {
+  rocksdb::ColumnFamilyHandle* handle = family(which);
+  if (m_access == Access::read_only || handle == nullptr) {
     return {};
   }
-  auto& h = *m_handles;
   rocksdb::CompactRangeOptions options;
   options.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
+  const rocksdb::Slice from = slice(begin);
+  const rocksdb::Slice to = slice(end);
+  return checked(m_handles->db->CompactRange(options, handle, begin.empty() ? nullptr : &from,
+                                             end.empty() ? nullptr : &to),
+                 "compact", m_dir);
+}
+
+Result<void> Database::compact_bookkeeping() {
+  auto& h = *m_handles;
   for (auto* handle : h.families) {
-    if (auto compacted = checked(h.db->CompactRange(options, handle, nullptr, nullptr), "compact", m_dir);
-        !compacted) {
-      return compacted;
+    if (handle == h.entries) {
+      continue;
+    }
+    if (m_access == Access::read_write) {
+      rocksdb::CompactRangeOptions options;
+      options.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
+      if (auto compacted = checked(h.db->CompactRange(options, handle, nullptr, nullptr), "compact", m_dir);
+          !compacted) {
+        return compacted;
+      }
     }
   }
   return {};
+}
+
+std::uint64_t Database::estimate_keys(Family which) const {
+  std::uint64_t keys = 0;
+  if (rocksdb::ColumnFamilyHandle* handle = family(which)) {
+    m_handles->db->GetIntProperty(handle, rocksdb::DB::Properties::kEstimateNumKeys, &keys);
+  }
+  return keys;
+}
+
+Result<void> Database::verify_files() const {
+  return checked(m_handles->db->VerifyChecksum(), "verify", m_dir);
 }
 
 Result<void> Database::sync() {

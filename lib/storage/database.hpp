@@ -127,6 +127,20 @@ class Database {
   /// files and reclaims their space. Slow; for maintenance and tests.
   Result<void> compact();
 
+  /// Compacts the keys of `family` in [begin, end) fully (an empty `end`:
+  /// to the last key). For compaction in steps that can report progress.
+  Result<void> compact_range(Family family, std::string_view begin, std::string_view end);
+
+  /// Compacts the store's records (the format version) and the bookkeeping families.
+  Result<void> compact_bookkeeping();
+
+  /// RocksDB's estimate of the number of keys in `family`.
+  std::uint64_t estimate_keys(Family family) const;
+
+  /// Reads every table and blob file and checks its block checksums; the
+  /// failure names the damaged file.
+  Result<void> verify_files() const;
+
   /// fsyncs the write-ahead log.
   Result<void> sync();
 

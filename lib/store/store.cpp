@@ -103,7 +103,7 @@ void Store::clear() {
   if (m_mode == Mode::readonly || m_mode == Mode::off) {
     return;
   }
-  detail::value_or_throw(m_core->policy()->clear(""));
+  (void)detail::value_or_throw(m_core->policy()->clear(""));
 }
 
 void Store::flush() {

@@ -1,0 +1,192 @@
+// The administration API: list, inspect, clear, collect garbage, compact,
+// verify, export, import and merge stores. The `memostore` command-line tool
+// is a thin layer over these functions, so a program can do all it does.
+// Read functions work on a store opened in Mode::readonly while another
+// process writes it (they see the store as it was when it was opened).
+// Functions that change a store need it open for writing and throw
+// `Error` (usage) on a readonly one. Safe to call from several threads.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <memostore/policy.hpp>
+#include <memostore/stats.hpp>
+#include <memostore/store.hpp>
+
+namespace memostore {
+
+using TimePoint = std::chrono::system_clock::time_point;
+
+/// Told how far a long operation has come: `done` of `total` steps (`total`
+/// is an estimate and may be 0 when unknown). Called from the calling thread.
+using Progress = std::function<void(std::uint64_t done, std::uint64_t total)>;
+
+/// Which entries an operation applies to. Empty: all of them.
+struct EntryFilter {
+  std::string function = {};                 ///< "" for every function
+  std::optional<std::uint32_t> version = {};  ///< only with `function`
+};
+
+/// One stored entry, from its bookkeeping records (its value is not read).
+struct EntrySummary {
+  std::string key;       ///< the entry's key as stored (binary; see docs/format.md)
+  std::string function;
+  std::uint32_t version = 0;
+  std::string hash;      ///< the argument hash as 32 hex digits; its first 12 are the short key
+  std::uint64_t size = 0;  ///< key and stored bytes
+  TimePoint created;
+  std::optional<TimePoint> expires;  ///< none: never
+  TimePoint last_used;   ///< the later of creation and the last hit written to the store
+  std::uint64_t hits = 0;  ///< hits written to the store (a running process writes them every 2 s)
+
+  /// The first 12 hex digits of `hash`: what `ls` prints and `show` accepts.
+  std::string short_key() const { return hash.substr(0, 12); }
+};
+
+/// Calls `visit` for each entry matching `filter`, ordered by function,
+/// version and hash, until it returns false. Reads only the small
+/// bookkeeping records, never the stored values.
+void for_each_entry(const Store& store, const EntryFilter& filter,
+                    const std::function<bool(const EntrySummary& entry)>& visit);
+
+/// The entries whose hash starts with `hex_prefix` (any case), across all
+/// functions. Scans the bookkeeping records. Throws `Error` (usage) if
+/// `hex_prefix` is not 1 to 32 hex digits.
+std::vector<EntrySummary> find_entries(const Store& store, std::string_view hex_prefix);
+
+/// Everything about one entry, its stored bytes included.
+struct EntryDetail {
+  EntrySummary summary;
+  std::string arguments;      ///< the encoded arguments (cereal portable binary)
+  std::uint64_t value_size = 0;  ///< bytes of the encoded result
+  std::string value_preview;  ///< the first (up to) 256 bytes of the encoded result
+  std::string type;           ///< the result and argument type fingerprint, 32 hex digits
+  std::chrono::nanoseconds compute_time{0};  ///< how long the function ran for this result
+  std::string problem;        ///< empty when the entry is sound; else what is wrong with it
+};
+
+/// Reads the entry `entry` describes; none if it is gone.
+std::optional<EntryDetail> read_entry(const Store& store, const EntrySummary& entry);
+
+/// What one function holds, from a scan of the bookkeeping records.
+struct FunctionContents {
+  std::string name;
+  std::vector<std::uint32_t> versions;  ///< ascending
+  std::uint64_t entries = 0;
+  std::uint64_t bytes = 0;              ///< keys and stored bytes
+  std::optional<TimePoint> oldest;      ///< creation time of the oldest entry
+  std::optional<TimePoint> newest;
+};
+
+struct StoreContents {
+  std::vector<FunctionContents> functions;  ///< sorted by name
+  std::uint64_t entries = 0;
+  std::uint64_t bytes = 0;
+  std::uint64_t disk_bytes = 0;  ///< every file in the directory: what the store occupies now
+};
+
+/// Counts what the store holds, exactly (Store::stats() keeps running totals
+/// instead). Scans the bookkeeping records: about 0.2 s per million entries.
+StoreContents contents(const Store& store);
+
+/// The bytes of the files in `dir` (not recursive: a store has no subdirectories).
+std::uint64_t disk_usage(const std::filesystem::path& dir);
+
+/// Resets the counters Store::stats() reports (hits, misses, stores,
+/// evictions, expirations, compute and saved time) to zero for every
+/// function. Entry and byte totals are kept: they describe what is stored.
+void zero_stats(Store& store);
+
+/// What `clear` removed.
+struct Freed {
+  std::uint64_t entries = 0;
+  std::uint64_t bytes = 0;
+};
+
+/// Deletes the entries matching `filter` (all of them when it is empty).
+/// Files on disk shrink as RocksDB compacts (or after `compact`).
+/// Throws `Error` (usage) for a version without a function or a readonly store.
+Freed clear(Store& store, const EntryFilter& filter);
+
+struct GcOptions {
+  /// The budget to apply instead of the store's max_bytes. Default: the store's.
+  std::optional<std::uint64_t> max_bytes = std::nullopt;
+  /// Also removes entries not used (created or hit) for longer than this.
+  std::optional<Duration> older_than = std::nullopt;
+};
+
+/// Store::gc() with these options: removes expired and superseded entries,
+/// those unused for longer than `older_than`, then evicts to the budget.
+CleanupReport gc(Store& store, const GcOptions& options);
+
+struct CompactReport {
+  std::uint64_t disk_bytes_before = 0;
+  std::uint64_t disk_bytes_after = 0;
+};
+
+/// Rewrites every file of the store, dropping deleted and expired records,
+/// and reports the directory's size before and after. Slow (reads and writes
+/// the whole store); `progress` counts key ranges done.
+CompactReport compact(Store& store, const Progress& progress = {});
+
+/// A damaged entry or file that `verify` found.
+struct Problem {
+  std::string function;  ///< empty when the key itself is unreadable or for file damage
+  std::string hash;      ///< the entry's hash in hex, or the key's bytes in hex if it does not parse
+  std::string what;      ///< the cause, e.g. "entry checksum mismatch"
+};
+
+struct VerifyOptions {
+  /// Remove damaged entries (they are recomputed on their next call).
+  bool fix = false;
+  Progress progress = {};
+};
+
+struct VerifyReport {
+  std::uint64_t entries_checked = 0;
+  std::vector<Problem> problems;
+  std::uint64_t removed = 0;  ///< damaged entries removed (with `fix`)
+  bool clean() const noexcept { return problems.empty(); }
+};
+
+/// Reads every entry and checks it: RocksDB's block checksums, the envelope
+/// and its checksum, that the key is the hash of the stored arguments, and
+/// that its bookkeeping record agrees. With `fix`, removes what is damaged.
+/// Throws `Error` (usage) for `fix` on a readonly store.
+VerifyReport verify(Store& store, const VerifyOptions& options = {});
+
+/// What an export, import or merge moved.
+struct TransferReport {
+  std::uint64_t entries = 0;   ///< entries written (exported, or stored by import / merge)
+  std::uint64_t bytes = 0;
+  std::uint64_t kept = 0;      ///< entries not taken because the target's were as new or newer
+  std::vector<Problem> rejected;  ///< entries refused because they failed a check
+};
+
+/// Writes every entry (with its last-use time) to `file`, a single portable
+/// file (docs/format.md) that `import_store` reads on any machine of the same
+/// byte order. Consistent: it shows the store at one moment even while others
+/// write. Written to a temporary name and renamed, so `file` is never half
+/// written. Throws `Error` (io) if `file` cannot be written.
+TransferReport export_store(const Store& store, const std::filesystem::path& file, const Progress& progress = {});
+
+/// Folds the entries of an export file into `store`. Every entry is checked
+/// (envelope checksum, key against arguments) before it is stored; on a key
+/// present in both, the newer entry (by creation time) is kept. Throws
+/// `Error` (format) if `file` is not an export, (corruption) if it is
+/// damaged or truncated (entries before the damage that passed their checks
+/// are kept).
+TransferReport import_store(Store& store, const std::filesystem::path& file, const Progress& progress = {});
+
+/// Folds the entries of the store in `dir` (opened readonly, so another
+/// process may be using it) into `store`, like `import_store`.
+TransferReport merge_store(Store& store, const std::filesystem::path& dir, const Progress& progress = {});
+
+}  // namespace memostore

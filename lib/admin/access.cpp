@@ -1,0 +1,45 @@
+#include "admin/access.hpp"
+
+#include <fmt/std.h>
+
+#include "util/hex.hpp"
+
+namespace memostore::detail {
+
+const Database& database_of(const Store& store, std::string_view operation) {
+  const Database* database = store.core()->database();
+  if (database == nullptr) {
+    throw Error(ErrorCode::usage, fmt::format("cannot {} {}: the store is open in mode off (MEMOSTORE_MODE?), "
+                                              "which does not touch the directory",
+                                              operation, store.dir()));
+  }
+  return *database;
+}
+
+StoreCore& writable_core(Store& store, std::string_view operation) {
+  (void)database_of(store, operation);
+  if (store.mode() == Mode::readonly) {
+    throw Error(ErrorCode::usage, fmt::format("cannot {} {}: the store is open readonly. Open it in mode "
+                                              "readwrite to change it",
+                                              operation, store.dir()));
+  }
+  return *store.core();
+}
+
+EntrySummary summarize(const EntryRecords& records) {
+  EntrySummary entry;
+  entry.key = std::string(records.key);
+  entry.function = std::string(records.parts.name);
+  entry.version = records.parts.version;
+  entry.hash = to_hex(records.key.substr(records.key.size() - k_key_hash_size));
+  entry.size = records.meta.size;
+  entry.created = time_point_of_ms(records.meta.created_ms);
+  if (records.meta.expires_ms != 0) {
+    entry.expires = time_point_of_ms(records.meta.expires_ms);
+  }
+  entry.last_used = time_point_of_ms(records.last_used_ms());
+  entry.hits = records.hits;
+  return entry;
+}
+
+}  // namespace memostore::detail

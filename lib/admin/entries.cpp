@@ -1,0 +1,130 @@
+// Reading what a store holds: listings, single entries and totals.
+#include <algorithm>
+#include <cctype>
+#include <map>
+
+#include <fmt/format.h>
+
+#include "admin/access.hpp"
+#include "codec/entry_check.hpp"
+#include "codec/key.hpp"
+#include "util/hex.hpp"
+
+namespace memostore {
+
+namespace {
+
+/// The key prefix `filter` selects.
+std::string prefix_of(const EntryFilter& filter) {
+  if (filter.version && filter.function.empty()) {
+    throw Error(ErrorCode::usage, "an entry filter with a version needs a function name");
+  }
+  if (filter.function.empty()) {
+    return {};
+  }
+  detail::value_or_throw(detail::check_function_name(filter.function));
+  return filter.version ? detail::version_prefix(filter.function, *filter.version)
+                        : detail::function_prefix(filter.function);
+}
+
+}  // namespace
+
+void for_each_entry(const Store& store, const EntryFilter& filter,
+                    const std::function<bool(const EntrySummary& entry)>& visit) {
+  const detail::Database& database = detail::database_of(store, "list the entries of");
+  const std::string prefix = prefix_of(filter);
+  detail::value_or_throw(detail::for_each_entry_records(database, prefix, nullptr, [&](const auto& records) {
+    return !records.has_info || visit(detail::summarize(records));
+  }));
+}
+
+std::vector<EntrySummary> find_entries(const Store& store, std::string_view hex_prefix) {
+  const bool is_hex = std::all_of(hex_prefix.begin(), hex_prefix.end(),
+                                  [](char c) { return std::isxdigit(static_cast<unsigned char>(c)) != 0; });
+  if (hex_prefix.empty() || hex_prefix.size() > 2 * detail::k_key_hash_size || !is_hex) {
+    throw Error(ErrorCode::usage, fmt::format("\"{}\" is not an entry key: give 1 to 32 hex digits of the hash "
+                                              "that `memostore ls` prints",
+                                              hex_prefix));
+  }
+  std::string wanted(hex_prefix);
+  std::transform(wanted.begin(), wanted.end(), wanted.begin(),
+                 [](char c) { return static_cast<char>(std::tolower(static_cast<unsigned char>(c))); });
+  std::vector<EntrySummary> found;
+  for_each_entry(store, {}, [&](const EntrySummary& entry) {
+    if (entry.hash.starts_with(wanted)) {
+      found.push_back(entry);
+    }
+    return true;
+  });
+  return found;
+}
+
+std::optional<EntryDetail> read_entry(const Store& store, const EntrySummary& entry) {
+  const detail::Database& database = detail::database_of(store, "read an entry of");
+  std::optional<EntryDetail> detail;
+  detail::value_or_throw(database.get(detail::Family::entries, entry.key, [&](std::string_view bytes) {
+    detail.emplace();
+    detail->summary = entry;
+    auto checked = detail::check_entry(entry.key, bytes);
+    if (!checked) {
+      detail->problem = checked.failure().message;
+      return;
+    }
+    const detail::EntryView& view = checked->envelope;
+    constexpr std::size_t k_preview_bytes = 256;
+    detail->arguments = std::string(view.arguments);
+    detail->value_size = view.payload.size();
+    detail->value_preview = std::string(view.payload.substr(0, k_preview_bytes));
+    detail->type = fmt::format("{:016x}{:016x}", view.info.type.high, view.info.type.low);
+    detail->compute_time = std::chrono::nanoseconds(view.info.compute_ns);
+  }));
+  return detail;
+}
+
+StoreContents contents(const Store& store) {
+  const detail::Database& database = detail::database_of(store, "count the contents of");
+  std::map<std::string, FunctionContents, std::less<>> functions;
+  detail::value_or_throw(detail::for_each_entry_records(database, "", nullptr, [&](const auto& records) {
+    if (!records.has_info) {
+      return true;
+    }
+    auto found = functions.find(records.parts.name);
+    if (found == functions.end()) {
+      found = functions.emplace(std::string(records.parts.name), FunctionContents{}).first;
+      found->second.name = found->first;
+    }
+    FunctionContents& f = found->second;
+    if (f.versions.empty() || f.versions.back() != records.parts.version) {
+      f.versions.push_back(records.parts.version);  // keys come in version order
+    }
+    f.entries += 1;
+    f.bytes += records.meta.size;
+    const TimePoint created = detail::time_point_of_ms(records.meta.created_ms);
+    f.oldest = f.oldest ? std::min(*f.oldest, created) : created;
+    f.newest = f.newest ? std::max(*f.newest, created) : created;
+    return true;
+  }));
+  StoreContents result;
+  for (auto& [name, f] : functions) {
+    result.entries += f.entries;
+    result.bytes += f.bytes;
+    result.functions.push_back(std::move(f));
+  }
+  result.disk_bytes = disk_usage(store.dir());
+  return result;
+}
+
+std::uint64_t disk_usage(const std::filesystem::path& dir) {
+  std::uint64_t bytes = 0;
+  std::error_code ec;
+  for (const auto& file : std::filesystem::directory_iterator(dir, ec)) {
+    std::error_code size_ec;
+    if (file.is_regular_file(size_ec)) {
+      const auto size = file.file_size(size_ec);
+      bytes += size_ec ? 0 : size;
+    }
+  }
+  return bytes;
+}
+
+}  // namespace memostore

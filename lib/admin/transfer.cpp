@@ -1,0 +1,391 @@
+// Moving entries between stores: export to a single file, import from one,
+// and merge another store's directory. Whatever comes in is checked entry by
+// entry (it may come from anywhere); on a key both sides hold, the newer
+// entry wins.
+#include <fstream>
+#include <set>
+
+#include <fmt/std.h>
+#include <unistd.h>
+#include <xxhash.h>
+
+#include "admin/access.hpp"
+#include "codec/entry_check.hpp"
+#include "codec/meta.hpp"
+#include "util/endian.hpp"
+#include "util/hex.hpp"
+
+namespace memostore {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+// The export file (docs/format.md), integers little-endian:
+//   file    = magic version record* trailer
+//   magic   = "MEMOSTORE-EXPORT" (16 bytes), version = u32 (1)
+//   record  = 'E' | key_size u32 | key | envelope_size u64 | envelope | last_used_ms i64
+//   trailer = 'Z' | records u64 | checksum u64: XXH3-64 of every byte before it
+constexpr std::string_view k_export_magic = "MEMOSTORE-EXPORT";
+constexpr std::uint32_t k_export_version = 1;
+constexpr char k_record_tag = 'E';
+constexpr char k_trailer_tag = 'Z';
+constexpr std::size_t k_max_key_size = 1024;  // far above any valid key; refuses lying sizes early
+
+/// Calls `visit(key, envelope, last_used_ms)` for each entry of `database` at
+/// one snapshot.
+void for_each_stored(const detail::Database& database,
+                     const std::function<void(std::string_view, std::string_view, std::int64_t)>& visit) {
+  const auto snapshot = database.snapshot();
+  detail::value_or_throw(database.for_each(
+      detail::Family::entries, "",
+      [&](std::string_view key, std::string_view bytes) {
+        std::int64_t last_access_ms = 0;
+        (void)database.get(
+            detail::Family::meta, detail::meta_key(key, detail::k_access_tag),
+            [&](std::string_view value) { last_access_ms = detail::decode_access(value).value_or(0); },
+            snapshot.get());
+        visit(key, bytes, last_access_ms);
+        return true;
+      },
+      snapshot.get()));
+}
+
+Problem rejection(std::string_view key, std::string what) {
+  Problem problem;
+  if (const auto parts = detail::parse_key(key)) {
+    problem.function = std::string(parts->name);
+    problem.hash = detail::to_hex(key.substr(key.size() - detail::k_key_hash_size));
+  } else {
+    problem.hash = detail::to_hex(key.substr(0, 64));
+  }
+  problem.what = std::move(what);
+  return problem;
+}
+
+/// Stores checked entries into a store in batches, keeping the newer entry
+/// where both sides have one.
+class EntryFolder {
+ public:
+  EntryFolder(detail::StoreCore& core, TransferReport& report)
+      : m_policy(*core.policy()), m_database(*core.database()), m_batch(m_database), m_report(report) {}
+
+  void add(std::string_view key, std::string_view bytes, std::int64_t last_used_ms) {
+    auto checked = detail::check_entry(key, bytes);
+    if (!checked) {
+      m_report.rejected.push_back(rejection(key, checked.failure().message));
+      return;
+    }
+    if (m_keys_in_batch.count(key) > 0) {
+      commit();  // a repeated key: the lookup below must see the first copy
+    }
+    std::optional<detail::EntryMeta> existing;
+    detail::value_or_throw(m_database.get(detail::Family::meta, detail::meta_key(key, detail::k_info_tag),
+                                          [&](std::string_view value) { existing = detail::decode_meta(value); }));
+    const detail::EntryInfo& info = checked->envelope.info;
+    if (existing && existing->created_ms >= info.created_ms) {
+      m_report.kept += 1;
+      return;
+    }
+    const detail::EntryMeta meta{key.size() + bytes.size(), info.created_ms, info.expires_ms};
+    detail::FunctionState& function = m_policy.function(checked->key.name);
+    m_batch.put(detail::Family::entries, key, bytes);
+    detail::LiveChange change = m_policy.stage_store(
+        m_batch, function, key, meta, existing ? std::optional(existing->size) : std::nullopt, 0);
+    change.stores = 0;  // moved, not computed
+    m_changes.push_back(change);
+    if (last_used_ms > info.created_ms) {
+      m_batch.put(detail::Family::meta, detail::meta_key(key, detail::k_access_tag),
+                  detail::encode_access(last_used_ms));
+    }
+    m_keys_in_batch.emplace(key);
+    m_touched.insert(&function);
+    m_batch_bytes += meta.size;
+    m_report.entries += 1;
+    m_report.bytes += meta.size;
+    constexpr std::uint64_t k_batch_bytes = 32 << 20;
+    if (m_changes.size() >= 1000 || m_batch_bytes >= k_batch_bytes) {
+      commit();
+    }
+  }
+
+  /// Writes what is pending and applies the size budgets.
+  void finish() {
+    commit();
+    for (detail::FunctionState* function : m_touched) {
+      m_policy.enforce_budgets(*function);
+    }
+  }
+
+ private:
+  void commit() {
+    detail::value_or_throw(m_policy.commit(m_batch, m_changes));
+    m_batch = detail::Batch(m_database);
+    m_changes.clear();
+    m_keys_in_batch.clear();
+    m_batch_bytes = 0;
+  }
+
+  detail::StorePolicy& m_policy;
+  detail::Database& m_database;
+  detail::Batch m_batch;
+  std::vector<detail::LiveChange> m_changes;
+  std::set<std::string, std::less<>> m_keys_in_batch;
+  std::set<detail::FunctionState*> m_touched;
+  std::uint64_t m_batch_bytes = 0;
+  TransferReport& m_report;
+};
+
+/// Writes the export format, hashing as it goes.
+class ExportWriter {
+ public:
+  explicit ExportWriter(const fs::path& path) : m_path(path), m_out(path, std::ios::binary | std::ios::trunc) {
+    XXH3_64bits_reset(m_hash.get());
+    write(k_export_magic);
+    write_u32(k_export_version);
+  }
+
+  void record(std::string_view key, std::string_view envelope, std::int64_t last_used_ms) {
+    write(std::string_view(&k_record_tag, 1));
+    write_u32(static_cast<std::uint32_t>(key.size()));
+    write(key);
+    write_u64(envelope.size());
+    write(envelope);
+    write_u64(static_cast<std::uint64_t>(last_used_ms));
+    ++m_records;
+  }
+
+  /// Writes the trailer; false if anything failed to write.
+  bool finish() {
+    write(std::string_view(&k_trailer_tag, 1));
+    write_u64(m_records);
+    char checksum[8];
+    detail::put_u64le(checksum, XXH3_64bits_digest(m_hash.get()));
+    m_out.write(checksum, sizeof checksum);
+    m_out.flush();
+    return m_out.good();
+  }
+
+  bool good() const { return m_out.good(); }
+
+ private:
+  struct HashDeleter {
+    void operator()(XXH3_state_t* state) const { XXH3_freeState(state); }
+  };
+
+  void write(std::string_view bytes) {
+    XXH3_64bits_update(m_hash.get(), bytes.data(), bytes.size());
+    m_out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  }
+  void write_u32(std::uint32_t v) {
+    char bytes[4];
+    detail::put_u32le(bytes, v);
+    write(std::string_view(bytes, 4));
+  }
+  void write_u64(std::uint64_t v) {
+    char bytes[8];
+    detail::put_u64le(bytes, v);
+    write(std::string_view(bytes, 8));
+  }
+
+  fs::path m_path;
+  std::ofstream m_out;
+  std::unique_ptr<XXH3_state_t, HashDeleter> m_hash{XXH3_createState()};
+  std::uint64_t m_records = 0;
+};
+
+/// Reads the export format, refusing sizes larger than what the file holds.
+class ExportReader {
+ public:
+  explicit ExportReader(const fs::path& path) : m_path(path), m_in(path, std::ios::binary) {
+    if (!m_in) {
+      throw Error(ErrorCode::io, fmt::format("cannot open export file {}: it does not exist or cannot be read", path));
+    }
+    std::error_code ec;
+    m_size = fs::file_size(path, ec);
+    XXH3_64bits_reset(m_hash.get());
+    std::string magic;
+    if (!read(magic, k_export_magic.size()) || magic != k_export_magic) {
+      throw Error(ErrorCode::format,
+                  fmt::format("{} is not a memostore export file (made by `memostore export`)", path));
+    }
+    const std::uint32_t version = read_u32();
+    if (version != k_export_version) {
+      throw Error(ErrorCode::format, fmt::format("{} is a memostore export of version {}, this build reads version {}. "
+                                                 "Import it with the memostore version that wrote it",
+                                                 path, version, k_export_version));
+    }
+  }
+
+  /// Reads the next record; false after the trailer (checked).
+  bool next(std::string& key, std::string& envelope, std::int64_t& last_used_ms) {
+    std::string tag;
+    if (!read(tag, 1)) {
+      damaged("it ends before its trailer (truncated?)");
+    }
+    if (tag[0] == k_trailer_tag) {
+      const std::uint64_t records = read_u64();
+      const std::uint64_t expected = XXH3_64bits_digest(m_hash.get());
+      const std::uint64_t checksum = read_u64();
+      if (checksum != expected || records != m_records || m_in.peek() != std::char_traits<char>::eof()) {
+        damaged("its trailer does not match its contents");
+      }
+      return false;
+    }
+    if (tag[0] != k_record_tag) {
+      damaged("a record has an unknown tag");
+    }
+    const std::uint32_t key_size = read_u32();
+    if (key_size > k_max_key_size || !read(key, key_size)) {
+      damaged("a key size is out of range");
+    }
+    const std::uint64_t envelope_size = read_u64();
+    if (envelope_size > remaining() || !read(envelope, envelope_size)) {
+      damaged(fmt::format("a record claims {} bytes, more than the file holds", envelope_size));
+    }
+    last_used_ms = static_cast<std::int64_t>(read_u64());
+    ++m_records;
+    return true;
+  }
+
+  std::uint64_t position() const { return m_position; }
+  std::uint64_t size() const { return m_size; }
+
+ private:
+  struct HashDeleter {
+    void operator()(XXH3_state_t* state) const { XXH3_freeState(state); }
+  };
+
+  std::uint64_t remaining() const { return m_size > m_position ? m_size - m_position : 0; }
+
+  bool read(std::string& out, std::uint64_t size) {
+    if (size > remaining()) {
+      return false;
+    }
+    out.resize(size);
+    m_in.read(out.data(), static_cast<std::streamsize>(size));
+    if (static_cast<std::uint64_t>(m_in.gcount()) != size) {
+      return false;
+    }
+    m_position += size;
+    XXH3_64bits_update(m_hash.get(), out.data(), out.size());
+    return true;
+  }
+  std::uint64_t read_u64() {
+    std::string bytes;
+    if (!read(bytes, 8)) {
+      damaged("it ends inside a record (truncated?)");
+    }
+    return detail::get_u64le(bytes.data());
+  }
+  std::uint32_t read_u32() {
+    std::string bytes;
+    if (!read(bytes, 4)) {
+      damaged("it ends inside a record (truncated?)");
+    }
+    return detail::get_u32le(bytes.data());
+  }
+
+  [[noreturn]] void damaged(const std::string& why) const {
+    throw Error(ErrorCode::corruption, fmt::format("export file {} is damaged at byte {}: {}. The {} entries before "
+                                                   "the damage were checked one by one and kept",
+                                                   m_path, m_position, why, m_records));
+  }
+
+  fs::path m_path;
+  std::ifstream m_in;
+  std::uint64_t m_size = 0;
+  std::uint64_t m_position = 0;
+  std::uint64_t m_records = 0;
+  std::unique_ptr<XXH3_state_t, HashDeleter> m_hash{XXH3_createState()};
+};
+
+}  // namespace
+
+TransferReport export_store(const Store& store, const fs::path& file, const Progress& progress) {
+  const detail::Database& database = detail::database_of(store, "export");
+  TransferReport report;
+  fs::path temporary = file;
+  temporary += fmt::format(".tmp-{}", ::getpid());
+  ExportWriter writer(temporary);
+  const std::uint64_t estimate = database.estimate_keys(detail::Family::entries);
+  std::uint64_t seen = 0;
+  for_each_stored(database, [&](std::string_view key, std::string_view bytes, std::int64_t last_access_ms) {
+    if (progress && ++seen % 1024 == 0) {
+      progress(seen, std::max(estimate, seen));
+    }
+    auto checked = detail::check_entry(key, bytes);
+    if (!checked) {  // not worth carrying elsewhere; `verify` reports it here
+      report.rejected.push_back(rejection(key, checked.failure().message));
+      return;
+    }
+    writer.record(key, bytes, std::max(last_access_ms, checked->envelope.info.created_ms));
+    report.entries += 1;
+    report.bytes += key.size() + bytes.size();
+  });
+  std::error_code ec;
+  if (!writer.finish() || (fs::rename(temporary, file, ec), ec)) {
+    fs::remove(temporary, ec);
+    throw Error(ErrorCode::io, fmt::format("cannot write export file {}: the disk may be full or the directory not "
+                                           "writable",
+                                           file));
+  }
+  if (progress) {
+    progress(seen, seen);
+  }
+  return report;
+}
+
+TransferReport import_store(Store& store, const fs::path& file, const Progress& progress) {
+  detail::StoreCore& core = detail::writable_core(store, "import into");
+  TransferReport report;
+  EntryFolder folder(core, report);
+  ExportReader reader(file);
+  std::string key;
+  std::string envelope;
+  std::int64_t last_used_ms = 0;
+  std::uint64_t records = 0;
+  try {
+    while (reader.next(key, envelope, last_used_ms)) {
+      folder.add(key, envelope, last_used_ms);
+      if (progress && ++records % 1024 == 0) {
+        progress(reader.position(), reader.size());
+      }
+    }
+  } catch (const Error&) {
+    folder.finish();  // what passed its checks is kept
+    throw;
+  }
+  folder.finish();
+  if (progress) {
+    progress(reader.size(), reader.size());
+  }
+  return report;
+}
+
+TransferReport merge_store(Store& store, const fs::path& dir, const Progress& progress) {
+  detail::StoreCore& core = detail::writable_core(store, "merge into");
+  std::error_code ec;
+  if (fs::equivalent(dir, store.dir(), ec)) {
+    throw Error(ErrorCode::usage, fmt::format("cannot merge {} into itself", dir));
+  }
+  const Store source = Store::open(StoreOptions{.dir = dir, .mode = Mode::readonly});
+  const detail::Database& database = detail::database_of(source, "merge from");
+  TransferReport report;
+  EntryFolder folder(core, report);
+  const std::uint64_t estimate = database.estimate_keys(detail::Family::entries);
+  std::uint64_t seen = 0;
+  for_each_stored(database, [&](std::string_view key, std::string_view bytes, std::int64_t last_access_ms) {
+    folder.add(key, bytes, last_access_ms);
+    if (progress && ++seen % 1024 == 0) {
+      progress(seen, std::max(estimate, seen));
+    }
+  });
+  folder.finish();
+  if (progress) {
+    progress(seen, seen);
+  }
+  return report;
+}
+
+}  // namespace memostore

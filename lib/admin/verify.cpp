@@ -1,0 +1,102 @@
+// Checking every entry of a store, and removing the damaged ones on request.
+#include <fmt/format.h>
+
+#include "admin/access.hpp"
+#include "codec/entry_check.hpp"
+#include "codec/meta.hpp"
+#include "policy/expiry.hpp"
+#include "util/hex.hpp"
+
+namespace memostore {
+
+namespace {
+
+struct Damaged {
+  std::string key;
+  std::optional<std::uint64_t> recorded_size;  // from its info record, if it has one
+};
+
+Problem problem_for(std::string_view key, std::string what) {
+  Problem problem;
+  if (const auto parts = detail::parse_key(key)) {
+    problem.function = std::string(parts->name);
+    problem.hash = detail::to_hex(key.substr(key.size() - detail::k_key_hash_size));
+  } else {
+    problem.hash = detail::to_hex(key);
+  }
+  problem.what = std::move(what);
+  return problem;
+}
+
+/// Removes the damaged entries with their bookkeeping, correcting the totals.
+std::uint64_t remove_damaged(detail::StoreCore& core, const std::vector<Damaged>& damaged) {
+  detail::StorePolicy& policy = *core.policy();
+  detail::Batch batch(*core.database());
+  std::vector<detail::LiveChange> changes;
+  for (const Damaged& entry : damaged) {
+    const auto parts = detail::parse_key(entry.key);
+    if (parts && entry.recorded_size) {
+      changes.push_back(policy.stage_remove(batch, policy.function(parts->name), entry.key, *entry.recorded_size,
+                                            std::nullopt));
+    } else {  // never counted: remove the records alone
+      batch.remove(detail::Family::entries, entry.key);
+      for (char tag : {detail::k_info_tag, detail::k_access_tag, detail::k_hits_tag}) {
+        batch.remove(detail::Family::meta, detail::meta_key(entry.key, tag));
+      }
+    }
+  }
+  detail::value_or_throw(policy.commit(batch, changes));
+  return damaged.size();
+}
+
+}  // namespace
+
+VerifyReport verify(Store& store, const VerifyOptions& options) {
+  const detail::Database& database =
+      options.fix ? *detail::writable_core(store, "verify and fix").database() : detail::database_of(store, "verify");
+  VerifyReport report;
+  if (auto files = database.verify_files(); !files) {
+    report.problems.push_back(Problem{"", "", files.failure().message});
+  }
+  const std::uint64_t estimate = database.estimate_keys(detail::Family::entries);
+  const std::int64_t now = store.core()->policy()->now_ms();
+  std::vector<Damaged> damaged;
+  auto scanned = database.for_each(detail::Family::entries, "", [&](std::string_view key, std::string_view bytes) {
+    report.entries_checked += 1;
+    if (options.progress && report.entries_checked % 1024 == 0) {
+      options.progress(report.entries_checked, std::max(estimate, report.entries_checked));
+    }
+    std::optional<detail::EntryMeta> meta;
+    (void)database.get(detail::Family::meta, detail::meta_key(key, detail::k_info_tag),
+                       [&](std::string_view value) { meta = detail::decode_meta(value); });
+    std::string what;
+    if (auto checked = detail::check_entry(key, bytes); !checked) {
+      what = checked.failure().message;
+    } else if (!meta) {
+      // The compaction filters drop an expired entry and its record independently.
+      if (!detail::expired(checked->envelope.info.expires_ms, now)) {
+        what = "entry has no bookkeeping record";
+      }
+    } else if (meta->size != key.size() + bytes.size()) {
+      what = fmt::format("bookkeeping record says {} bytes, the entry has {}", meta->size, key.size() + bytes.size());
+    }
+    if (!what.empty()) {
+      report.problems.push_back(problem_for(key, std::move(what)));
+      damaged.push_back(Damaged{std::string(key), meta ? std::optional(meta->size) : std::nullopt});
+    }
+    return true;
+  });
+  if (!scanned) {
+    report.problems.push_back(Problem{"", "", fmt::format("reading stopped after {} entries: {}",
+                                                          report.entries_checked, scanned.failure().message)});
+  }
+  if (options.progress) {
+    options.progress(report.entries_checked, report.entries_checked);
+  }
+  if (options.fix && !damaged.empty()) {
+    report.removed = remove_damaged(*store.core(), damaged);
+  }
+  return report;
+}
+
+}  // namespace memostore

@@ -1,0 +1,24 @@
+// Checking a stored entry without knowing its types: what `verify`, import
+// and merge do with entries they did not write. An entry passes when its key
+// follows the grammar, its envelope is whole (sizes and checksum), and the
+// key's hash is the hash of the arguments it stores under the type it names,
+// so a damaged or planted record cannot sit under another call's key.
+#pragma once
+
+#include <string_view>
+
+#include "codec/envelope.hpp"
+#include "codec/key.hpp"
+#include "util/result.hpp"
+
+namespace memostore::detail {
+
+struct CheckedEntry {
+  KeyParts key;
+  EntryView envelope;
+};
+
+/// Checks the entry `bytes` stored under `key`; the failure says what is wrong.
+Result<CheckedEntry> check_entry(std::string_view key, std::string_view bytes);
+
+}  // namespace memostore::detail
