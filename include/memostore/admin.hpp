@@ -16,6 +16,7 @@
 #include <string_view>
 #include <vector>
 
+#include <memostore/error.hpp>
 #include <memostore/policy.hpp>
 #include <memostore/stats.hpp>
 #include <memostore/store.hpp>

@@ -11,6 +11,7 @@
 #include <optional>
 #include <string_view>
 
+#include <memostore/error.hpp>
 #include <memostore/policy.hpp>
 #include <memostore/stats.hpp>
 

@@ -1,0 +1,69 @@
+// The tool's commands, one function each, over the public admin API. Each
+// returns the process's exit code (docs/cli.md): 0 ok, 1 problems found.
+// Usage errors and an unavailable store are thrown (see main.cpp).
+#pragma once
+
+#include <filesystem>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace memostore::cli {
+
+enum ExitCode : int { k_ok = 0, k_problems = 1, k_usage = 2, k_unavailable = 3 };
+
+/// The command could not do what was asked (e.g. no such entry): exit code 1.
+class CommandFailed : public std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+/// The store could not be opened: exit code 3.
+class StoreUnavailable : public std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+struct Context {
+  std::filesystem::path dir;
+  bool json = false;
+};
+
+struct LsOptions {
+  std::string function;
+  std::string sort;  // "", "size", "age" or "hits"
+  std::optional<std::size_t> limit;
+};
+
+struct GcArguments {
+  std::string max_size;    // "" : the store's budget
+  std::string older_than;  // "" : no age limit
+};
+
+int stats(const Context& context, bool zero);
+int ls(const Context& context, const LsOptions& options);
+int show(const Context& context, const std::string& key);
+int clear(const Context& context, const std::string& function, std::optional<std::uint32_t> version);
+int gc(const Context& context, const GcArguments& arguments);
+int compact(const Context& context);
+int verify(const Context& context, bool fix);
+int export_to(const Context& context, const std::filesystem::path& file);
+int import_from(const Context& context, const std::filesystem::path& file);
+int merge(const Context& context, const std::vector<std::filesystem::path>& dirs);
+
+}  // namespace memostore::cli
+
+namespace memostore {
+class Store;
+}
+
+namespace memostore::cli {
+
+enum class Access { read, write };
+
+/// Opens the store in `context.dir`: readonly for reading (works while
+/// another process uses the store), readwrite for writing. Throws
+/// StoreUnavailable with memostore's message (which names the directory and,
+/// for a store in use, the process holding it).
+Store open_store(const Context& context, Access access);
+
+}  // namespace memostore::cli

@@ -1,0 +1,236 @@
+// Read commands: stats, ls, show.
+#include <algorithm>
+#include <map>
+
+#include <fmt/chrono.h>
+#include <fmt/format.h>
+#include <fmt/std.h>
+#include <memostore/admin.hpp>
+
+#include "commands.hpp"
+#include "output.hpp"
+
+namespace memostore::cli {
+
+namespace {
+
+std::string timestamp(TimePoint when) {
+  return fmt::format("{:%Y-%m-%d %H:%M:%S} UTC", fmt::gmtime(std::chrono::system_clock::to_time_t(when)));
+}
+
+/// Offset, hex bytes and printable characters, 16 bytes a line.
+std::string hex_dump(std::string_view bytes) {
+  std::string out;
+  for (std::size_t line = 0; line < bytes.size(); line += 16) {
+    const std::string_view chunk = bytes.substr(line, 16);
+    std::string hex;
+    std::string text;
+    for (std::size_t i = 0; i < 16; ++i) {
+      if (i < chunk.size()) {
+        const auto byte = static_cast<unsigned char>(chunk[i]);
+        hex += fmt::format("{:02x} ", byte);
+        text += byte >= 0x20 && byte < 0x7f ? static_cast<char>(byte) : '.';
+      } else {
+        hex += "   ";
+      }
+    }
+    out += fmt::format("  {:08x}  {} |{}|\n", line, hex, text);
+  }
+  return out;
+}
+
+std::string hex(std::string_view bytes) {
+  std::string out;
+  for (const char c : bytes) {
+    out += fmt::format("{:02x}", static_cast<unsigned char>(c));
+  }
+  return out;
+}
+
+/// One row of `stats`: the running counters and what a scan found.
+struct FunctionRow {
+  FunctionStats counters;
+  FunctionContents contents;
+};
+
+}  // namespace
+
+int stats(const Context& context, bool zero) {
+  if (zero) {
+    Store store = open_store(context, Access::write);
+    zero_stats(store);
+    if (context.json) {
+      print_json(Json{{"zeroed", true}});
+    } else {
+      fmt::print("statistics of {} zeroed\n", store.dir().string());
+    }
+    return k_ok;
+  }
+  const Store store = open_store(context, Access::read);
+  const StoreStats counters = store.stats();
+  const StoreContents held = contents(store);
+  std::map<std::string, FunctionRow> rows;
+  for (const FunctionStats& f : counters.functions) {
+    rows[f.name].counters = f;
+  }
+  for (const FunctionContents& f : held.functions) {
+    rows[f.name].contents = f;
+  }
+  const FunctionStats& total = counters.total;
+  if (context.json) {
+    Json functions = Json::array();
+    for (const auto& [name, row] : rows) {
+      const FunctionStats& c = row.counters;
+      functions.push_back(Json{{"name", name},
+                               {"versions", row.contents.versions},
+                               {"entries", row.contents.entries},
+                               {"bytes", row.contents.bytes},
+                               {"hits", c.hits},
+                               {"misses", c.misses},
+                               {"hit_rate", c.hit_rate()},
+                               {"stores", c.stores},
+                               {"evictions", c.evictions},
+                               {"expirations", c.expirations},
+                               {"compute_ns", c.compute_time.count()},
+                               {"saved_ns", c.saved_time.count()},
+                               {"oldest_ms", unix_ms_or_null(row.contents.oldest)},
+                               {"newest_ms", unix_ms_or_null(row.contents.newest)}});
+    }
+    print_json(Json{{"dir", store.dir().string()},
+                    {"entries", held.entries},
+                    {"bytes", held.bytes},
+                    {"disk_bytes", held.disk_bytes},
+                    {"hits", total.hits},
+                    {"misses", total.misses},
+                    {"hit_rate", total.hit_rate()},
+                    {"stores", total.stores},
+                    {"evictions", total.evictions},
+                    {"expirations", total.expirations},
+                    {"compute_ns", total.compute_time.count()},
+                    {"saved_ns", total.saved_time.count()},
+                    {"functions", functions}});
+    return k_ok;
+  }
+  const TimePoint now = std::chrono::system_clock::now();
+  fmt::print("store {}: {} entries, {} of results, {} on disk\n", store.dir().string(), with_thousands(held.entries),
+             format_size(held.bytes), format_size(held.disk_bytes));
+  fmt::print("calls: {} hits, {} misses ({} hit rate); time saved {}, spent computing {}\n", with_thousands(total.hits),
+             with_thousands(total.misses), percent(total.hits, total.hits + total.misses),
+             format_duration(total.saved_time), format_duration(total.compute_time));
+  if (rows.empty()) {
+    return k_ok;
+  }
+  using Align = Table::Align;
+  Table table({{"function"}, {"versions"}, {"entries", Align::right}, {"size", Align::right}, {"hits", Align::right},
+               {"misses", Align::right}, {"hit rate", Align::right}, {"saved", Align::right}, {"oldest"}, {"newest"}});
+  for (const auto& [name, row] : rows) {
+    const FunctionStats& c = row.counters;
+    std::string versions;
+    for (std::uint32_t v : row.contents.versions) {
+      versions += (versions.empty() ? "" : ",") + std::to_string(v);
+    }
+    table.add_row({name, versions.empty() ? "-" : versions, with_thousands(row.contents.entries),
+                   format_size(row.contents.bytes), with_thousands(c.hits), with_thousands(c.misses),
+                   percent(c.hits, c.hits + c.misses), format_duration(c.saved_time),
+                   row.contents.oldest ? relative_time(*row.contents.oldest, now) : "-",
+                   row.contents.newest ? relative_time(*row.contents.newest, now) : "-"});
+  }
+  fmt::print("\n{}", table.render());
+  return k_ok;
+}
+
+int ls(const Context& context, const LsOptions& options) {
+  const Store store = open_store(context, Access::read);
+  std::vector<EntrySummary> entries;
+  for_each_entry(store, EntryFilter{.function = options.function}, [&](const EntrySummary& entry) {
+    entries.push_back(entry);
+    return true;
+  });
+  if (options.sort == "size") {
+    std::stable_sort(entries.begin(), entries.end(), [](const auto& a, const auto& b) { return a.size > b.size; });
+  } else if (options.sort == "age") {
+    std::stable_sort(entries.begin(), entries.end(), [](const auto& a, const auto& b) { return a.created < b.created; });
+  } else if (options.sort == "hits") {
+    std::stable_sort(entries.begin(), entries.end(), [](const auto& a, const auto& b) { return a.hits > b.hits; });
+  }
+  if (options.limit && entries.size() > *options.limit) {
+    entries.resize(*options.limit);
+  }
+  if (context.json) {
+    Json list = Json::array();
+    for (const EntrySummary& entry : entries) {
+      list.push_back(to_json(entry));
+    }
+    print_json(Json{{"entries", list}});
+    return k_ok;
+  }
+  const TimePoint now = std::chrono::system_clock::now();
+  using Align = Table::Align;
+  Table table({{"function"}, {"version", Align::right}, {"key"}, {"size", Align::right}, {"age", Align::right},
+               {"expires", Align::right}, {"hits", Align::right}});
+  for (const EntrySummary& entry : entries) {
+    table.add_row({entry.function, std::to_string(entry.version), entry.short_key(), format_size(entry.size),
+                   format_duration(now - entry.created), expiry_text(entry.expires, now), with_thousands(entry.hits)});
+  }
+  fmt::print("{}", table.render());
+  return k_ok;
+}
+
+int show(const Context& context, const std::string& key) {
+  const Store store = open_store(context, Access::read);
+  const std::vector<EntrySummary> found = find_entries(store, key);
+  if (found.empty()) {
+    throw CommandFailed(
+        fmt::format("no entry in {} has a key starting with {}; `memostore ls` lists the keys", store.dir().string(), key));
+  }
+  if (found.size() > 1) {
+    std::string candidates;
+    for (const EntrySummary& entry : found) {
+      candidates += fmt::format("\n  {} ({} version {})", entry.hash, entry.function, entry.version);
+    }
+    throw Error(ErrorCode::usage,
+                fmt::format("{} entries have a key starting with {}; give more digits:{}", found.size(), key, candidates));
+  }
+  const auto detail = read_entry(store, found.front());
+  if (!detail) {
+    throw CommandFailed(fmt::format("entry {} was removed while it was being read", key));
+  }
+  const EntrySummary& entry = detail->summary;
+  if (context.json) {
+    Json json = to_json(entry);
+    json["type"] = detail->type;
+    json["compute_ns"] = detail->compute_time.count();
+    json["arguments_hex"] = hex(detail->arguments);
+    json["value_size"] = detail->value_size;
+    json["value_preview_hex"] = hex(detail->value_preview);
+    json["problem"] = detail->problem.empty() ? Json(nullptr) : Json(detail->problem);
+    print_json(json);
+    return detail->problem.empty() ? k_ok : k_problems;
+  }
+  const TimePoint now = std::chrono::system_clock::now();
+  fmt::print("function      {}\n", entry.function);
+  fmt::print("version       {}\n", entry.version);
+  fmt::print("key           {}\n", entry.hash);
+  fmt::print("size          {} ({} bytes)\n", format_size(entry.size), with_thousands(entry.size));
+  fmt::print("created       {} ({})\n", timestamp(entry.created), relative_time(entry.created, now));
+  fmt::print("expires       {}\n", entry.expires ? fmt::format("{} ({})", timestamp(*entry.expires),
+                                                               expiry_text(entry.expires, now))
+                                                 : "never");
+  fmt::print("last used     {} ({})\n", timestamp(entry.last_used), relative_time(entry.last_used, now));
+  fmt::print("hits          {}\n", with_thousands(entry.hits));
+  if (!detail->problem.empty()) {
+    fmt::print("problem       {}\n", detail->problem);
+    return k_problems;
+  }
+  fmt::print("compute time  {}\n", format_duration(detail->compute_time));
+  fmt::print("type          {}\n", detail->type);
+  fmt::print("arguments     {} bytes\n{}", detail->arguments.size(), hex_dump(detail->arguments));
+  fmt::print("value         {} ({} bytes){}\n{}", format_size(detail->value_size), with_thousands(detail->value_size),
+             detail->value_preview.size() < detail->value_size
+                 ? fmt::format(", first {} shown", detail->value_preview.size())
+                 : "",
+             hex_dump(detail->value_preview));
+  return k_ok;
+}
+
+}  // namespace memostore::cli

@@ -1,0 +1,119 @@
+// memostore: inspect and maintain cache directories from the command line.
+// Arguments are parsed here; every command is a function in commands.hpp
+// over the public admin API. Exit codes (docs/cli.md): 0 ok, 1 problems
+// found, 2 usage error, 3 store unavailable.
+#include <cstdlib>
+#include <exception>
+#include <functional>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+#include <memostore/error.hpp>
+
+#include "commands.hpp"
+
+namespace cli = memostore::cli;
+
+namespace {
+
+const char* default_dir() {
+  const char* dir = std::getenv("MEMOSTORE_DIR");
+  return dir != nullptr && *dir != '\0' ? dir : ".memostore";
+}
+
+int fail(int code, const std::string& message) {
+  fmt::print(stderr, "memostore: {}\n", message);
+  return code;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  // Each command chooses how it opens the store (readonly to read); an
+  // inherited MEMOSTORE_MODE must not turn `clear` into a no-op.
+  ::unsetenv("MEMOSTORE_MODE");
+
+  CLI::App app("Inspect, clean, check and move memostore cache directories.", "memostore");
+  app.fallthrough();  // --dir and --json may come before or after the command
+  app.require_subcommand(1);
+  app.footer("Exit codes: 0 ok, 1 problems found, 2 usage error, 3 store unavailable. See docs/cli.md.");
+  cli::Context context;
+  context.dir = default_dir();
+  app.add_option("--dir", context.dir, "The cache directory (default: $MEMOSTORE_DIR, else .memostore)");
+  app.add_flag("--json", context.json, "Print JSON for scripts (shapes in docs/cli.md)");
+
+  std::function<int()> run;
+
+  bool zero = false;
+  auto* stats = app.add_subcommand("stats", "Totals and one row per function: entries, size, hits, time saved");
+  stats->add_flag("-z,--zero", zero, "Reset the counters (hits, misses, time saved) to zero");
+  stats->callback([&] { run = [&] { return cli::stats(context, zero); }; });
+
+  cli::LsOptions ls_options;
+  auto* ls = app.add_subcommand("ls", "One row per entry: function, version, key, size, age, expiry, hits");
+  ls->add_option("--function", ls_options.function, "Only the entries of this function");
+  ls->add_option("--sort", ls_options.sort, "Order: size (largest first), age (oldest first), hits (most first)")
+      ->check(CLI::IsMember({"size", "age", "hits"}));
+  ls->add_option("--limit", ls_options.limit, "At most this many rows");
+  ls->callback([&] { run = [&] { return cli::ls(context, ls_options); }; });
+
+  std::string key;
+  auto* show = app.add_subcommand("show", "Everything about one entry: times, arguments, a hex preview of the value");
+  show->add_option("KEY", key, "The entry's key, or the start of it (as `ls` prints it)")->required();
+  show->callback([&] { run = [&] { return cli::show(context, key); }; });
+
+  std::string function;
+  std::optional<std::uint32_t> version;
+  auto* clear = app.add_subcommand("clear", "Delete entries (all, one function's, or one version's) and say what was freed");
+  auto* function_option = clear->add_option("--function", function, "Only this function's entries");
+  clear->add_option("--version", version, "Only this version of --function")->needs(function_option);
+  clear->callback([&] { run = [&] { return cli::clear(context, function, version); }; });
+
+  cli::GcArguments gc_arguments;
+  auto* gc = app.add_subcommand("gc", "Remove expired and superseded entries, then evict to the size budget");
+  gc->add_option("--max-size", gc_arguments.max_size, "Budget instead of the store's, e.g. 500M, 2GiB");
+  gc->add_option("--older-than", gc_arguments.older_than, "Also remove entries unused for this long, e.g. 7d, 12h");
+  gc->callback([&] { run = [&] { return cli::gc(context, gc_arguments); }; });
+
+  auto* compact = app.add_subcommand("compact", "Rewrite the store's files to reclaim space; prints the size before and after");
+  compact->callback([&] { run = [&] { return cli::compact(context); }; });
+
+  bool fix = false;
+  auto* verify = app.add_subcommand("verify", "Read and check every entry; exit code 1 if any is damaged");
+  verify->add_flag("--fix", fix, "Remove the damaged entries (they are recomputed on their next call)");
+  verify->callback([&] { run = [&] { return cli::verify(context, fix); }; });
+
+  std::filesystem::path file;
+  auto* export_command = app.add_subcommand("export", "Write a consistent snapshot of the store to one portable file");
+  export_command->add_option("FILE", file, "The file to write")->required();
+  export_command->callback([&] { run = [&] { return cli::export_to(context, file); }; });
+
+  auto* import_command = app.add_subcommand("import", "Load an export file into this store (the newer entry wins)");
+  import_command->add_option("FILE", file, "A file written by `memostore export`")->required()->check(CLI::ExistingFile);
+  import_command->callback([&] { run = [&] { return cli::import_from(context, file); }; });
+
+  std::vector<std::filesystem::path> sources;
+  auto* merge = app.add_subcommand("merge", "Fold other stores into this one (the newer entry wins)");
+  merge->add_option("DIR", sources, "Store directories to merge in (read-only; they may be in use)")
+      ->required()
+      ->check(CLI::ExistingDirectory);
+  merge->callback([&] { run = [&] { return cli::merge(context, sources); }; });
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? cli::k_ok : cli::k_usage;
+  }
+  try {
+    return run();
+  } catch (const cli::StoreUnavailable& e) {
+    return fail(cli::k_unavailable, e.what());
+  } catch (const cli::CommandFailed& e) {
+    return fail(cli::k_problems, e.what());
+  } catch (const memostore::Error& e) {
+    const bool usage = e.code() == memostore::ErrorCode::usage || e.code() == memostore::ErrorCode::config;
+    return fail(usage ? cli::k_usage : cli::k_problems, e.what());
+  } catch (const std::exception& e) {
+    return fail(cli::k_problems, fmt::format("unexpected failure: {}", e.what()));
+  }
+}

@@ -1,0 +1,194 @@
+// Commands that check, change or move a store: clear, gc, compact, verify,
+// export, import, merge.
+#include <fmt/format.h>
+#include <fmt/std.h>
+#include <memostore/admin.hpp>
+
+#include "commands.hpp"
+#include "output.hpp"
+#include "progress.hpp"
+
+namespace memostore::cli {
+
+namespace {
+
+void print_rejected(const std::vector<Problem>& rejected) {
+  for (const Problem& problem : rejected) {
+    fmt::print(stderr, "rejected {} {}: {}\n", problem.function.empty() ? "entry" : problem.function, problem.hash,
+               problem.what);
+  }
+}
+
+int transfer_result(const Context& context, const TransferReport& report, const std::string& done) {
+  if (context.json) {
+    print_json(to_json(report));
+  } else {
+    print_rejected(report.rejected);
+    fmt::print("{}: {} entries ({}){}{}\n", done, with_thousands(report.entries), format_size(report.bytes),
+               report.kept != 0 ? fmt::format(", {} kept because this store's copy was as new or newer",
+                                              with_thousands(report.kept))
+                                : "",
+               report.rejected.empty() ? "" : fmt::format(", {} rejected", report.rejected.size()));
+  }
+  return report.rejected.empty() ? k_ok : k_problems;
+}
+
+}  // namespace
+
+int clear(const Context& context, const std::string& function, std::optional<std::uint32_t> version) {
+  Store store = open_store(context, Access::write);
+  const Freed freed = memostore::clear(store, EntryFilter{.function = function, .version = version});
+  if (context.json) {
+    print_json(Json{{"entries", freed.entries}, {"bytes", freed.bytes}});
+  } else {
+    const std::string what = function.empty() ? std::string("all entries")
+                             : version        ? fmt::format("{} version {}", function, *version)
+                                              : function;
+    fmt::print("cleared {}: {} entries, {} freed (the files shrink as RocksDB compacts; `memostore compact` "
+               "does it now)\n",
+               what, with_thousands(freed.entries), format_size(freed.bytes));
+  }
+  return k_ok;
+}
+
+int gc(const Context& context, const GcArguments& arguments) {
+  GcOptions options;
+  if (!arguments.max_size.empty()) {
+    options.max_bytes = parse_size(arguments.max_size);
+  }
+  if (!arguments.older_than.empty()) {
+    options.older_than = parse_duration(arguments.older_than);
+  }
+  Store store = open_store(context, Access::write);
+  const CleanupReport report = memostore::gc(store, options);
+  if (context.json) {
+    print_json(to_json(report));
+    return k_ok;
+  }
+  using Align = Table::Align;
+  Table table({{"removed"}, {"entries", Align::right}, {"size", Align::right}});
+  auto row = [&](const char* why, std::uint64_t entries, std::uint64_t bytes) {
+    table.add_row({why, with_thousands(entries), format_size(bytes)});
+  };
+  row("expired", report.expired_entries, report.expired_bytes);
+  row("superseded versions", report.superseded_entries, report.superseded_bytes);
+  if (options.older_than) {
+    row(fmt::format("unused for {}", format_duration(*options.older_than)).c_str(), report.unused_entries,
+        report.unused_bytes);
+  }
+  row("evicted for the size budget", report.evicted_entries, report.evicted_bytes);
+  row("total", report.entries(), report.bytes());
+  fmt::print("{}", table.render());
+  return k_ok;
+}
+
+int compact(const Context& context) {
+  Store store = open_store(context, Access::write);
+  CompactReport report;
+  {
+    ProgressBar bar("compacting");
+    report = memostore::compact(store, bar.callback());
+  }
+  if (context.json) {
+    print_json(Json{{"disk_bytes_before", report.disk_bytes_before}, {"disk_bytes_after", report.disk_bytes_after}});
+  } else {
+    fmt::print("compacted {}: {} before, {} after\n", store.dir().string(), format_size(report.disk_bytes_before),
+               format_size(report.disk_bytes_after));
+  }
+  return k_ok;
+}
+
+int verify(const Context& context, bool fix) {
+  Store store = open_store(context, fix ? Access::write : Access::read);
+  VerifyReport report;
+  {
+    ProgressBar bar("verifying");
+    report = memostore::verify(store, VerifyOptions{.fix = fix, .progress = bar.callback()});
+  }
+  if (context.json) {
+    Json problems = Json::array();
+    for (const Problem& problem : report.problems) {
+      problems.push_back(to_json(problem));
+    }
+    print_json(Json{{"entries_checked", report.entries_checked},
+                    {"clean", report.clean()},
+                    {"problems", problems},
+                    {"removed", report.removed}});
+    return report.clean() ? k_ok : k_problems;
+  }
+  for (const Problem& problem : report.problems) {
+    if (problem.function.empty() && problem.hash.empty()) {
+      fmt::print("damaged files: {}\n", problem.what);
+    } else {
+      fmt::print("damaged {} {}: {}\n", problem.function.empty() ? "entry" : problem.function, problem.hash,
+                 problem.what);
+    }
+  }
+  if (report.clean()) {
+    fmt::print("checked {} entries: no problems\n", with_thousands(report.entries_checked));
+    return k_ok;
+  }
+  fmt::print("checked {} entries: {} problems{}\n", with_thousands(report.entries_checked), report.problems.size(),
+             fix ? fmt::format(", {} damaged entries removed (they are recomputed when next called)", report.removed)
+                 : "; `memostore verify --fix` removes the damaged entries");
+  return k_problems;
+}
+
+int export_to(const Context& context, const std::filesystem::path& file) {
+  const Store store = open_store(context, Access::read);
+  TransferReport report;
+  {
+    ProgressBar bar("exporting");
+    report = export_store(store, file, bar.callback());
+  }
+  return transfer_result(context, report, fmt::format("exported {} to {}", store.dir().string(), file.string()));
+}
+
+int import_from(const Context& context, const std::filesystem::path& file) {
+  Store store = open_store(context, Access::write);
+  TransferReport report;
+  {
+    ProgressBar bar("importing");
+    report = import_store(store, file, bar.callback());
+  }
+  return transfer_result(context, report, fmt::format("imported {} into {}", file.string(), store.dir().string()));
+}
+
+int merge(const Context& context, const std::vector<std::filesystem::path>& dirs) {
+  Store store = open_store(context, Access::write);
+  TransferReport total;
+  Json per_source = Json::array();
+  for (const auto& dir : dirs) {
+    TransferReport report;
+    {
+      ProgressBar bar(fmt::format("merging {}", dir.string()));
+      try {
+        report = merge_store(store, dir, bar.callback());
+      } catch (const Error& e) {
+        if (e.code() == ErrorCode::usage) {
+          throw;
+        }
+        throw CommandFailed(fmt::format("cannot merge {}: {}", dir.string(), e.what()));
+      }
+    }
+    if (context.json) {
+      Json json = to_json(report);
+      json["dir"] = dir.string();
+      per_source.push_back(json);
+    } else {
+      transfer_result(context, report, fmt::format("merged {}", dir.string()));
+    }
+    total.entries += report.entries;
+    total.bytes += report.bytes;
+    total.kept += report.kept;
+    total.rejected.insert(total.rejected.end(), report.rejected.begin(), report.rejected.end());
+  }
+  if (context.json) {
+    Json json = to_json(total);
+    json["sources"] = per_source;
+    print_json(json);
+  }
+  return total.rejected.empty() ? k_ok : k_problems;
+}
+
+}  // namespace memostore::cli
