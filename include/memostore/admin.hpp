@@ -57,10 +57,12 @@ struct EntrySummary {
 void for_each_entry(const Store& store, const EntryFilter& filter,
                     const std::function<bool(const EntrySummary& entry)>& visit);
 
-/// The entries whose hash starts with `hex_prefix` (any case), across all
-/// functions. Scans the bookkeeping records. Throws `Error` (usage) if
-/// `hex_prefix` is not 1 to 32 hex digits.
-std::vector<EntrySummary> find_entries(const Store& store, std::string_view hex_prefix);
+/// The entries whose hash starts with `hex_prefix` (any case), of `function`
+/// or of all functions when it is empty (calls of two functions with the same
+/// types and arguments share a hash). Scans the bookkeeping records. Throws
+/// `Error` (usage) if `hex_prefix` is not 1 to 32 hex digits.
+std::vector<EntrySummary> find_entries(const Store& store, std::string_view hex_prefix,
+                                       const std::string& function = {});
 
 /// Everything about one entry, its stored bytes included.
 struct EntryDetail {

@@ -38,7 +38,7 @@ void for_each_entry(const Store& store, const EntryFilter& filter,
   }));
 }
 
-std::vector<EntrySummary> find_entries(const Store& store, std::string_view hex_prefix) {
+std::vector<EntrySummary> find_entries(const Store& store, std::string_view hex_prefix, const std::string& function) {
   const bool is_hex = std::all_of(hex_prefix.begin(), hex_prefix.end(),
                                   [](char c) { return std::isxdigit(static_cast<unsigned char>(c)) != 0; });
   if (hex_prefix.empty() || hex_prefix.size() > 2 * detail::k_key_hash_size || !is_hex) {
@@ -50,7 +50,7 @@ std::vector<EntrySummary> find_entries(const Store& store, std::string_view hex_
   std::transform(wanted.begin(), wanted.end(), wanted.begin(),
                  [](char c) { return static_cast<char>(std::tolower(static_cast<unsigned char>(c))); });
   std::vector<EntrySummary> found;
-  for_each_entry(store, {}, [&](const EntrySummary& entry) {
+  for_each_entry(store, EntryFilter{.function = function}, [&](const EntrySummary& entry) {
     if (entry.hash.starts_with(wanted)) {
       found.push_back(entry);
     }

@@ -41,7 +41,7 @@ struct GcArguments {
 
 int stats(const Context& context, bool zero);
 int ls(const Context& context, const LsOptions& options);
-int show(const Context& context, const std::string& key);
+int show(const Context& context, const std::string& key, const std::string& function);
 int clear(const Context& context, const std::string& function, std::optional<std::uint32_t> version);
 int gc(const Context& context, const GcArguments& arguments);
 int compact(const Context& context);

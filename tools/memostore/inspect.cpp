@@ -176,9 +176,9 @@ int ls(const Context& context, const LsOptions& options) {
   return k_ok;
 }
 
-int show(const Context& context, const std::string& key) {
+int show(const Context& context, const std::string& key, const std::string& function) {
   const Store store = open_store(context, Access::read);
-  const std::vector<EntrySummary> found = find_entries(store, key);
+  const std::vector<EntrySummary> found = find_entries(store, key, function);
   if (found.empty()) {
     throw CommandFailed(
         fmt::format("no entry in {} has a key starting with {}; `memostore ls` lists the keys", store.dir().string(), key));
@@ -189,7 +189,8 @@ int show(const Context& context, const std::string& key) {
       candidates += fmt::format("\n  {} ({} version {})", entry.hash, entry.function, entry.version);
     }
     throw Error(ErrorCode::usage,
-                fmt::format("{} entries have a key starting with {}; give more digits:{}", found.size(), key, candidates));
+                fmt::format("{} entries have a key starting with {}; give more digits, or --function:{}", found.size(), key,
+                            candidates));
   }
   const auto detail = read_entry(store, found.front());
   if (!detail) {

@@ -59,8 +59,10 @@ int main(int argc, char** argv) {
 
   std::string key;
   auto* show = app.add_subcommand("show", "Everything about one entry: times, arguments, a hex preview of the value");
+  std::string show_function;
   show->add_option("KEY", key, "The entry's key, or the start of it (as `ls` prints it)")->required();
-  show->callback([&] { run = [&] { return cli::show(context, key); }; });
+  show->add_option("--function", show_function, "The entry's function, where calls of two functions share a key");
+  show->callback([&] { run = [&] { return cli::show(context, key, show_function); }; });
 
   std::string function;
   std::optional<std::uint32_t> version;
