@@ -4,7 +4,8 @@
 set -euo pipefail
 
 packages=(meson ninja-build pkg-config g++ cmake python3
-          librocksdb-dev libcereal-dev libfmt-dev libxxhash-dev doctest-dev libsqlite3-dev)
+          librocksdb-dev libcereal-dev libfmt-dev libxxhash-dev doctest-dev libsqlite3-dev
+          libcli11-dev nlohmann-json3-dev)
 if [[ ${1:-} == --bench ]]; then
   packages+=(python3-diskcache python3-joblib)
 fi

@@ -1,0 +1,326 @@
+// The memostore tool as users run it: the real binary on real stores built
+// here, checking output (tables and JSON), exit codes (0 ok, 1 problems,
+// 2 usage, 3 store unavailable) and what each command changes.
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <fstream>
+#include <map>
+#include <string>
+#include <vector>
+
+#include <cereal/types/string.hpp>
+#include <fmt/format.h>
+#include <memostore/memostore.hpp>
+#include <nlohmann/json.hpp>
+
+#include "store/store_core.hpp"
+#include "support/test_support.hpp"
+
+using memostore::Store;
+using memostore::test::ProcessResult;
+using memostore::test::TempDir;
+using Json = nlohmann::json;
+
+namespace {
+
+std::string tool() {
+  const char* path = std::getenv("MEMOSTORE_TOOL");
+  REQUIRE_MESSAGE(path != nullptr, "MEMOSTORE_TOOL must name the built memostore tool (meson test sets it)");
+  return path;
+}
+
+/// Runs `memostore --dir DIR args...`.
+ProcessResult run(const std::filesystem::path& dir, std::vector<std::string> args) {
+  args.insert(args.begin(), {tool(), "--dir", dir.string()});
+  return memostore::test::run_process(args);
+}
+
+/// Runs the command with --json; requires exit code `expected_exit` and parses stdout.
+Json run_json(const std::filesystem::path& dir, std::vector<std::string> args, int expected_exit = 0) {
+  args.push_back("--json");
+  const ProcessResult result = run(dir, args);
+  INFO("stderr: " << result.err);
+  REQUIRE(result.exit_code == expected_exit);
+  return Json::parse(result.out);
+}
+
+/// A store with `squares` entries of "square" (version 1) and `names` of
+/// "greet" (version 0), each value `value_bytes` long, plus one hit on square(0).
+void build_store(const std::filesystem::path& dir, int squares = 10, int names = 3, std::size_t value_bytes = 10) {
+  Store store = Store::open(dir);
+  auto square = memostore::memo(store, "square", [&](int x) { return std::string(value_bytes, 'a') + std::to_string(x * x); },
+                                {.version = 1});
+  auto greet = memostore::memo(store, "greet", [&](const std::string& name) { return std::string(value_bytes, 'b') + name; });
+  for (int i = 0; i < squares; ++i) {
+    (void)square(i);
+  }
+  for (int i = 0; i < names; ++i) {
+    (void)greet("name" + std::to_string(i));
+  }
+  (void)square(0);
+}
+
+Json function_row(const Json& stats, const std::string& name) {
+  for (const Json& row : stats["functions"]) {
+    if (row["name"] == name) {
+      return row;
+    }
+  }
+  return Json();
+}
+
+}  // namespace
+
+TEST_SUITE_BEGIN("cli");
+
+TEST_CASE("--help works for the tool and for every command") {
+  TempDir dir;
+  const ProcessResult top = run(dir.path(), {"--help"});
+  CHECK(top.exit_code == 0);
+  for (const char* command : {"stats", "ls", "show", "clear", "gc", "compact", "verify", "export", "import", "merge"}) {
+    CHECK(top.out.find(command) != std::string::npos);
+    const ProcessResult help = run(dir.path(), {command, "--help"});
+    INFO(command);
+    CHECK(help.exit_code == 0);
+    CHECK(help.out.find(std::string("Usage:")) != std::string::npos);
+  }
+  CHECK(top.out.find("Exit codes") != std::string::npos);
+}
+
+TEST_CASE("stats prints a table and the same numbers as JSON") {
+  TempDir dir;
+  build_store(dir / "store");
+  const ProcessResult table = run(dir / "store", {"stats"});
+  REQUIRE(table.exit_code == 0);
+  CHECK(table.out.find("13 entries") != std::string::npos);
+  CHECK(table.out.find("1 hits, 13 misses") != std::string::npos);
+  CHECK(table.out.find("function") != std::string::npos);
+  CHECK(table.out.find("square") != std::string::npos);
+  CHECK(table.err.empty());
+
+  const Json stats = run_json(dir / "store", {"stats"});
+  CHECK(stats["entries"] == 13);
+  CHECK(stats["hits"] == 1);
+  CHECK(stats["misses"] == 13);
+  CHECK(stats["disk_bytes"].get<std::uint64_t>() > stats["bytes"].get<std::uint64_t>());
+  const Json square = function_row(stats, "square");
+  CHECK(square["entries"] == 10);
+  CHECK(square["versions"] == Json::array({1}));
+  CHECK(square["hits"] == 1);
+  CHECK(square["oldest_ms"].is_number());
+  CHECK(function_row(stats, "greet")["entries"] == 3);
+
+  // --zero resets the counters, not the contents.
+  CHECK(run(dir / "store", {"stats", "--zero"}).exit_code == 0);
+  const Json zeroed = run_json(dir / "store", {"stats"});
+  CHECK(zeroed["hits"] == 0);
+  CHECK(zeroed["misses"] == 0);
+  CHECK(zeroed["entries"] == 13);
+}
+
+TEST_CASE("ls lists entries, filters by function, sorts and limits") {
+  TempDir dir;
+  build_store(dir / "store");
+  const ProcessResult table = run(dir / "store", {"ls"});
+  REQUIRE(table.exit_code == 0);
+  CHECK(table.out.rfind("function", 0) == 0);  // the header comes first
+  CHECK(std::count(table.out.begin(), table.out.end(), '\n') == 14);
+
+  const Json all = run_json(dir / "store", {"ls"});
+  REQUIRE(all["entries"].size() == 13);
+  const Json squares = run_json(dir / "store", {"ls", "--function", "square", "--sort", "hits", "--limit", "2"});
+  REQUIRE(squares["entries"].size() == 2);
+  CHECK(squares["entries"][0]["function"] == "square");
+  CHECK(squares["entries"][0]["hits"] == 1);  // square(0), the only entry hit
+  CHECK(squares["entries"][0]["key"].get<std::string>().size() == 12);
+  CHECK(squares["entries"][0]["expires_ms"].is_null());
+
+  const Json by_size = run_json(dir / "store", {"ls", "--sort", "size"});
+  for (std::size_t i = 1; i < by_size["entries"].size(); ++i) {
+    CHECK(by_size["entries"][i - 1]["size"] >= by_size["entries"][i]["size"]);
+  }
+}
+
+TEST_CASE("show prints one entry; an unknown key exits 1 and an ambiguous one 2") {
+  TempDir dir;
+  build_store(dir / "store", 40);  // more keys than hex digits: two share a first digit
+  const Json listed = run_json(dir / "store", {"ls", "--function", "greet"});
+  const std::string key = listed["entries"][0]["key"];
+  const ProcessResult shown = run(dir / "store", {"show", key});
+  REQUIRE(shown.exit_code == 0);
+  CHECK(shown.out.find("greet") != std::string::npos);
+  CHECK(shown.out.find("arguments") != std::string::npos);
+  CHECK(shown.out.find("|........bbbbbbbb|") != std::string::npos);  // the preview: a u64 length, then the text
+
+  const Json json = run_json(dir / "store", {"show", key});
+  CHECK(json["function"] == "greet");
+  CHECK(json["hash"].get<std::string>().rfind(key, 0) == 0);
+  CHECK(json["value_size"].get<std::uint64_t>() > 10);
+  CHECK(json["problem"].is_null());
+
+  const ProcessResult missing = run(dir / "store", {"show", "ffffffffffffffff"});
+  CHECK(missing.exit_code == 1);
+  CHECK(missing.err.find("no entry") != std::string::npos);
+  std::map<char, int> first_digits;
+  const Json all = run_json(dir / "store", {"ls"});
+  for (const Json& entry : all["entries"]) {
+    first_digits[entry["key"].get<std::string>()[0]] += 1;
+  }
+  const auto shared = std::find_if(first_digits.begin(), first_digits.end(), [](const auto& d) { return d.second > 1; });
+  REQUIRE(shared != first_digits.end());
+  const ProcessResult ambiguous = run(dir / "store", {"show", std::string(1, shared->first)});
+  CHECK(ambiguous.exit_code == 2);
+  CHECK(ambiguous.err.find("give more digits") != std::string::npos);
+  CHECK(run(dir / "store", {"show", "nothex"}).exit_code == 2);
+}
+
+TEST_CASE("clear, gc and compact change what stats reports") {
+  TempDir dir;
+  build_store(dir / "store", 40, 3, 20'000);  // large values: blob files
+
+  const ProcessResult cleared = run(dir / "store", {"clear", "--function", "greet"});
+  REQUIRE(cleared.exit_code == 0);
+  CHECK(cleared.out.find("3 entries") != std::string::npos);
+  CHECK(function_row(run_json(dir / "store", {"stats"}), "greet")["entries"] == 0);
+
+  const Json gc = run_json(dir / "store", {"gc", "--max-size", "200KiB"});
+  CHECK(gc["evicted"]["entries"].get<int>() > 0);
+  const Json after_gc = run_json(dir / "store", {"stats"});
+  CHECK(after_gc["bytes"].get<std::uint64_t>() <= 200 * 1024);
+  CHECK(after_gc["entries"].get<int>() < 40);
+
+  const ProcessResult cleared_all = run(dir / "store", {"clear"});
+  REQUIRE(cleared_all.exit_code == 0);
+  const Json compacted = run_json(dir / "store", {"compact"});
+  CHECK(compacted["disk_bytes_after"] < compacted["disk_bytes_before"]);
+  const ProcessResult compact_text = run(dir / "store", {"compact"});
+  CHECK(compact_text.exit_code == 0);
+  CHECK(compact_text.out.find("before") != std::string::npos);
+  CHECK(compact_text.err.empty());  // no progress bar when stderr is not a terminal
+  CHECK(run_json(dir / "store", {"stats"})["entries"] == 0);
+}
+
+TEST_CASE("verify finds a damaged entry, exits 1, and --fix removes it") {
+  TempDir dir;
+  build_store(dir / "store");
+  CHECK(run(dir / "store", {"verify"}).exit_code == 0);
+  std::string damaged_hash;
+  {
+    Store store = Store::open(dir / "store");
+    memostore::for_each_entry(store, {.function = "greet"}, [&](const memostore::EntrySummary& entry) {
+      damaged_hash = entry.hash;
+      auto* database = store.core()->database();
+      std::string bytes;
+      REQUIRE(database->get(memostore::detail::Family::entries, entry.key, [&](std::string_view v) {
+        bytes = std::string(v);
+      }).value());
+      bytes[bytes.size() - 10] ^= 0x20;
+      REQUIRE(database->put(memostore::detail::Family::entries, entry.key, bytes));
+      return false;
+    });
+  }
+  const ProcessResult found = run(dir / "store", {"verify"});
+  CHECK(found.exit_code == 1);
+  CHECK(found.out.find("greet " + damaged_hash) != std::string::npos);
+  CHECK(found.out.find("1 problems") != std::string::npos);
+
+  const Json fixed = run_json(dir / "store", {"verify", "--fix"}, 1);
+  CHECK(fixed["removed"] == 1);
+  CHECK(fixed["problems"][0]["hash"] == damaged_hash);
+  CHECK(run(dir / "store", {"verify"}).exit_code == 0);
+  CHECK(run_json(dir / "store", {"stats"})["entries"] == 12);
+}
+
+TEST_CASE("export then import into an empty store gives an identical ls") {
+  TempDir dir;
+  build_store(dir / "a");
+  const ProcessResult exported = run(dir / "a", {"export", (dir / "a.msx").string()});
+  REQUIRE(exported.exit_code == 0);
+  CHECK(exported.out.find("13 entries") != std::string::npos);
+  const Json imported = run_json(dir / "b", {"import", (dir / "a.msx").string()});
+  CHECK(imported["entries"] == 13);
+
+  auto keys = [&](const std::filesystem::path& store) {
+    std::vector<std::tuple<std::string, std::string, std::uint64_t, std::int64_t>> rows;
+    const Json listed = run_json(store, {"ls"});
+    for (const Json& entry : listed["entries"]) {
+      rows.emplace_back(entry["function"], entry["hash"], entry["size"], entry["created_ms"]);
+    }
+    return rows;
+  };
+  CHECK(keys(dir / "b") == keys(dir / "a"));
+  CHECK(run(dir / "b", {"import", (dir / "missing.msx").string()}).exit_code == 2);
+}
+
+TEST_CASE("merge of two stores gives the union") {
+  TempDir dir;
+  build_store(dir / "a", 10, 0);
+  {
+    Store b = Store::open(dir / "b");
+    auto square = memostore::memo(b, "square", [](int x) { return std::string(10, 'a') + std::to_string(x * x); },
+                                  {.version = 1});
+    for (int i = 5; i < 15; ++i) {  // 5..9 overlap with a
+      (void)square(i);
+    }
+  }
+  build_store(dir / "c", 0, 4);
+  const Json merged = run_json(dir / "a", {"merge", (dir / "b").string(), (dir / "c").string()});
+  CHECK(merged["sources"].size() == 2);
+  // From b its 5 new squares and the 5 overlapping ones (newer); from c its 4
+  // greets and its square(0) (build_store's last call, newer than a's).
+  CHECK(merged["entries"] == 5 + 5 + 5);
+  CHECK(run_json(dir / "a", {"stats"})["entries"] == 15 + 4);
+  CHECK(run(dir / "a", {"verify"}).exit_code == 0);
+}
+
+TEST_CASE("read commands work while another process uses the store; write commands name it and exit 3") {
+  TempDir dir;
+  build_store(dir / "store");
+  memostore::test::ChildProcess holder({memostore::test::child_program(), (dir / "store").string(), "hold"});
+  REQUIRE(holder.read_line() == "ready");
+  CHECK(run(dir / "store", {"stats"}).exit_code == 0);
+  CHECK(run_json(dir / "store", {"ls"})["entries"].size() == 13);
+  CHECK(run(dir / "store", {"verify"}).exit_code == 0);
+  CHECK(run(dir / "store", {"export", (dir / "live.msx").string()}).exit_code == 0);
+
+  const ProcessResult refused = run(dir / "store", {"clear"});
+  CHECK(refused.exit_code == 3);
+  CHECK(refused.err.find(fmt::format("process {}", holder.pid())) != std::string::npos);
+  CHECK(std::count(refused.err.begin(), refused.err.end(), '\n') == 1);  // one line
+  holder.close_stdin();
+  CHECK(holder.wait() == 0);
+  CHECK(run_json(dir / "store", {"stats"})["entries"] == 13);  // nothing was cleared
+}
+
+TEST_CASE("usage errors exit 2 and an unavailable store exits 3") {
+  TempDir dir;
+  build_store(dir / "store");
+  CHECK(run(dir / "store", {}).exit_code == 2);
+  CHECK(run(dir / "store", {"frobnicate"}).exit_code == 2);
+  CHECK(run(dir / "store", {"ls", "--sort", "colour"}).exit_code == 2);
+  const ProcessResult bad_size = run(dir / "store", {"gc", "--max-size", "12Q"});
+  CHECK(bad_size.exit_code == 2);
+  CHECK(bad_size.err.find("12Q") != std::string::npos);
+  CHECK(run(dir / "store", {"clear", "--version", "1"}).exit_code == 2);
+
+  const ProcessResult missing = run(dir / "nowhere", {"stats"});
+  CHECK(missing.exit_code == 3);
+  CHECK(missing.err.find("nowhere") != std::string::npos);
+  std::filesystem::create_directories(dir / "not-a-store");
+  { std::ofstream(dir / "not-a-store" / "notes.txt") << "mine"; }
+  CHECK(run(dir / "not-a-store", {"clear"}).exit_code == 3);
+  CHECK(std::filesystem::exists(dir / "not-a-store" / "notes.txt"));
+}
+
+TEST_CASE("MEMOSTORE_DIR names the store when --dir is not given") {
+  TempDir dir;
+  build_store(dir / "store");
+  const ProcessResult result =
+      memostore::test::run_process({tool(), "stats", "--json"}, {{"MEMOSTORE_DIR", (dir / "store").string()}});
+  REQUIRE(result.exit_code == 0);
+  CHECK(Json::parse(result.out)["entries"] == 13);
+}
+
+TEST_SUITE_END();
