@@ -42,4 +42,16 @@ EntrySummary summarize(const EntryRecords& records) {
   return entry;
 }
 
+Problem problem_at(std::string_view key, std::string what) {
+  Problem problem;
+  if (const auto parts = parse_key(key)) {
+    problem.function = std::string(parts->name);
+    problem.hash = to_hex(key.substr(key.size() - k_key_hash_size));
+  } else {
+    problem.hash = to_hex(key.substr(0, 64));
+  }
+  problem.what = std::move(what);
+  return problem;
+}
+
 }  // namespace memostore::detail

@@ -21,6 +21,10 @@ StoreCore& writable_core(Store& store, std::string_view operation);
 
 EntrySummary summarize(const EntryRecords& records);
 
+/// A problem with the entry stored under `key` (which may not parse: then its
+/// first bytes in hex name it).
+Problem problem_at(std::string_view key, std::string what);
+
 inline TimePoint time_point_of_ms(std::int64_t unix_ms) { return TimePoint(std::chrono::milliseconds(unix_ms)); }
 
 }  // namespace memostore::detail

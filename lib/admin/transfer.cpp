@@ -51,18 +51,6 @@ void for_each_stored(const detail::Database& database,
       snapshot.get()));
 }
 
-Problem rejection(std::string_view key, std::string what) {
-  Problem problem;
-  if (const auto parts = detail::parse_key(key)) {
-    problem.function = std::string(parts->name);
-    problem.hash = detail::to_hex(key.substr(key.size() - detail::k_key_hash_size));
-  } else {
-    problem.hash = detail::to_hex(key.substr(0, 64));
-  }
-  problem.what = std::move(what);
-  return problem;
-}
-
 /// Stores checked entries into a store in batches, keeping the newer entry
 /// where both sides have one.
 class EntryFolder {
@@ -73,7 +61,7 @@ class EntryFolder {
   void add(std::string_view key, std::string_view bytes, std::int64_t last_used_ms) {
     auto checked = detail::check_entry(key, bytes);
     if (!checked) {
-      m_report.rejected.push_back(rejection(key, checked.failure().message));
+      m_report.rejected.push_back(detail::problem_at(key, checked.failure().message));
       return;
     }
     if (m_keys_in_batch.count(key) > 0) {
@@ -316,7 +304,7 @@ TransferReport export_store(const Store& store, const fs::path& file, const Prog
     }
     auto checked = detail::check_entry(key, bytes);
     if (!checked) {  // not worth carrying elsewhere; `verify` reports it here
-      report.rejected.push_back(rejection(key, checked.failure().message));
+      report.rejected.push_back(detail::problem_at(key, checked.failure().message));
       return;
     }
     writer.record(key, bytes, std::max(last_access_ms, checked->envelope.info.created_ms));

@@ -16,18 +16,6 @@ struct Damaged {
   std::optional<std::uint64_t> recorded_size;  // from its info record, if it has one
 };
 
-Problem problem_for(std::string_view key, std::string what) {
-  Problem problem;
-  if (const auto parts = detail::parse_key(key)) {
-    problem.function = std::string(parts->name);
-    problem.hash = detail::to_hex(key.substr(key.size() - detail::k_key_hash_size));
-  } else {
-    problem.hash = detail::to_hex(key);
-  }
-  problem.what = std::move(what);
-  return problem;
-}
-
 /// Removes the damaged entries with their bookkeeping, correcting the totals.
 std::uint64_t remove_damaged(detail::StoreCore& core, const std::vector<Damaged>& damaged) {
   detail::StorePolicy& policy = *core.policy();
@@ -81,7 +69,7 @@ VerifyReport verify(Store& store, const VerifyOptions& options) {
       what = fmt::format("bookkeeping record says {} bytes, the entry has {}", meta->size, key.size() + bytes.size());
     }
     if (!what.empty()) {
-      report.problems.push_back(problem_for(key, std::move(what)));
+      report.problems.push_back(detail::problem_at(key, std::move(what)));
       damaged.push_back(Damaged{std::string(key), meta ? std::optional(meta->size) : std::nullopt});
     }
     return true;

@@ -47,6 +47,18 @@ std::string hex(std::string_view bytes) {
   return out;
 }
 
+/// Adds the running counters of `c` to a `stats` JSON object.
+void add_counters(Json& json, const FunctionStats& c) {
+  json["hits"] = c.hits;
+  json["misses"] = c.misses;
+  json["hit_rate"] = c.hit_rate();
+  json["stores"] = c.stores;
+  json["evictions"] = c.evictions;
+  json["expirations"] = c.expirations;
+  json["compute_ns"] = c.compute_time.count();
+  json["saved_ns"] = c.saved_time.count();
+}
+
 /// One row of `stats`: the running counters and what a scan found.
 struct FunctionRow {
   FunctionStats counters;
@@ -80,35 +92,22 @@ int stats(const Context& context, bool zero) {
   if (context.json) {
     Json functions = Json::array();
     for (const auto& [name, row] : rows) {
-      const FunctionStats& c = row.counters;
-      functions.push_back(Json{{"name", name},
-                               {"versions", row.contents.versions},
-                               {"entries", row.contents.entries},
-                               {"bytes", row.contents.bytes},
-                               {"hits", c.hits},
-                               {"misses", c.misses},
-                               {"hit_rate", c.hit_rate()},
-                               {"stores", c.stores},
-                               {"evictions", c.evictions},
-                               {"expirations", c.expirations},
-                               {"compute_ns", c.compute_time.count()},
-                               {"saved_ns", c.saved_time.count()},
-                               {"oldest_ms", unix_ms_or_null(row.contents.oldest)},
-                               {"newest_ms", unix_ms_or_null(row.contents.newest)}});
+      Json json{{"name", name},
+                {"versions", row.contents.versions},
+                {"entries", row.contents.entries},
+                {"bytes", row.contents.bytes}};
+      add_counters(json, row.counters);
+      json["oldest_ms"] = unix_ms_or_null(row.contents.oldest);
+      json["newest_ms"] = unix_ms_or_null(row.contents.newest);
+      functions.push_back(std::move(json));
     }
-    print_json(Json{{"dir", store.dir().string()},
-                    {"entries", held.entries},
-                    {"bytes", held.bytes},
-                    {"disk_bytes", held.disk_bytes},
-                    {"hits", total.hits},
-                    {"misses", total.misses},
-                    {"hit_rate", total.hit_rate()},
-                    {"stores", total.stores},
-                    {"evictions", total.evictions},
-                    {"expirations", total.expirations},
-                    {"compute_ns", total.compute_time.count()},
-                    {"saved_ns", total.saved_time.count()},
-                    {"functions", functions}});
+    Json json{{"dir", store.dir().string()},
+              {"entries", held.entries},
+              {"bytes", held.bytes},
+              {"disk_bytes", held.disk_bytes}};
+    add_counters(json, total);
+    json["functions"] = std::move(functions);
+    print_json(json);
     return k_ok;
   }
   const TimePoint now = std::chrono::system_clock::now();
