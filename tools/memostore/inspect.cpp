@@ -1,5 +1,7 @@
 // Read commands: stats, ls, show.
 #include <algorithm>
+#include <cstdint>
+#include <functional>
 #include <map>
 
 #include <fmt/chrono.h>
@@ -140,21 +142,40 @@ int stats(const Context& context, bool zero) {
 
 int ls(const Context& context, const LsOptions& options) {
   const Store store = open_store(context, Access::read);
+  // Ties keep key order (stable sorts); with a limit, at most twice the
+  // limit is held at any time, whatever the store's size.
+  std::function<bool(const EntrySummary&, const EntrySummary&)> before;
+  if (options.sort == "size") {
+    before = [](const auto& a, const auto& b) { return a.size > b.size; };
+  } else if (options.sort == "age") {
+    before = [](const auto& a, const auto& b) { return a.created < b.created; };
+  } else if (options.sort == "hits") {
+    before = [](const auto& a, const auto& b) { return a.hits > b.hits; };
+  }
+  const std::size_t limit = options.limit.value_or(SIZE_MAX);
   std::vector<EntrySummary> entries;
+  auto keep_first = [&] {
+    if (entries.size() > limit) {
+      if (before) {
+        std::stable_sort(entries.begin(), entries.end(), before);
+      }
+      entries.resize(limit);
+    }
+  };
   for_each_entry(store, EntryFilter{.function = options.function}, [&](const EntrySummary& entry) {
     entries.push_back(entry);
+    if (!before) {
+      return entries.size() < limit;
+    }
+    if (entries.size() >= 2 * limit) {
+      keep_first();
+    }
     return true;
   });
-  if (options.sort == "size") {
-    std::stable_sort(entries.begin(), entries.end(), [](const auto& a, const auto& b) { return a.size > b.size; });
-  } else if (options.sort == "age") {
-    std::stable_sort(entries.begin(), entries.end(), [](const auto& a, const auto& b) { return a.created < b.created; });
-  } else if (options.sort == "hits") {
-    std::stable_sort(entries.begin(), entries.end(), [](const auto& a, const auto& b) { return a.hits > b.hits; });
+  if (before) {
+    std::stable_sort(entries.begin(), entries.end(), before);
   }
-  if (options.limit && entries.size() > *options.limit) {
-    entries.resize(*options.limit);
-  }
+  keep_first();
   if (context.json) {
     Json list = Json::array();
     for (const EntrySummary& entry : entries) {
