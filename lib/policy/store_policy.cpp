@@ -222,7 +222,10 @@ Result<void> StorePolicy::commit(Batch& batch, std::span<const LiveChange> chang
 }
 
 Result<Totals> StorePolicy::clear(std::string_view name, std::optional<std::uint32_t> version) {
-  std::unique_lock accounting(m_accounting);  // no write may slip in between the deletion and the counting
+  // An eviction running meanwhile could remove (and count) entries this
+  // deletes; no write may slip in between the deletion and the counting.
+  std::lock_guard cleanup_lock(m_cleanup_mutex);
+  std::unique_lock accounting(m_accounting);
   if (auto flushed = flush(); !flushed) {
     return flushed.failure();
   }
