@@ -308,6 +308,8 @@ TEST_CASE("usage errors exit 2 and an unavailable store exits 3") {
   const ProcessResult missing = run(dir / "nowhere", {"stats"});
   CHECK(missing.exit_code == 3);
   CHECK(missing.err.find("nowhere") != std::string::npos);
+  CHECK(run(dir / "nowhere", {"clear"}).exit_code == 3);  // a mistyped --dir does not create a store
+  CHECK_FALSE(std::filesystem::exists(dir / "nowhere"));
   std::filesystem::create_directories(dir / "not-a-store");
   { std::ofstream(dir / "not-a-store" / "notes.txt") << "mine"; }
   CHECK(run(dir / "not-a-store", {"clear"}).exit_code == 3);

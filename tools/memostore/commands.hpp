@@ -58,10 +58,11 @@ class Store;
 
 namespace memostore::cli {
 
-enum class Access { read, write };
+/// read: readonly (works while another process uses the store); write:
+/// readwrite; create: readwrite, creating the store if missing (import, merge).
+enum class Access { read, write, create };
 
-/// Opens the store in `context.dir`: readonly for reading (works while
-/// another process uses the store), readwrite for writing. Throws
+/// Opens the store in `context.dir` for `access`. Throws
 /// StoreUnavailable with memostore's message (which names the directory and,
 /// for a store in use, the process holding it).
 Store open_store(const Context& context, Access access);

@@ -145,7 +145,7 @@ int export_to(const Context& context, const std::filesystem::path& file) {
 }
 
 int import_from(const Context& context, const std::filesystem::path& file) {
-  Store store = open_store(context, Access::write);
+  Store store = open_store(context, Access::create);
   TransferReport report;
   {
     ProgressBar bar("importing");
@@ -155,7 +155,7 @@ int import_from(const Context& context, const std::filesystem::path& file) {
 }
 
 int merge(const Context& context, const std::vector<std::filesystem::path>& dirs) {
-  Store store = open_store(context, Access::write);
+  Store store = open_store(context, Access::create);
   TransferReport total;
   Json per_source = Json::array();
   for (const auto& dir : dirs) {

@@ -7,7 +7,7 @@ namespace memostore::cli {
 
 Store open_store(const Context& context, Access access) {
   std::error_code ec;
-  if (access == Access::read && !std::filesystem::exists(context.dir, ec)) {
+  if (access != Access::create && !std::filesystem::exists(context.dir, ec)) {
     throw StoreUnavailable(fmt::format("no store at {}: the directory does not exist. Give the cache directory "
                                        "with --dir or MEMOSTORE_DIR",
                                        context.dir.string()));
