@@ -4,6 +4,8 @@
 //   memo_child DIR|- squares N          call square(0..N-1); "-" = default_store()
 //   memo_child DIR square-then-kill K   call square(K), report, then SIGKILL itself
 //   memo_child DIR hold                 open the store, print "ready", wait for stdin EOF
+//   memo_child DIR squares-from B       call square(B), square(B+1), ... printing "returned=i"
+//                                       after each call returns, until killed
 //   memo_child - singletons-at-exit     make three singletons and return from main: their
 //                                       destructors print at exit, newest first
 #include <csignal>
@@ -74,6 +76,12 @@ int main(int argc, char** argv) {
       memo_square(n);
       std::cout << "computed=" << g_computed << std::endl;
       std::raise(SIGKILL);
+    }
+    if (command == "squares-from") {
+      for (int i = n;; ++i) {
+        (void)memo_square(i);
+        std::cout << "returned=" << i << std::endl;
+      }
     }
     if (command == "hold") {
       std::cout << "ready" << std::endl;
