@@ -294,3 +294,17 @@ TEST_CASE("a failing disk is logged once and results are still returned") {
 }
 
 }  // TEST_SUITE
+
+TEST_CASE("a new cache directory is private to its owner unless configured otherwise") {
+  TempDir dir;
+  namespace fs = std::filesystem;
+  (void)memostore::Store::open(dir / "private");
+  CHECK((fs::status(dir / "private").permissions() & fs::perms::all) == fs::perms::owner_all);
+  (void)memostore::Store::open({.dir = dir / "shared", .directory_permissions = fs::perms::owner_all | fs::perms::group_all});
+  CHECK((fs::status(dir / "shared").permissions() & fs::perms::all) == (fs::perms::owner_all | fs::perms::group_all));
+  // An existing directory keeps its permissions.
+  fs::create_directories(dir / "existing");
+  fs::permissions(dir / "existing", fs::perms::owner_all | fs::perms::others_read | fs::perms::others_exec);
+  (void)memostore::Store::open(dir / "existing");
+  CHECK((fs::status(dir / "existing").permissions() & fs::perms::others_read) == fs::perms::others_read);
+}

@@ -66,6 +66,12 @@ struct StoreOptions {
   /// Default: none (entries never expire).
   std::optional<Duration> default_ttl = std::nullopt;
 
+  /// Permissions of a cache directory this creates (an existing one is left
+  /// as it is). Default: owner only (0700), so other users can neither read
+  /// results nor plant entries. A store shared by a group wants e.g.
+  /// `owner_all | group_all`.
+  std::filesystem::perms directory_permissions = std::filesystem::perms::owner_all;
+
   /// The wall clock that ttls and access times use. Default (null): the
   /// system clock. Tests pass a ManualClock.
   std::shared_ptr<const Clock> clock = nullptr;

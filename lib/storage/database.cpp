@@ -102,7 +102,7 @@ Result<void> checked(const rocksdb::Status& status, std::string_view doing, cons
 }
 
 // Refuses directories that memostore must not write into or cannot read.
-Result<void> prepare_directory(const fs::path& dir, Access access) {
+Result<void> prepare_directory(const fs::path& dir, Access access, fs::perms permissions) {
   std::error_code ec;
   const fs::file_status status = fs::status(dir, ec);
   if (!fs::exists(status)) {
@@ -112,6 +112,9 @@ Result<void> prepare_directory(const fs::path& dir, Access access) {
                                                 dir)};
     }
     fs::create_directories(dir, ec);
+    if (!ec) {
+      fs::permissions(dir, permissions, fs::perm_options::replace, ec);
+    }
     if (ec) {
       return Failure{ErrorCode::io, fmt::format("cannot create cache directory {}: {}. Choose a writable "
                                                 "location (StoreOptions::dir or MEMOSTORE_DIR)",
@@ -158,7 +161,7 @@ struct Database::Handles {
 };
 
 Result<std::unique_ptr<Database>> Database::open(const fs::path& dir, const DatabaseOptions& options) {
-  if (auto prepared = prepare_directory(dir, options.access); !prepared) {
+  if (auto prepared = prepare_directory(dir, options.access, options.directory_permissions); !prepared) {
     return prepared.failure();
   }
   auto handles = std::make_unique<Handles>();

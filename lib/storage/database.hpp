@@ -41,6 +41,7 @@ struct DatabaseOptions {
   Access access = Access::read_write;
   std::uint64_t block_cache_bytes = std::uint64_t{64} << 20;
   std::uint64_t blob_cache_bytes = std::uint64_t{256} << 20;
+  std::filesystem::perms directory_permissions = std::filesystem::perms::owner_all;  // of a directory created
   ExpiredFn entry_expired;  // for Family::entries; none: keep everything
   ExpiredFn meta_expired;   // for Family::meta
 };

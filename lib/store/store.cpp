@@ -93,6 +93,7 @@ Store Store::open(StoreOptions options) {
   database.access = mode == Mode::readonly ? detail::Access::read_only : detail::Access::read_write;
   database.block_cache_bytes = options.block_cache_bytes;
   database.blob_cache_bytes = options.blob_cache_bytes;
+  database.directory_permissions = options.directory_permissions;
   return Store(detail::value_or_throw(detail::open_store_core(options.dir, database, policy_settings(options, mode))),
                mode);
 }
