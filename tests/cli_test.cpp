@@ -79,7 +79,8 @@ TEST_CASE("--help works for the tool and for every command") {
   TempDir dir;
   const ProcessResult top = run(dir.path(), {"--help"});
   CHECK(top.exit_code == 0);
-  for (const char* command : {"stats", "ls", "show", "clear", "gc", "compact", "verify", "export", "import", "merge"}) {
+  for (const char* command :
+       {"stats", "ls", "show", "clear", "gc", "compact", "verify", "repair", "export", "import", "merge"}) {
     CHECK(top.out.find(command) != std::string::npos);
     const ProcessResult help = run(dir.path(), {command, "--help"});
     INFO(command);
@@ -231,6 +232,25 @@ TEST_CASE("verify finds a damaged entry, exits 1, and --fix removes it") {
   CHECK(fixed["problems"][0]["hash"] == damaged_hash);
   CHECK(run(dir / "store", {"verify"}).exit_code == 0);
   CHECK(run_json(dir / "store", {"stats"})["entries"] == 12);
+}
+
+TEST_CASE("a store that will not open says so, exits 3, and repair brings it back") {
+  TempDir dir;
+  build_store(dir / "store");
+  for (const auto& file : std::filesystem::directory_iterator(dir / "store")) {
+    if (file.path().filename().string().rfind("MANIFEST-", 0) == 0) {
+      std::ofstream(file.path(), std::ios::binary | std::ios::trunc) << std::string(100, '\x01');
+    }
+  }
+  const ProcessResult refused = run(dir / "store", {"stats"});
+  CHECK(refused.exit_code == 3);
+  CHECK(refused.err.find("repair") != std::string::npos);
+  const ProcessResult repaired = run(dir / "store", {"repair"});
+  INFO(repaired.err);
+  CHECK(repaired.exit_code == 0);
+  CHECK(repaired.out.find("13 entries remain") != std::string::npos);
+  CHECK(run_json(dir / "store", {"stats"})["entries"] == 13);
+  CHECK(run(dir / "store", {"verify"}).exit_code == 0);
 }
 
 TEST_CASE("export then import into an empty store gives an identical ls") {

@@ -165,6 +165,14 @@ struct VerifyReport {
 /// Throws `Error` (usage) for `fix` on a readonly store.
 VerifyReport verify(Store& store, const VerifyOptions& options = {});
 
+/// Rebuilds the store in `dir` when it cannot be opened (e.g. a damaged
+/// MANIFEST) from the files that are intact (RocksDB's RepairDB), recounts its
+/// totals, and verifies it with `fix`: what remains is sound, and what was only
+/// in damaged files is gone (recomputed on its next call). Returns the
+/// verification. Throws `Error`: `locked` if a process has the store open,
+/// `format` if `dir` holds no store, `corruption`/`io` if it cannot be rebuilt.
+VerifyReport repair(const std::filesystem::path& dir);
+
 /// What an export, import or merge moved.
 struct TransferReport {
   std::uint64_t entries = 0;   ///< entries written (exported, or stored by import / merge)

@@ -86,7 +86,11 @@ Failure failure_from(const rocksdb::Status& status, std::string_view doing, cons
                                doing, dir, who)};
   }
   if (status.IsCorruption()) {
-    return Failure{ErrorCode::corruption, fmt::format("cannot {} {}: the store is damaged ({})", doing, dir, cause)};
+    return Failure{ErrorCode::corruption,
+                   fmt::format("cannot {} {}: the store is damaged ({}). `memostore --dir {} verify` lists the "
+                               "damage, `memostore --dir {} repair` rebuilds the store from its intact files; "
+                               "or delete the directory: it is only a cache",
+                               doing, dir, cause, dir.string(), dir.string())};
   }
   if (status.IsNoSpace()) {
     return Failure{ErrorCode::io, fmt::format("cannot {} {}: the disk is full ({})", doing, dir, cause)};
@@ -145,6 +149,30 @@ std::size_t count_write_ahead_logs(const fs::path& dir) {
   return logs;
 }
 
+/// How each column family is configured: the same at every open and repair.
+std::vector<rocksdb::ColumnFamilyDescriptor> family_descriptors(const std::vector<std::string>& names,
+                                                                const DatabaseOptions& options,
+                                                                const rocksdb::CompactionFilter* entry_filter,
+                                                                const rocksdb::CompactionFilter* meta_filter) {
+  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+  for (const std::string& name : names) {
+    rocksdb::ColumnFamilyOptions family;
+    if (name == k_entries_family) {
+      family = entries_options(options.block_cache_bytes, options.blob_cache_bytes);
+      family.compaction_filter = entry_filter;
+    } else if (name == k_meta_family) {
+      family = bookkeeping_options();
+      family.compaction_filter = meta_filter;
+      family.merge_operator = uint64_add_operator();  // per-entry hit counts
+    } else if (name == k_stats_family) {
+      family = bookkeeping_options();
+      family.merge_operator = uint64_add_operator();
+    }
+    descriptors.emplace_back(name, family);
+  }
+  return descriptors;
+}
+
 }  // namespace
 
 struct Database::Handles {
@@ -188,9 +216,11 @@ Result<std::unique_ptr<Database>> Database::open(const fs::path& dir, const Data
       return failure_from(listed, "open the store", dir);
     }
     if (std::find(names.begin(), names.end(), k_entries_family) == names.end()) {
-      return Failure{ErrorCode::format, fmt::format("{} holds a RocksDB database that is not a memostore store "
-                                                    "(no \"entries\" column family). Use another directory",
-                                                    dir)};
+      return Failure{ErrorCode::format,
+                     fmt::format("{} holds a RocksDB database without memostore's \"entries\" column family: "
+                                 "either it is not a memostore store (use another directory), or its MANIFEST "
+                                 "file is damaged (`memostore --dir {} repair` rebuilds it)",
+                                 dir, dir.string())};
     }
   }
   // Stores written before the meta and stats families existed gain them on a
@@ -200,22 +230,7 @@ Result<std::unique_ptr<Database>> Database::open(const fs::path& dir, const Data
       names.emplace_back(added);
     }
   }
-  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
-  for (const std::string& name : names) {
-    rocksdb::ColumnFamilyOptions family;
-    if (name == k_entries_family) {
-      family = entries_options(options.block_cache_bytes, options.blob_cache_bytes);
-      family.compaction_filter = handles->entry_filter.get();
-    } else if (name == k_meta_family) {
-      family = bookkeeping_options();
-      family.compaction_filter = handles->meta_filter.get();
-      family.merge_operator = uint64_add_operator();  // per-entry hit counts
-    } else if (name == k_stats_family) {
-      family = bookkeeping_options();
-      family.merge_operator = uint64_add_operator();
-    }
-    descriptors.emplace_back(name, family);
-  }
+  const auto descriptors = family_descriptors(names, options, handles->entry_filter.get(), handles->meta_filter.get());
 
   rocksdb::DB* raw = nullptr;
   const rocksdb::Status status =
@@ -484,6 +499,16 @@ void Batch::add(Family family, std::string_view counter, std::int64_t delta) {
     m_batch->Merge(handle, slice(counter), rocksdb::Slice(operand, sizeof operand)).PermitUncheckedError();
     ++m_count;
   }
+}
+
+Result<void> repair_database(const fs::path& dir) {
+  if (!fs::exists(dir / "CURRENT")) {
+    return Failure{ErrorCode::format, fmt::format("{} is not a RocksDB store (no CURRENT file): nothing to repair", dir)};
+  }
+  const std::vector<std::string> names = {rocksdb::kDefaultColumnFamilyName, k_entries_family, k_meta_family,
+                                          k_stats_family};
+  const auto descriptors = family_descriptors(names, DatabaseOptions{}, nullptr, nullptr);
+  return checked(rocksdb::RepairDB(dir.string(), database_options(), descriptors), "repair", dir);
 }
 
 void set_file_system_for_testing(std::shared_ptr<rocksdb::FileSystem> file_system) {

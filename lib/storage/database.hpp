@@ -159,6 +159,11 @@ class Database {
   std::unique_ptr<Handles> m_handles;
 };
 
+/// Rebuilds the store in `dir` from the table files it still has (RocksDB's
+/// RepairDB) when it cannot be opened, e.g. after its MANIFEST was damaged.
+/// What was only in a damaged file is lost. Requires: no process has it open.
+Result<void> repair_database(const std::filesystem::path& dir);
+
 /// Test hook: the file system the next opened Databases use (nullptr: the
 /// real one). Lets tests inject write failures below RocksDB.
 void set_file_system_for_testing(std::shared_ptr<rocksdb::FileSystem> file_system);

@@ -46,6 +46,7 @@ int clear(const Context& context, const std::string& function, std::optional<std
 int gc(const Context& context, const GcArguments& arguments);
 int compact(const Context& context);
 int verify(const Context& context, bool fix);
+int repair(const Context& context);
 int export_to(const Context& context, const std::filesystem::path& file);
 int import_from(const Context& context, const std::filesystem::path& file);
 int merge(const Context& context, const std::vector<std::filesystem::path>& dirs);

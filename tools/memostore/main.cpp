@@ -85,6 +85,9 @@ int main(int argc, char** argv) {
   verify->add_flag("--fix", fix, "Remove the damaged entries (they are recomputed on their next call)");
   verify->callback([&] { run = [&] { return cli::verify(context, fix); }; });
 
+  auto* repair = app.add_subcommand("repair", "Rebuild a store that cannot be opened from its intact files, then verify it");
+  repair->callback([&] { run = [&] { return cli::repair(context); }; });
+
   std::filesystem::path file;
   auto* export_command = app.add_subcommand("export", "Write a consistent snapshot of the store to one portable file");
   export_command->add_option("FILE", file, "The file to write")->required();

@@ -1,5 +1,5 @@
 // Commands that check, change or move a store: clear, gc, compact, verify,
-// export, import, merge.
+// repair, export, import, merge.
 #include <fmt/format.h>
 #include <fmt/std.h>
 #include <memostore/admin.hpp>
@@ -132,6 +132,23 @@ int verify(const Context& context, bool fix) {
              fix ? fmt::format(", {} damaged entries removed (they are recomputed when next called)", report.removed)
                  : "; `memostore verify --fix` removes the damaged entries");
   return k_problems;
+}
+
+int repair(const Context& context) {
+  VerifyReport report;
+  try {
+    report = memostore::repair(context.dir);
+  } catch (const Error& e) {
+    throw StoreUnavailable(e.what());
+  }
+  if (context.json) {
+    print_json(Json{{"entries", report.entries_checked - report.removed}, {"removed", report.removed}});
+  } else {
+    fmt::print("repaired {}: {} entries remain{}\n", context.dir.string(),
+               with_thousands(report.entries_checked - report.removed),
+               report.removed == 0 ? "" : fmt::format(", {} damaged entries removed", report.removed));
+  }
+  return k_ok;
 }
 
 int export_to(const Context& context, const std::filesystem::path& file) {
