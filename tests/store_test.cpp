@@ -308,3 +308,31 @@ TEST_CASE("a new cache directory is private to its owner unless configured other
   (void)memostore::Store::open(dir / "existing");
   CHECK((fs::status(dir / "existing").permissions() & fs::perms::others_read) == fs::perms::others_read);
 }
+
+TEST_CASE("a full disk: calls return correct results, one warning is logged, and the store stays intact") {
+  TempDir dir;
+  // The child's files may not grow past 256 KiB: writes start failing part way.
+  const auto child = memostore::test::run_process(
+      {memostore::test::child_program(), (dir / "store").string(), "padded-squares", "200"});
+  INFO(child.err);
+  REQUIRE(child.exit_code == 0);
+  CHECK(memostore::test::output_value(child.out, "computed") == "200");
+  CHECK(memostore::test::output_value(child.out, "warnings") == "1");
+  CHECK(child.err.find("File too large") != std::string::npos);
+
+  // Afterwards (no limit) the store opens, is sound, and what was stored hits.
+  auto store = memostore::Store::open(dir / "store");
+  CHECK(memostore::verify(store).clean());
+  const auto stored = memostore::contents(store).entries;
+  CHECK(stored > 0);
+  CHECK(stored < 200);
+  int computed = 0;
+  auto padded = memostore::memo(store, "padded", [&](int x) {
+    ++computed;
+    return std::to_string(x) + std::string(4096, '.');
+  });
+  for (int i = 0; i < 200; ++i) {
+    REQUIRE(padded(i) == std::to_string(i) + std::string(4096, '.'));
+  }
+  CHECK(computed == 200 - static_cast<int>(stored));
+}

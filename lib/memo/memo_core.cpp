@@ -41,7 +41,7 @@ void store_entry(const MemoCore& memo, const std::string& key, const std::string
   const EntryMeta meta{key.size() + envelope.size(), info.created_ms, info.expires_ms};
   const LiveChange change = policy.stage_store(batch, *memo.state(), key, meta, replaced_size, info.compute_ns);
   if (auto written = policy.commit(batch, change); !written) {
-    store.report_write_failure(memo.name(), written.failure());
+    store.report_write_failure(fmt::format("a result of {}", memo.name()), written.failure());
     return;
   }
   policy.enforce_budgets(*memo.state());

@@ -77,7 +77,7 @@ StorePolicy::~StorePolicy() {
     m_thread.join();
   }
   if (auto flushed = flush(); !flushed) {
-    warn("statistics of {} not saved: {}", m_database.dir(), flushed.failure().message);
+    report_write_failure(flushed.failure());
   } else if (m_settings.writable) {
     (void)m_database.put(Family::stats, k_clean_close_key, encode_counter(1));
   }
@@ -438,7 +438,7 @@ void StorePolicy::run_flush_thread() {
     m_flush_requested = false;
     lock.unlock();
     if (auto flushed = flush(); !flushed && !warned) {
-      warn("cannot save statistics of {}: {}", m_database.dir(), flushed.failure().message);
+      report_write_failure(flushed.failure());
       warned = true;
     }
     lock.lock();
@@ -500,6 +500,14 @@ StoreStats StorePolicy::stats() {
     result.functions.push_back(std::move(s));
   }
   return result;
+}
+
+void StorePolicy::report_write_failure(const Failure& failure) {
+  if (m_settings.on_write_failure) {
+    m_settings.on_write_failure("the statistics", failure);
+  } else {
+    warn("could not store the statistics of {}: {}", m_database.dir(), failure.message);
+  }
 }
 
 void StorePolicy::print_exit_summary() {

@@ -17,6 +17,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -53,6 +54,9 @@ struct StorePolicySettings {
   bool writable = true;
   bool explain = false;     // MEMOSTORE_EXPLAIN: log why each miss missed
   bool exit_summary = false;  // MEMOSTORE_STATS: one line at close
+  // Told when statistics cannot be written, so that a full disk gives one
+  // warning per store in all (StoreCore::report_write_failure). None: warn.
+  std::function<void(std::string_view what, const Failure& failure)> on_write_failure;
 };
 
 /// One function's limits, as the latest memo handle for it set them.
@@ -222,6 +226,7 @@ class StorePolicy {
   void remember_evicted(std::string_view key);
   std::uint64_t total_bytes() const noexcept;
   void print_exit_summary();
+  void report_write_failure(const Failure& failure);
 
   Database& m_database;
   const StorePolicySettings m_settings;

@@ -39,13 +39,21 @@ fs::path identity_of(const fs::path& dir) {
 StoreCore::StoreCore(fs::path dir, std::unique_ptr<Database> database, StorePolicySettings settings)
     : m_dir(std::move(dir)),
       m_database(std::move(database)),
-      m_policy(m_database ? std::make_unique<StorePolicy>(*m_database, std::move(settings)) : nullptr) {}
+      m_policy(m_database ? std::make_unique<StorePolicy>(*m_database, with_failure_reports(std::move(settings)))
+                          : nullptr) {}
 
-void StoreCore::report_write_failure(std::string_view function, const Failure& failure) {
+StorePolicySettings StoreCore::with_failure_reports(StorePolicySettings settings) {
+  settings.on_write_failure = [this](std::string_view what, const Failure& failure) {
+    report_write_failure(what, failure);
+  };
+  return settings;
+}
+
+void StoreCore::report_write_failure(std::string_view what, const Failure& failure) {
   if (!m_write_failure_reported.exchange(true)) {
-    warn("could not store a result of {}: {}. The result was returned but not cached; later write "
-         "failures on this store are not reported",
-         function, failure.message);
+    warn("could not store {}: {}. Calls still return their results, uncached; later write failures on this "
+         "store are not reported",
+         what, failure.message);
   }
 }
 

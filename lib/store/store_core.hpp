@@ -29,9 +29,9 @@ class StoreCore {
   InflightTable& inflight() noexcept { return m_inflight; }
   const std::filesystem::path& dir() const noexcept { return m_dir; }
 
-  /// Logs a failed write the first time only (a full disk would otherwise
-  /// produce one line per call); the result is still returned to the caller.
-  void report_write_failure(std::string_view function, const Failure& failure);
+  /// Logs a failed write of `what` ("a result of f", "the statistics") the
+  /// first time only: a full disk would otherwise produce one line per call.
+  void report_write_failure(std::string_view what, const Failure& failure);
 
   /// True the first time it is called for `key`: a damaged entry that cannot
   /// be removed (readonly mode) or cannot be read is warned about once, not
@@ -39,11 +39,13 @@ class StoreCore {
   bool first_report_for(std::string_view key);
 
  private:
+  StorePolicySettings with_failure_reports(StorePolicySettings settings);
+
   std::filesystem::path m_dir;
+  std::atomic<bool> m_write_failure_reported{false};  // before m_policy, which reports through it
   std::unique_ptr<Database> m_database;
   std::unique_ptr<StorePolicy> m_policy;  // after m_database: flushes into it when destroyed
   InflightTable m_inflight;
-  std::atomic<bool> m_write_failure_reported{false};
   std::mutex m_reported_mutex;
   std::unordered_set<std::string> m_reported_keys;  // guarded by m_reported_mutex
 };

@@ -6,8 +6,13 @@
 //   memo_child DIR hold                 open the store, print "ready", wait for stdin EOF
 //   memo_child DIR squares-from B       call square(B), square(B+1), ... printing "returned=i"
 //                                       after each call returns, until killed
+//   memo_child DIR padded-squares N     with files limited to 256 KiB (RLIMIT_FSIZE): call
+//                                       padded(0..N-1), 4 KiB results; print wrong=, computed=
+//                                       and warnings= (how many warnings were logged)
 //   memo_child - singletons-at-exit     make three singletons and return from main: their
 //                                       destructors print at exit, newest first
+#include <sys/resource.h>
+
 #include <csignal>
 #include <cstdint>
 #include <cstdio>
@@ -40,6 +45,41 @@ int singletons_at_exit() {
   return 0;
 }
 
+std::string padded(int x) {
+  ++g_computed;
+  return std::to_string(x) + std::string(4096, '.');
+}
+
+/// Calls padded(0..n-1) on a store in `dir` whose files may not grow past
+/// 256 KiB: the disk "fills up" part way.
+int padded_squares_on_a_full_disk(const std::string& dir, int n) {
+  std::signal(SIGXFSZ, SIG_IGN);  // a write past the limit fails with EFBIG instead of killing us
+  const rlimit limit{256 << 10, 256 << 10};
+  if (setrlimit(RLIMIT_FSIZE, &limit) != 0) {
+    std::perror("setrlimit");
+    return 2;
+  }
+  int warnings = 0;
+  memostore::set_log_handler([&](memostore::LogLevel level, std::string_view message) {
+    if (level >= memostore::LogLevel::warning) {
+      ++warnings;
+      std::cerr << message << std::endl;
+    }
+  });
+  {
+    memostore::Store store = memostore::Store::open(dir);
+    auto memo_padded = memostore::memo(store, "padded", &padded);
+    for (int i = 0; i < n; ++i) {
+      if (memo_padded(i) != std::to_string(i) + std::string(4096, '.')) {
+        std::cout << "wrong=" << i << std::endl;
+        return 3;
+      }
+    }
+  }
+  std::cout << "computed=" << g_computed << "\nwarnings=" << warnings << std::endl;
+  return 0;
+}
+
 std::vector<std::int64_t> square(int x) {
   ++g_computed;
   return {x, std::int64_t{x} * x};
@@ -57,6 +97,9 @@ int main(int argc, char** argv) {
   const int n = argc > 3 ? std::stoi(argv[3]) : 0;
   if (command == "singletons-at-exit") {
     return singletons_at_exit();
+  }
+  if (command == "padded-squares") {
+    return padded_squares_on_a_full_disk(dir, n);
   }
   try {
     memostore::Store store = dir == "-" ? memostore::default_store() : memostore::Store::open(dir);
