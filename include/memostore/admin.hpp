@@ -166,10 +166,12 @@ struct VerifyReport {
 VerifyReport verify(Store& store, const VerifyOptions& options = {});
 
 /// Rebuilds the store in `dir` when it cannot be opened (e.g. a damaged
-/// MANIFEST) from the files that are intact (RocksDB's RepairDB), recounts its
-/// totals, and verifies it with `fix`: what remains is sound, and what was only
-/// in damaged files is gone (recomputed on its next call). Returns the
-/// verification. Throws `Error`: `locked` if a process has the store open,
+/// MANIFEST) from the files that are intact (RocksDB's RepairDB), copying
+/// every entry that can still be read and passes its checks into a new store
+/// that takes the directory's place. What was only in damaged files is gone
+/// (recomputed on its next call); RocksDB 7.8's RepairDB also loses blob files,
+/// so values of 16 KiB and more are dropped. Returns the verification of the
+/// result; `removed` and `problems` include the entries that were dropped. Throws `Error`: `locked` if a process has the store open,
 /// `format` if `dir` holds no store, `corruption`/`io` if it cannot be rebuilt.
 VerifyReport repair(const std::filesystem::path& dir);
 

@@ -10,6 +10,7 @@
 #include <xxhash.h>
 
 #include "admin/access.hpp"
+#include "admin/transfer.hpp"
 #include "codec/entry_check.hpp"
 #include "codec/meta.hpp"
 #include "util/endian.hpp"
@@ -350,6 +351,29 @@ TransferReport import_store(Store& store, const fs::path& file, const Progress& 
   }
   return report;
 }
+
+namespace detail {
+
+TransferReport salvage_entries(const Database& from, StoreCore& into) {
+  TransferReport report;
+  EntryFolder folder(into, report);
+  value_or_throw(for_each_entry_records(from, "", nullptr, [&](const EntryRecords& records) {
+    if (!records.has_info) {
+      return true;
+    }
+    auto found = from.get(Family::entries, records.key, [&](std::string_view bytes) {
+      folder.add(records.key, bytes, records.last_used_ms());
+    });
+    if (!found) {
+      report.rejected.push_back(problem_at(records.key, found.failure().message));
+    }
+    return true;
+  }));
+  folder.finish();
+  return report;
+}
+
+}  // namespace detail
 
 TransferReport merge_store(Store& store, const fs::path& dir, const Progress& progress) {
   detail::StoreCore& core = detail::writable_core(store, "merge into");

@@ -5,7 +5,6 @@
 #include "codec/entry_check.hpp"
 #include "codec/meta.hpp"
 #include "policy/expiry.hpp"
-#include "policy/meta_scan.hpp"
 #include "util/hex.hpp"
 
 namespace memostore {
@@ -85,30 +84,6 @@ VerifyReport verify(Store& store, const VerifyOptions& options) {
   if (options.fix && !damaged.empty()) {
     report.removed = remove_damaged(*store.core(), damaged);
   }
-  return report;
-}
-
-VerifyReport repair(const std::filesystem::path& dir) {
-  detail::value_or_throw(detail::repair_database(dir));
-  Store store = Store::open(StoreOptions{.dir = dir, .mode = Mode::readwrite});
-  // RocksDB 7.8's RepairDB does not carry blob files over (it moves them to
-  // lost/), so entries whose values were in them now point nowhere, and one
-  // such entry stops any scan of the entries. Find them one by one through
-  // their info records, which are never in blob files, and remove them.
-  detail::StoreCore& core = *store.core();
-  std::vector<Damaged> unreadable;
-  detail::value_or_throw(detail::for_each_entry_records(
-      *core.database(), "", nullptr, [&](const detail::EntryRecords& records) {
-        if (records.has_info && !core.database()->get(detail::Family::entries, records.key, [](std::string_view) {})) {
-          unreadable.push_back(Damaged{std::string(records.key), records.meta.size});
-        }
-        return true;
-      }));
-  const std::uint64_t lost = unreadable.empty() ? 0 : remove_damaged(core, unreadable);
-  (void)store.evict();  // its scan recounts the totals from what survived
-  VerifyReport report = verify(store, VerifyOptions{.fix = true});
-  report.removed += lost;
-  report.entries_checked += lost;
   return report;
 }
 
