@@ -50,9 +50,10 @@ Json run_json(const std::filesystem::path& dir, std::vector<std::string> args, i
 /// "greet" (version 0), each value `value_bytes` long, plus one hit on square(0).
 void build_store(const std::filesystem::path& dir, int squares = 10, int names = 3, std::size_t value_bytes = 10) {
   Store store = Store::open(dir);
-  auto square = memostore::memo(store, "square", [&](int x) { return std::string(value_bytes, 'a') + std::to_string(x * x); },
-                                {.version = 1});
-  auto greet = memostore::memo(store, "greet", [&](const std::string& name) { return std::string(value_bytes, 'b') + name; });
+  auto square = memostore::memo(
+      store, "square", [&](int x) { return std::string(value_bytes, 'a') + std::to_string(x * x); }, {.version = 1});
+  auto greet =
+      memostore::memo(store, "greet", [&](const std::string& name) { return std::string(value_bytes, 'b') + name; });
   for (int i = 0; i < squares; ++i) {
     (void)square(i);
   }
@@ -169,7 +170,8 @@ TEST_CASE("show prints one entry; an unknown key exits 1 and an ambiguous one 2"
   for (const Json& entry : all["entries"]) {
     first_digits[entry["key"].get<std::string>()[0]] += 1;
   }
-  const auto shared = std::find_if(first_digits.begin(), first_digits.end(), [](const auto& d) { return d.second > 1; });
+  const auto shared =
+      std::find_if(first_digits.begin(), first_digits.end(), [](const auto& d) { return d.second > 1; });
   REQUIRE(shared != first_digits.end());
   const ProcessResult ambiguous = run(dir / "store", {"show", std::string(1, shared->first)});
   CHECK(ambiguous.exit_code == 2);
@@ -214,9 +216,10 @@ TEST_CASE("verify finds a damaged entry, exits 1, and --fix removes it") {
       damaged_hash = entry.hash;
       auto* database = store.core()->database();
       std::string bytes;
-      REQUIRE(database->get(memostore::detail::Family::entries, entry.key, [&](std::string_view v) {
-        bytes = std::string(v);
-      }).value());
+      REQUIRE(
+          database
+              ->get(memostore::detail::Family::entries, entry.key, [&](std::string_view v) { bytes = std::string(v); })
+              .value());
       bytes[bytes.size() - 10] ^= 0x20;
       REQUIRE(database->put(memostore::detail::Family::entries, entry.key, bytes));
       return false;

@@ -35,8 +35,8 @@ TEST_CASE("results whose call returned survive SIGKILL at random moments, 50 tim
   std::vector<int> returned_per_run;
   for (int run = 0; run < k_kills; ++run) {
     const int base = run * k_keys_per_run;
-    ChildProcess writer({memostore::test::child_program(), (dir / "store").string(), "squares-from",
-                         std::to_string(base)});
+    ChildProcess writer(
+        {memostore::test::child_program(), (dir / "store").string(), "squares-from", std::to_string(base)});
     // Read k "returned" lines, then kill: the writer has run on meanwhile, so
     // the kill lands at an arbitrary point of some later call.
     const int wanted = calls_before_kill(random);
@@ -70,7 +70,8 @@ TEST_CASE("results whose call returned survive SIGKILL at random moments, 50 tim
   CHECK(report.clean());
   std::uint64_t acknowledged = 0;
   for (int run = 0; run < k_kills; ++run) {
-    acknowledged += static_cast<std::uint64_t>(returned_per_run[static_cast<std::size_t>(run)] - run * k_keys_per_run + 1);
+    acknowledged +=
+        static_cast<std::uint64_t>(returned_per_run[static_cast<std::size_t>(run)] - run * k_keys_per_run + 1);
   }
   CHECK(report.entries_checked >= acknowledged);
   CHECK(memostore::contents(store).entries == report.entries_checked);

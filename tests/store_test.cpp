@@ -90,208 +90,190 @@ class FailingFileSystem : public rocksdb::FileSystemWrapper {
 }  // namespace
 
 TEST_SUITE("store") {
-
-TEST_CASE("open creates the directory with its parents") {
-  TempDir dir;
-  auto store = memostore::Store::open(dir / "a" / "b" / "cache");
-  CHECK(fs::is_directory(dir / "a" / "b" / "cache"));
-  CHECK(store.mode() == memostore::Mode::readwrite);
-  CHECK(store.dir() == dir / "a" / "b" / "cache");
-}
-
-TEST_CASE("a path that is a file gives an io error naming it") {
-  TempDir dir;
-  std::ofstream(dir / "file") << "x";
-  try {
-    memostore::Store::open(dir / "file");
-    FAIL("expected an error");
-  } catch (const memostore::Error& e) {
-    CHECK(e.code() == memostore::ErrorCode::io);
-    CHECK(std::string(e.what()).find((dir / "file").string()) != std::string::npos);
-    CHECK(std::string(e.what()).find("not a directory") != std::string::npos);
+  TEST_CASE("open creates the directory with its parents") {
+    TempDir dir;
+    auto store = memostore::Store::open(dir / "a" / "b" / "cache");
+    CHECK(fs::is_directory(dir / "a" / "b" / "cache"));
+    CHECK(store.mode() == memostore::Mode::readwrite);
+    CHECK(store.dir() == dir / "a" / "b" / "cache");
   }
-}
 
-TEST_CASE("a path below a file cannot be created: io error naming it and what to do") {
-  TempDir dir;
-  std::ofstream(dir / "file") << "x";
-  try {
-    memostore::Store::open(dir / "file" / "cache");
-    FAIL("expected an error");
-  } catch (const memostore::Error& e) {
-    CHECK(e.code() == memostore::ErrorCode::io);
-    CHECK(std::string(e.what()).find("cannot create cache directory") != std::string::npos);
-    CHECK(std::string(e.what()).find("MEMOSTORE_DIR") != std::string::npos);
+  TEST_CASE("a path that is a file gives an io error naming it") {
+    TempDir dir;
+    std::ofstream(dir / "file") << "x";
+    const std::string message =
+        memostore::test::error_message([&] { memostore::Store::open(dir / "file"); }, memostore::ErrorCode::io);
+    CHECK(message.find((dir / "file").string()) != std::string::npos);
+    CHECK(message.find("not a directory") != std::string::npos);
   }
-}
 
-TEST_CASE("a directory holding other files is refused, and left untouched") {
-  TempDir dir;
-  std::ofstream(dir / "notes.txt") << "mine";
-  CHECK_THROWS_WITH_AS(memostore::Store::open(dir.path()), doctest::Contains("is not a memostore store"),
-                       memostore::Error);
-  CHECK(std::distance(fs::directory_iterator(dir.path()), fs::directory_iterator()) == 1);
-}
-
-TEST_CASE("opening the same directory twice in one process shares the database") {
-  TempDir dir;
-  auto a = memostore::Store::open(dir.path());
-  auto b = memostore::Store::open(dir.path() / "." );
-  CHECK(a.core() == b.core());
-  int calls = 0;
-  auto fn = [&calls](int x) {
-    ++calls;
-    return x;
-  };
-  memostore::memo(a, "f", fn)(1);
-  memostore::memo(b, "f", fn)(1);
-  CHECK(calls == 1);
-}
-
-TEST_CASE("readonly mode uses hits and never writes") {
-  TempDir dir;
-  int calls = 0;
-  auto fn = [&calls](int x) {
-    ++calls;
-    return x * 2;
-  };
-  {
-    auto store = memostore::Store::open(dir.path());
-    memostore::memo(store, "f", fn)(1);
+  TEST_CASE("a path below a file cannot be created: io error naming it and what to do") {
+    TempDir dir;
+    std::ofstream(dir / "file") << "x";
+    const std::string message = memostore::test::error_message([&] { memostore::Store::open(dir / "file" / "cache"); },
+                                                               memostore::ErrorCode::io);
+    CHECK(message.find("cannot create cache directory") != std::string::npos);
+    CHECK(message.find("MEMOSTORE_DIR") != std::string::npos);
   }
-  {
-    auto store = memostore::Store::open({.dir = dir.path(), .mode = memostore::Mode::readonly});
-    auto f = memostore::memo(store, "f", fn);
-    CHECK(f(1) == 2);
+
+  TEST_CASE("a directory holding other files is refused, and left untouched") {
+    TempDir dir;
+    std::ofstream(dir / "notes.txt") << "mine";
+    CHECK_THROWS_WITH_AS(memostore::Store::open(dir.path()), doctest::Contains("is not a memostore store"),
+                         memostore::Error);
+    CHECK(std::distance(fs::directory_iterator(dir.path()), fs::directory_iterator()) == 1);
+  }
+
+  TEST_CASE("opening the same directory twice in one process shares the database") {
+    TempDir dir;
+    auto a = memostore::Store::open(dir.path());
+    auto b = memostore::Store::open(dir.path() / ".");
+    CHECK(a.core() == b.core());
+    int calls = 0;
+    auto fn = [&calls](int x) {
+      ++calls;
+      return x;
+    };
+    memostore::memo(a, "f", fn)(1);
+    memostore::memo(b, "f", fn)(1);
     CHECK(calls == 1);
-    CHECK(f(2) == 4);
-    CHECK(calls == 2);
-    f.clear();  // no-op
+  }
+
+  TEST_CASE("readonly mode uses hits and never writes") {
+    TempDir dir;
+    int calls = 0;
+    auto fn = [&calls](int x) {
+      ++calls;
+      return x * 2;
+    };
+    {
+      auto store = memostore::Store::open(dir.path());
+      memostore::memo(store, "f", fn)(1);
+    }
+    {
+      auto store = memostore::Store::open({.dir = dir.path(), .mode = memostore::Mode::readonly});
+      auto f = memostore::memo(store, "f", fn);
+      CHECK(f(1) == 2);
+      CHECK(calls == 1);
+      CHECK(f(2) == 4);
+      CHECK(calls == 2);
+      f.clear();  // no-op
+      CHECK(f.cached(1));
+    }
+    auto store = memostore::Store::open(dir.path());
+    auto f = memostore::memo(store, "f", fn);
+    CHECK_FALSE(f.cached(2));
     CHECK(f.cached(1));
   }
-  auto store = memostore::Store::open(dir.path());
-  auto f = memostore::memo(store, "f", fn);
-  CHECK_FALSE(f.cached(2));
-  CHECK(f.cached(1));
-}
 
-TEST_CASE("readonly mode on a missing directory is an error, and creates nothing") {
-  TempDir dir;
-  CHECK_THROWS_WITH_AS(memostore::Store::open({.dir = dir / "missing", .mode = memostore::Mode::readonly}),
-                       doctest::Contains("readonly mode does not create one"), memostore::Error);
-  CHECK_FALSE(fs::exists(dir / "missing"));
-}
-
-TEST_CASE("refresh mode always recomputes and overwrites") {
-  TempDir dir;
-  int generation = 1;
-  int calls = 0;
-  auto fn = [&](int x) {
-    ++calls;
-    return x * generation;
-  };
-  {
-    auto store = memostore::Store::open(dir.path());
-    CHECK(memostore::memo(store, "f", fn)(5) == 5);
+  TEST_CASE("readonly mode on a missing directory is an error, and creates nothing") {
+    TempDir dir;
+    CHECK_THROWS_WITH_AS(memostore::Store::open({.dir = dir / "missing", .mode = memostore::Mode::readonly}),
+                         doctest::Contains("readonly mode does not create one"), memostore::Error);
+    CHECK_FALSE(fs::exists(dir / "missing"));
   }
-  generation = 3;
-  {
-    auto store = memostore::Store::open({.dir = dir.path(), .mode = memostore::Mode::refresh});
-    auto f = memostore::memo(store, "f", fn);
-    CHECK(f(5) == 15);
-    CHECK(f(5) == 15);
+
+  TEST_CASE("refresh mode always recomputes and overwrites") {
+    TempDir dir;
+    int generation = 1;
+    int calls = 0;
+    auto fn = [&](int x) {
+      ++calls;
+      return x * generation;
+    };
+    {
+      auto store = memostore::Store::open(dir.path());
+      CHECK(memostore::memo(store, "f", fn)(5) == 5);
+    }
+    generation = 3;
+    {
+      auto store = memostore::Store::open({.dir = dir.path(), .mode = memostore::Mode::refresh});
+      auto f = memostore::memo(store, "f", fn);
+      CHECK(f(5) == 15);
+      CHECK(f(5) == 15);
+      CHECK(calls == 3);
+    }
+    generation = 100;
+    auto store = memostore::Store::open(dir.path());
+    CHECK(memostore::memo(store, "f", fn)(5) == 15);  // the refreshed value was stored
     CHECK(calls == 3);
   }
-  generation = 100;
-  auto store = memostore::Store::open(dir.path());
-  CHECK(memostore::memo(store, "f", fn)(5) == 15);  // the refreshed value was stored
-  CHECK(calls == 3);
-}
 
-TEST_CASE("off mode computes every call and touches nothing on disk") {
-  TempDir dir;
-  auto store = memostore::Store::open({.dir = dir / "never", .mode = memostore::Mode::off});
-  int calls = 0;
-  auto f = memostore::memo(store, "f", [&calls](int x) {
-    ++calls;
-    return x;
-  });
-  CHECK(f(1) == 1);
-  CHECK(f(1) == 1);
-  CHECK(calls == 2);
-  CHECK_FALSE(f.cached(1));
-  CHECK_FALSE(fs::exists(dir / "never"));
-}
-
-TEST_CASE("MEMOSTORE_MODE overrides the mode given in code") {
-  TempDir dir;
-  ScopedEnv env("MEMOSTORE_MODE", "off");
-  auto store = memostore::Store::open({.dir = dir / "cache", .mode = memostore::Mode::readwrite});
-  CHECK(store.mode() == memostore::Mode::off);
-  CHECK_FALSE(fs::exists(dir / "cache"));
-}
-
-TEST_CASE("an unknown MEMOSTORE_MODE is an error that lists the valid modes") {
-  TempDir dir;
-  ScopedEnv env("MEMOSTORE_MODE", "fast");
-  try {
-    memostore::Store::open(dir.path());
-    FAIL("expected an error");
-  } catch (const memostore::Error& e) {
-    CHECK(e.code() == memostore::ErrorCode::config);
-    const std::string message = e.what();
-    CHECK(message.find("MEMOSTORE_MODE") != std::string::npos);
-    CHECK(message.find("\"fast\"") != std::string::npos);
-    CHECK(message.find("readwrite, readonly, refresh and off") != std::string::npos);
-  }
-  CHECK(memostore::parse_mode("refresh") == memostore::Mode::refresh);
-}
-
-TEST_CASE("another process holding the directory gives a locked error naming it") {
-  TempDir dir;
-  memostore::test::ChildProcess holder({memostore::test::child_program(), (dir / "cache").string(), "hold"});
-  REQUIRE(holder.read_line() == "ready");
-  try {
-    memostore::Store::open(dir / "cache");
-    FAIL("expected an error");
-  } catch (const memostore::Error& e) {
-    CHECK(e.code() == memostore::ErrorCode::locked);
-    CHECK(std::string(e.what()).find((dir / "cache").string()) != std::string::npos);
-    CHECK(std::string(e.what()).find("MEMOSTORE_MODE=readonly") != std::string::npos);
-    // The holder is named, so the user knows which process to wait for.
-    CHECK(std::string(e.what()).find(fmt::format("process {} (memo_child)", holder.pid())) != std::string::npos);
-  }
-  // Reading is still possible while the other process writes.
-  auto reader = memostore::Store::open({.dir = dir / "cache", .mode = memostore::Mode::readonly});
-  CHECK(reader.mode() == memostore::Mode::readonly);
-  holder.close_stdin();
-  CHECK(holder.wait() == 0);
-}
-
-TEST_CASE("a failing disk is logged once and results are still returned") {
-  TempDir dir;
-  LogCapture log;
-  std::atomic<bool> failing{false};
-  memostore::detail::set_file_system_for_testing(std::make_shared<FailingFileSystem>(failing));
-  {
-    auto store = memostore::Store::open(dir.path());
+  TEST_CASE("off mode computes every call and touches nothing on disk") {
+    TempDir dir;
+    auto store = memostore::Store::open({.dir = dir / "never", .mode = memostore::Mode::off});
     int calls = 0;
     auto f = memostore::memo(store, "f", [&calls](int x) {
       ++calls;
-      return std::string(100, static_cast<char>('a' + x % 26));
+      return x;
     });
-    CHECK(f(1) == std::string(100, 'b'));
-    failing = true;
-    for (int i = 2; i < 20; ++i) {
-      CHECK(f(i) == std::string(100, static_cast<char>('a' + i % 26)));
-    }
-    CHECK(f(1) == std::string(100, 'b'));
-    CHECK(calls == 19);
-    CHECK(log.count("could not store a result of f") == 1);
-    CHECK(log.count("disk is full") == 1);
+    CHECK(f(1) == 1);
+    CHECK(f(1) == 1);
+    CHECK(calls == 2);
+    CHECK_FALSE(f.cached(1));
+    CHECK_FALSE(fs::exists(dir / "never"));
   }
-  memostore::detail::set_file_system_for_testing(nullptr);
-}
+
+  TEST_CASE("MEMOSTORE_MODE overrides the mode given in code") {
+    TempDir dir;
+    ScopedEnv env("MEMOSTORE_MODE", "off");
+    auto store = memostore::Store::open({.dir = dir / "cache", .mode = memostore::Mode::readwrite});
+    CHECK(store.mode() == memostore::Mode::off);
+    CHECK_FALSE(fs::exists(dir / "cache"));
+  }
+
+  TEST_CASE("an unknown MEMOSTORE_MODE is an error that lists the valid modes") {
+    TempDir dir;
+    ScopedEnv env("MEMOSTORE_MODE", "fast");
+    const std::string message =
+        memostore::test::error_message([&] { memostore::Store::open(dir.path()); }, memostore::ErrorCode::config);
+    CHECK(message.find("MEMOSTORE_MODE") != std::string::npos);
+    CHECK(message.find("\"fast\"") != std::string::npos);
+    CHECK(message.find("readwrite, readonly, refresh and off") != std::string::npos);
+    CHECK(memostore::parse_mode("refresh") == memostore::Mode::refresh);
+  }
+
+  TEST_CASE("another process holding the directory gives a locked error naming it") {
+    TempDir dir;
+    memostore::test::ChildProcess holder({memostore::test::child_program(), (dir / "cache").string(), "hold"});
+    REQUIRE(holder.read_line() == "ready");
+    const std::string message =
+        memostore::test::error_message([&] { memostore::Store::open(dir / "cache"); }, memostore::ErrorCode::locked);
+    CHECK(message.find((dir / "cache").string()) != std::string::npos);
+    CHECK(message.find("MEMOSTORE_MODE=readonly") != std::string::npos);
+    // The holder is named, so the user knows which process to wait for.
+    CHECK(message.find(fmt::format("process {} (memo_child)", holder.pid())) != std::string::npos);
+    // Reading is still possible while the other process writes.
+    auto reader = memostore::Store::open({.dir = dir / "cache", .mode = memostore::Mode::readonly});
+    CHECK(reader.mode() == memostore::Mode::readonly);
+    holder.close_stdin();
+    CHECK(holder.wait() == 0);
+  }
+
+  TEST_CASE("a failing disk is logged once and results are still returned") {
+    TempDir dir;
+    LogCapture log;
+    std::atomic<bool> failing{false};
+    memostore::detail::set_file_system_for_testing(std::make_shared<FailingFileSystem>(failing));
+    {
+      auto store = memostore::Store::open(dir.path());
+      int calls = 0;
+      auto f = memostore::memo(store, "f", [&calls](int x) {
+        ++calls;
+        return std::string(100, static_cast<char>('a' + x % 26));
+      });
+      CHECK(f(1) == std::string(100, 'b'));
+      failing = true;
+      for (int i = 2; i < 20; ++i) {
+        CHECK(f(i) == std::string(100, static_cast<char>('a' + i % 26)));
+      }
+      CHECK(f(1) == std::string(100, 'b'));
+      CHECK(calls == 19);
+      CHECK(log.count("could not store a result of f") == 1);
+      CHECK(log.count("disk is full") == 1);
+    }
+    memostore::detail::set_file_system_for_testing(nullptr);
+  }
 
 }  // TEST_SUITE
 
@@ -300,7 +282,8 @@ TEST_CASE("a new cache directory is private to its owner unless configured other
   namespace fs = std::filesystem;
   (void)memostore::Store::open(dir / "private");
   CHECK((fs::status(dir / "private").permissions() & fs::perms::all) == fs::perms::owner_all);
-  (void)memostore::Store::open({.dir = dir / "shared", .directory_permissions = fs::perms::owner_all | fs::perms::group_all});
+  (void)memostore::Store::open(
+      {.dir = dir / "shared", .directory_permissions = fs::perms::owner_all | fs::perms::group_all});
   CHECK((fs::status(dir / "shared").permissions() & fs::perms::all) == (fs::perms::owner_all | fs::perms::group_all));
   // An existing directory keeps its permissions.
   fs::create_directories(dir / "existing");

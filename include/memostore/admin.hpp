@@ -31,21 +31,21 @@ using Progress = std::function<void(std::uint64_t done, std::uint64_t total)>;
 
 /// Which entries an operation applies to. Empty: all of them.
 struct EntryFilter {
-  std::string function = {};                 ///< "" for every function
+  std::string function = {};                  ///< "" for every function
   std::optional<std::uint32_t> version = {};  ///< only with `function`
 };
 
 /// One stored entry, from its bookkeeping records (its value is not read).
 struct EntrySummary {
-  std::string key;       ///< the entry's key as stored (binary; see docs/format.md)
+  std::string key;  ///< the entry's key as stored (binary; see docs/format.md)
   std::string function;
   std::uint32_t version = 0;
-  std::string hash;      ///< the argument hash as 32 hex digits; its first 12 are the short key
+  std::string hash;        ///< the argument hash as 32 hex digits; its first 12 are the short key
   std::uint64_t size = 0;  ///< key and stored bytes
   TimePoint created;
   std::optional<TimePoint> expires;  ///< none: never
-  TimePoint last_used;   ///< the later of creation and the last hit written to the store
-  std::uint64_t hits = 0;  ///< hits written to the store (a running process writes them every 2 s)
+  TimePoint last_used;               ///< the later of creation and the last hit written to the store
+  std::uint64_t hits = 0;            ///< hits written to the store (a running process writes them every 2 s)
 
   /// The first 12 hex digits of `hash`: what `ls` prints and `show` accepts.
   std::string short_key() const { return hash.substr(0, 12); }
@@ -67,12 +67,12 @@ std::vector<EntrySummary> find_entries(const Store& store, std::string_view hex_
 /// Everything about one entry, its stored bytes included.
 struct EntryDetail {
   EntrySummary summary;
-  std::string arguments;      ///< the encoded arguments (cereal portable binary)
-  std::uint64_t value_size = 0;  ///< bytes of the encoded result
-  std::string value_preview;  ///< the first (up to) 256 bytes of the encoded result
-  std::string type;           ///< the result and argument type fingerprint, 32 hex digits
+  std::string arguments;                     ///< the encoded arguments (cereal portable binary)
+  std::uint64_t value_size = 0;              ///< bytes of the encoded result
+  std::string value_preview;                 ///< the first (up to) 256 bytes of the encoded result
+  std::string type;                          ///< the result and argument type fingerprint, 32 hex digits
   std::chrono::nanoseconds compute_time{0};  ///< how long the function ran for this result
-  std::string problem;        ///< empty when the entry is sound; else what is wrong with it
+  std::string problem;                       ///< empty when the entry is sound; else what is wrong with it
 };
 
 /// Reads the entry `entry` describes; none if it is gone.
@@ -83,8 +83,8 @@ struct FunctionContents {
   std::string name;
   std::vector<std::uint32_t> versions;  ///< ascending
   std::uint64_t entries = 0;
-  std::uint64_t bytes = 0;              ///< keys and stored bytes
-  std::optional<TimePoint> oldest;      ///< creation time of the oldest entry
+  std::uint64_t bytes = 0;          ///< keys and stored bytes
+  std::optional<TimePoint> oldest;  ///< creation time of the oldest entry
   std::optional<TimePoint> newest;
 };
 
@@ -172,15 +172,15 @@ VerifyReport verify(Store& store, const VerifyOptions& options = {});
 /// that takes the directory's place. What was only in damaged files is gone
 /// (recomputed on its next call); RocksDB 7.8's RepairDB also loses blob files,
 /// so values of 16 KiB and more are dropped. Returns the verification of the
-/// result; `removed` and `problems` include the entries that were dropped. Throws `Error`: `locked` if a process has the store open,
-/// `format` if `dir` holds no store, `corruption`/`io` if it cannot be rebuilt.
+/// result; `removed` and `problems` include the entries that were dropped. Throws `Error`: `locked` if a process has
+/// the store open, `format` if `dir` holds no store, `corruption`/`io` if it cannot be rebuilt.
 VerifyReport repair(const std::filesystem::path& dir);
 
 /// What an export, import or merge moved.
 struct TransferReport {
-  std::uint64_t entries = 0;   ///< entries written (exported, or stored by import / merge)
+  std::uint64_t entries = 0;  ///< entries written (exported, or stored by import / merge)
   std::uint64_t bytes = 0;
-  std::uint64_t kept = 0;      ///< entries not taken because the target's were as new or newer
+  std::uint64_t kept = 0;         ///< entries not taken because the target's were as new or newer
   std::vector<Problem> rejected;  ///< entries refused because they failed a check
 };
 

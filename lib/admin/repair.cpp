@@ -25,8 +25,8 @@ VerifyReport repair(const std::filesystem::path& dir) {
   TransferReport copied;
   {
     const Store source = Store::open(StoreOptions{.dir = dir, .mode = Mode::readonly});
-    Store target = Store::open(StoreOptions{.dir = rebuilt, .mode = Mode::readwrite,
-                                            .directory_permissions = fs::status(dir).permissions()});
+    Store target = Store::open(
+        StoreOptions{.dir = rebuilt, .mode = Mode::readwrite, .directory_permissions = fs::status(dir).permissions()});
     copied = detail::salvage_entries(detail::database_of(source, "repair"), *target.core());
   }
   fs::rename(dir, damaged, ec);

@@ -44,8 +44,7 @@ void for_each_stored(const detail::Database& database,
         std::int64_t last_access_ms = 0;
         (void)database.get(
             detail::Family::meta, detail::meta_key(key, detail::k_access_tag),
-            [&](std::string_view value) { last_access_ms = detail::decode_access(value).value_or(0); },
-            snapshot.get());
+            [&](std::string_view value) { last_access_ms = detail::decode_access(value).value_or(0); }, snapshot.get());
         visit(key, bytes, last_access_ms);
         return true;
       },
@@ -79,8 +78,8 @@ class EntryFolder {
     const detail::EntryMeta meta{key.size() + bytes.size(), info.created_ms, info.expires_ms};
     detail::FunctionState& function = m_policy.function(checked->key.name);
     m_batch.put(detail::Family::entries, key, bytes);
-    detail::LiveChange change = m_policy.stage_store(
-        m_batch, function, key, meta, existing ? std::optional(existing->size) : std::nullopt, 0);
+    detail::LiveChange change =
+        m_policy.stage_store(m_batch, function, key, meta, existing ? std::optional(existing->size) : std::nullopt, 0);
     change.stores = 0;  // moved, not computed
     m_changes.push_back(change);
     if (last_used_ms > info.created_ms) {
@@ -361,9 +360,8 @@ TransferReport salvage_entries(const Database& from, StoreCore& into) {
     if (!records.has_info) {
       return true;
     }
-    auto found = from.get(Family::entries, records.key, [&](std::string_view bytes) {
-      folder.add(records.key, bytes, records.last_used_ms());
-    });
+    auto found = from.get(Family::entries, records.key,
+                          [&](std::string_view bytes) { folder.add(records.key, bytes, records.last_used_ms()); });
     if (!found) {
       report.rejected.push_back(problem_at(records.key, found.failure().message));
     }

@@ -24,8 +24,8 @@ std::uint64_t remove_damaged(detail::StoreCore& core, const std::vector<Damaged>
   for (const Damaged& entry : damaged) {
     const auto parts = detail::parse_key(entry.key);
     if (parts && entry.recorded_size) {
-      changes.push_back(policy.stage_remove(batch, policy.function(parts->name), entry.key, *entry.recorded_size,
-                                            std::nullopt));
+      changes.push_back(
+          policy.stage_remove(batch, policy.function(parts->name), entry.key, *entry.recorded_size, std::nullopt));
     } else {  // never counted: remove the records alone
       batch.remove(detail::Family::entries, entry.key);
       for (char tag : {detail::k_info_tag, detail::k_access_tag, detail::k_hits_tag}) {
@@ -75,8 +75,9 @@ VerifyReport verify(Store& store, const VerifyOptions& options) {
     return true;
   });
   if (!scanned) {
-    report.problems.push_back(Problem{"", "", fmt::format("reading stopped after {} entries: {}",
-                                                          report.entries_checked, scanned.failure().message)});
+    report.problems.push_back(Problem{
+        "", "",
+        fmt::format("reading stopped after {} entries: {}", report.entries_checked, scanned.failure().message)});
   }
   if (options.progress) {
     options.progress(report.entries_checked, report.entries_checked);

@@ -41,9 +41,14 @@ Result<void> for_each_entry_records(const Database& database, std::string_view p
               current.has_info = true;
             }
             break;
-          case k_access_tag: current.last_access_ms = decode_access(value).value_or(0); break;
-          case k_hits_tag: current.hits = decode_counter(value); break;
-          default: break;
+          case k_access_tag:
+            current.last_access_ms = decode_access(value).value_or(0);
+            break;
+          case k_hits_tag:
+            current.hits = decode_counter(value);
+            break;
+          default:
+            break;
         }
         return true;
       },

@@ -19,15 +19,17 @@ namespace memostore::detail {
 /// One entry as its meta records describe it. Views are valid only during
 /// the visit.
 struct EntryRecords {
-  std::string_view key;  // the entry key
-  KeyParts parts;        // parsed from key
-  EntryMeta meta;        // valid when has_info
-  bool has_info = false;  // false: records left behind by a removed entry
+  std::string_view key;             // the entry key
+  KeyParts parts;                   // parsed from key
+  EntryMeta meta;                   // valid when has_info
+  bool has_info = false;            // false: records left behind by a removed entry
   std::int64_t last_access_ms = 0;  // 0: never read since written
   std::uint64_t hits = 0;
 
   /// The later of creation and last access: what least-recently-used orders by.
-  std::int64_t last_used_ms() const noexcept { return last_access_ms > meta.created_ms ? last_access_ms : meta.created_ms; }
+  std::int64_t last_used_ms() const noexcept {
+    return last_access_ms > meta.created_ms ? last_access_ms : meta.created_ms;
+  }
 };
 
 /// Calls `visit` for each entry whose key starts with `prefix`, in key order,

@@ -7,6 +7,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <doctest/doctest.h>
+
 #include <cstring>
 #include <random>
 #include <sstream>
@@ -86,10 +88,10 @@ std::vector<std::string> merged_environment(const std::map<std::string, std::str
   return out;
 }
 
-
 }  // namespace
 
-ChildProcess::ChildProcess(const std::vector<std::string>& argv, const std::map<std::string, std::string>& environment) {
+ChildProcess::ChildProcess(const std::vector<std::string>& argv,
+                           const std::map<std::string, std::string>& environment) {
   int in[2], out[2], err[2];
   if (pipe2(in, O_CLOEXEC) != 0 || pipe2(out, O_CLOEXEC) != 0 || pipe2(err, O_CLOEXEC) != 0) {
     throw std::runtime_error("pipe failed");
@@ -212,6 +214,19 @@ std::string output_value(const std::string& output, const std::string& key) {
     }
   }
   return "";
+}
+
+std::string error_message(const std::function<void()>& call, std::optional<ErrorCode> code) {
+  try {
+    call();
+  } catch (const Error& e) {
+    if (code) {
+      CHECK_MESSAGE(e.code() == *code, "error code " << to_string(e.code()) << ", expected " << to_string(*code));
+    }
+    return e.what();
+  }
+  FAIL("expected a memostore::Error");
+  return {};
 }
 
 }  // namespace memostore::test

@@ -4,11 +4,14 @@
 
 #include <atomic>
 #include <filesystem>
+#include <functional>
+#include <optional>
 #include <map>
 #include <mutex>
 #include <string>
 #include <vector>
 
+#include <memostore/error.hpp>
 #include <memostore/log.hpp>
 
 namespace memostore::test {
@@ -92,6 +95,10 @@ ProcessResult run_process(const std::vector<std::string>& argv,
 
 /// The helper program tests spawn (path from MEMOSTORE_TEST_CHILD).
 std::string child_program();
+
+/// Runs `call`, which must throw memostore::Error (of `code`, when given);
+/// returns its message for the caller's checks. Fails the test otherwise.
+std::string error_message(const std::function<void()>& call, std::optional<ErrorCode> code = std::nullopt);
 
 /// Reads a `key=value` line value from a child's output, or "" if absent.
 std::string output_value(const std::string& output, const std::string& key);

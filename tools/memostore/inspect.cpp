@@ -122,8 +122,16 @@ int stats(const Context& context, bool zero) {
     return k_ok;
   }
   using Align = Table::Align;
-  Table table({{"function"}, {"versions"}, {"entries", Align::right}, {"size", Align::right}, {"hits", Align::right},
-               {"misses", Align::right}, {"hit rate", Align::right}, {"saved", Align::right}, {"oldest"}, {"newest"}});
+  Table table({{"function"},
+               {"versions"},
+               {"entries", Align::right},
+               {"size", Align::right},
+               {"hits", Align::right},
+               {"misses", Align::right},
+               {"hit rate", Align::right},
+               {"saved", Align::right},
+               {"oldest"},
+               {"newest"}});
   for (const auto& [name, row] : rows) {
     const FunctionStats& c = row.counters;
     std::string versions;
@@ -186,8 +194,13 @@ int ls(const Context& context, const LsOptions& options) {
   }
   const TimePoint now = std::chrono::system_clock::now();
   using Align = Table::Align;
-  Table table({{"function"}, {"version", Align::right}, {"key"}, {"size", Align::right}, {"age", Align::right},
-               {"expires", Align::right}, {"hits", Align::right}});
+  Table table({{"function"},
+               {"version", Align::right},
+               {"key"},
+               {"size", Align::right},
+               {"age", Align::right},
+               {"expires", Align::right},
+               {"hits", Align::right}});
   for (const EntrySummary& entry : entries) {
     table.add_row({entry.function, std::to_string(entry.version), entry.short_key(), format_size(entry.size),
                    format_duration(now - entry.created), expiry_text(entry.expires, now), with_thousands(entry.hits)});
@@ -200,8 +213,8 @@ int show(const Context& context, const std::string& key, const std::string& func
   const Store store = open_store(context, Access::read);
   const std::vector<EntrySummary> found = find_entries(store, key, function);
   if (found.empty()) {
-    throw CommandFailed(
-        fmt::format("no entry in {} has a key starting with {}; `memostore ls` lists the keys", store.dir().string(), key));
+    throw CommandFailed(fmt::format("no entry in {} has a key starting with {}; `memostore ls` lists the keys",
+                                    store.dir().string(), key));
   }
   if (found.size() > 1) {
     std::string candidates;
@@ -209,8 +222,8 @@ int show(const Context& context, const std::string& key, const std::string& func
       candidates += fmt::format("\n  {} ({} version {})", entry.hash, entry.function, entry.version);
     }
     throw Error(ErrorCode::usage,
-                fmt::format("{} entries have a key starting with {}; give more digits, or --function:{}", found.size(), key,
-                            candidates));
+                fmt::format("{} entries have a key starting with {}; give more digits, or --function:{}", found.size(),
+                            key, candidates));
   }
   const auto detail = read_entry(store, found.front());
   if (!detail) {
@@ -234,9 +247,9 @@ int show(const Context& context, const std::string& key, const std::string& func
   fmt::print("key           {}\n", entry.hash);
   fmt::print("size          {} ({} bytes)\n", format_size(entry.size), with_thousands(entry.size));
   fmt::print("created       {} ({})\n", timestamp(entry.created), relative_time(entry.created, now));
-  fmt::print("expires       {}\n", entry.expires ? fmt::format("{} ({})", timestamp(*entry.expires),
-                                                               expiry_text(entry.expires, now))
-                                                 : "never");
+  fmt::print(
+      "expires       {}\n",
+      entry.expires ? fmt::format("{} ({})", timestamp(*entry.expires), expiry_text(entry.expires, now)) : "never");
   fmt::print("last used     {} ({})\n", timestamp(entry.last_used), relative_time(entry.last_used, now));
   fmt::print("hits          {}\n", with_thousands(entry.hits));
   if (!detail->problem.empty()) {

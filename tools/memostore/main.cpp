@@ -66,7 +66,8 @@ int main(int argc, char** argv) {
 
   std::string function;
   std::optional<std::uint32_t> version;
-  auto* clear = app.add_subcommand("clear", "Delete entries (all, one function's, or one version's) and say what was freed");
+  auto* clear =
+      app.add_subcommand("clear", "Delete entries (all, one function's, or one version's) and say what was freed");
   auto* function_option = clear->add_option("--function", function, "Only this function's entries");
   clear->add_option("--version", version, "Only this version of --function")->needs(function_option);
   clear->callback([&] { run = [&] { return cli::clear(context, function, version); }; });
@@ -77,7 +78,8 @@ int main(int argc, char** argv) {
   gc->add_option("--older-than", gc_arguments.older_than, "Also remove entries unused for this long, e.g. 7d, 12h");
   gc->callback([&] { run = [&] { return cli::gc(context, gc_arguments); }; });
 
-  auto* compact = app.add_subcommand("compact", "Rewrite the store's files to reclaim space; prints the size before and after");
+  auto* compact =
+      app.add_subcommand("compact", "Rewrite the store's files to reclaim space; prints the size before and after");
   compact->callback([&] { run = [&] { return cli::compact(context); }; });
 
   bool fix = false;
@@ -85,7 +87,8 @@ int main(int argc, char** argv) {
   verify->add_flag("--fix", fix, "Remove the damaged entries (they are recomputed on their next call)");
   verify->callback([&] { run = [&] { return cli::verify(context, fix); }; });
 
-  auto* repair = app.add_subcommand("repair", "Rebuild a store that cannot be opened from its intact files, then verify it");
+  auto* repair =
+      app.add_subcommand("repair", "Rebuild a store that cannot be opened from its intact files, then verify it");
   repair->callback([&] { run = [&] { return cli::repair(context); }; });
 
   std::filesystem::path file;
@@ -94,7 +97,9 @@ int main(int argc, char** argv) {
   export_command->callback([&] { run = [&] { return cli::export_to(context, file); }; });
 
   auto* import_command = app.add_subcommand("import", "Load an export file into this store (the newer entry wins)");
-  import_command->add_option("FILE", file, "A file written by `memostore export`")->required()->check(CLI::ExistingFile);
+  import_command->add_option("FILE", file, "A file written by `memostore export`")
+      ->required()
+      ->check(CLI::ExistingFile);
   import_command->callback([&] { run = [&] { return cli::import_from(context, file); }; });
 
   std::vector<std::filesystem::path> sources;

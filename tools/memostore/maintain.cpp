@@ -25,9 +25,9 @@ int transfer_result(const Context& context, const TransferReport& report, const 
   } else {
     print_rejected(report.rejected);
     fmt::print("{}: {} entries ({}){}{}\n", done, with_thousands(report.entries), format_size(report.bytes),
-               report.kept != 0 ? fmt::format(", {} kept because this store's copy was as new or newer",
-                                              with_thousands(report.kept))
-                                : "",
+               report.kept != 0
+                   ? fmt::format(", {} kept because this store's copy was as new or newer", with_thousands(report.kept))
+                   : "",
                report.rejected.empty() ? "" : fmt::format(", {} rejected", report.rejected.size()));
   }
   return report.rejected.empty() ? k_ok : k_problems;
@@ -44,9 +44,10 @@ int clear(const Context& context, const std::string& function, std::optional<std
     const std::string what = function.empty() ? std::string("all entries")
                              : version        ? fmt::format("{} version {}", function, *version)
                                               : function;
-    fmt::print("cleared {}: {} entries, {} freed (the files shrink as RocksDB compacts; `memostore compact` "
-               "does it now)\n",
-               what, with_thousands(freed.entries), format_size(freed.bytes));
+    fmt::print(
+        "cleared {}: {} entries, {} freed (the files shrink as RocksDB compacts; `memostore compact` "
+        "does it now)\n",
+        what, with_thousands(freed.entries), format_size(freed.bytes));
   }
   return k_ok;
 }

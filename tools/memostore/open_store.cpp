@@ -8,12 +8,14 @@ namespace memostore::cli {
 Store open_store(const Context& context, Access access) {
   std::error_code ec;
   if (access != Access::create && !std::filesystem::exists(context.dir, ec)) {
-    throw StoreUnavailable(fmt::format("no store at {}: the directory does not exist. Give the cache directory "
-                                       "with --dir or MEMOSTORE_DIR",
-                                       context.dir.string()));
+    throw StoreUnavailable(
+        fmt::format("no store at {}: the directory does not exist. Give the cache directory "
+                    "with --dir or MEMOSTORE_DIR",
+                    context.dir.string()));
   }
   try {
-    return Store::open(StoreOptions{.dir = context.dir, .mode = access == Access::read ? Mode::readonly : Mode::readwrite});
+    return Store::open(
+        StoreOptions{.dir = context.dir, .mode = access == Access::read ? Mode::readonly : Mode::readwrite});
   } catch (const Error& e) {
     throw StoreUnavailable(e.what());
   }
