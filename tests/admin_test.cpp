@@ -139,13 +139,17 @@ TEST_CASE("listing shows every entry with its function, version, size and hits")
     CHECK(hits == 2);  // both on f(0)'s entry
 
     // find_entries: by short key, and refuses what is not a key.
-    // f and g have the same types, so f(0) and g(0) share a hash: a key
+    // f and g have the same types, so f(i) and g(i) share a hash: a key
     // names an entry together with its function.
-    const auto both = memostore::find_entries(store, all[0].short_key());
-    const auto found = memostore::find_entries(store, all[0].short_key(), all[0].function);
+    const auto g_entries = list(store, {.function = "g"});
+    REQUIRE_FALSE(g_entries.empty());
+    const auto both = memostore::find_entries(store, g_entries[0].short_key());
+    const auto found = memostore::find_entries(store, g_entries[0].short_key(), "g");
     REQUIRE(found.size() == 1);
-    CHECK(found[0].key == all[0].key);
-    CHECK(both.size() >= found.size());
+    CHECK(found[0].key == g_entries[0].key);
+    REQUIRE(both.size() == 2);
+    CHECK(both[0].function == "f");
+    CHECK(both[0].hash == found[0].hash);
   }
 }
 

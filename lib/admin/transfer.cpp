@@ -33,6 +33,18 @@ constexpr char k_record_tag = 'E';
 constexpr char k_trailer_tag = 'Z';
 constexpr std::size_t k_max_key_size = 1024;  // far above any valid key; refuses lying sizes early
 
+/// A streaming XXH3-64 state, freed with XXH3_freeState.
+struct HashStateDeleter {
+  void operator()(XXH3_state_t* state) const { XXH3_freeState(state); }
+};
+using HashState = std::unique_ptr<XXH3_state_t, HashStateDeleter>;
+
+HashState new_hash_state() {
+  HashState state(XXH3_createState());
+  XXH3_64bits_reset(state.get());
+  return state;
+}
+
 /// Calls `visit(key, envelope, last_used_ms)` for each entry of `database` at
 /// one snapshot.
 void for_each_stored(const detail::Database& database,
@@ -127,8 +139,7 @@ class EntryFolder {
 /// Writes the export format, hashing as it goes.
 class ExportWriter {
  public:
-  explicit ExportWriter(const fs::path& path) : m_path(path), m_out(path, std::ios::binary | std::ios::trunc) {
-    XXH3_64bits_reset(m_hash.get());
+  explicit ExportWriter(const fs::path& path) : m_out(path, std::ios::binary | std::ios::trunc) {
     write(k_export_magic);
     write_u32(k_export_version);
   }
@@ -154,13 +165,7 @@ class ExportWriter {
     return m_out.good();
   }
 
-  bool good() const { return m_out.good(); }
-
  private:
-  struct HashDeleter {
-    void operator()(XXH3_state_t* state) const { XXH3_freeState(state); }
-  };
-
   void write(std::string_view bytes) {
     XXH3_64bits_update(m_hash.get(), bytes.data(), bytes.size());
     m_out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
@@ -176,9 +181,8 @@ class ExportWriter {
     write(std::string_view(bytes, 8));
   }
 
-  fs::path m_path;
   std::ofstream m_out;
-  std::unique_ptr<XXH3_state_t, HashDeleter> m_hash{XXH3_createState()};
+  HashState m_hash = new_hash_state();
   std::uint64_t m_records = 0;
 };
 
@@ -191,7 +195,6 @@ class ExportReader {
     }
     std::error_code ec;
     m_size = fs::file_size(path, ec);
-    XXH3_64bits_reset(m_hash.get());
     std::string magic;
     if (!read(magic, k_export_magic.size()) || magic != k_export_magic) {
       throw Error(ErrorCode::format,
@@ -240,10 +243,6 @@ class ExportReader {
   std::uint64_t size() const { return m_size; }
 
  private:
-  struct HashDeleter {
-    void operator()(XXH3_state_t* state) const { XXH3_freeState(state); }
-  };
-
   std::uint64_t remaining() const { return m_size > m_position ? m_size - m_position : 0; }
 
   bool read(std::string& out, std::uint64_t size) {
@@ -285,7 +284,7 @@ class ExportReader {
   std::uint64_t m_size = 0;
   std::uint64_t m_position = 0;
   std::uint64_t m_records = 0;
-  std::unique_ptr<XXH3_state_t, HashDeleter> m_hash{XXH3_createState()};
+  HashState m_hash = new_hash_state();
 };
 
 }  // namespace
@@ -312,7 +311,11 @@ TransferReport export_store(const Store& store, const fs::path& file, const Prog
     report.bytes += key.size() + bytes.size();
   });
   std::error_code ec;
-  if (!writer.finish() || (fs::rename(temporary, file, ec), ec)) {
+  const bool written = writer.finish();
+  if (written) {
+    fs::rename(temporary, file, ec);
+  }
+  if (!written || ec) {
     fs::remove(temporary, ec);
     throw Error(ErrorCode::io, fmt::format("cannot write export file {}: the disk may be full or the directory not "
                                            "writable",

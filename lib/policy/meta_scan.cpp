@@ -11,8 +11,6 @@ Result<void> for_each_entry_records(const Database& database, std::string_view p
   bool stopped = false;
   auto emit = [&] {
     if (!key.empty()) {
-      current.key = key;
-      current.parts = *parse_key(key);  // checked when the key was taken
       stopped = !visit(current);
     }
   };
@@ -24,7 +22,8 @@ Result<void> for_each_entry_records(const Database& database, std::string_view p
         }
         const std::string_view entry_key = record_key.substr(0, record_key.size() - 1);
         if (entry_key != key) {
-          if (!parse_key(entry_key)) {
+          const auto parts = parse_key(entry_key);
+          if (!parts) {
             return true;
           }
           emit();
@@ -33,6 +32,9 @@ Result<void> for_each_entry_records(const Database& database, std::string_view p
           }
           key.assign(entry_key);
           current = EntryRecords{};
+          current.key = key;
+          current.parts = *parts;
+          current.parts.name = current.key.substr(0, parts->name.size());  // into `key`, which outlives the record
         }
         switch (record_key.back()) {
           case k_info_tag:

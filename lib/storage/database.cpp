@@ -421,35 +421,33 @@ Result<void> Database::compact() {
 }
 
 Result<void> Database::compact_range(Family which, std::string_view begin, std::string_view end) {
-  rocksdb::ColumnFamilyHandle* handle = family(which);
+  return compact_handle(family(which), begin, end);
+}
+
+Result<void> Database::compact_bookkeeping() {
+  for (auto* handle : m_handles->families) {
+    if (handle == m_handles->entries) {
+      continue;
+    }
+    if (auto compacted = compact_handle(handle, "", ""); !compacted) {
+      return compacted;
+    }
+  }
+  return {};
+}
+
+Result<void> Database::compact_handle(rocksdb::ColumnFamilyHandle* handle, std::string_view begin,
+                                      std::string_view end) {
   if (m_access == Access::read_only || handle == nullptr) {
     return {};
   }
   rocksdb::CompactRangeOptions options;
-  options.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
+  options.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;  // rewrite every level
   const rocksdb::Slice from = slice(begin);
   const rocksdb::Slice to = slice(end);
-  return checked(m_handles->db->CompactRange(options, handle, begin.empty() ? nullptr : &from,
-                                             end.empty() ? nullptr : &to),
-                 "compact", m_dir);
-}
-
-Result<void> Database::compact_bookkeeping() {
-  auto& h = *m_handles;
-  for (auto* handle : h.families) {
-    if (handle == h.entries) {
-      continue;
-    }
-    if (m_access == Access::read_write) {
-      rocksdb::CompactRangeOptions options;
-      options.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
-      if (auto compacted = checked(h.db->CompactRange(options, handle, nullptr, nullptr), "compact", m_dir);
-          !compacted) {
-        return compacted;
-      }
-    }
-  }
-  return {};
+  return checked(
+      m_handles->db->CompactRange(options, handle, begin.empty() ? nullptr : &from, end.empty() ? nullptr : &to),
+      "compact", m_dir);
 }
 
 std::uint64_t Database::estimate_keys(Family which) const {

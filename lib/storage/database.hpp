@@ -152,6 +152,8 @@ class Database {
   friend class Batch;
   struct Handles;
   rocksdb::ColumnFamilyHandle* family(Family family) const noexcept;
+  /// Compacts [begin, end) of one family fully; empty bounds are open.
+  Result<void> compact_handle(rocksdb::ColumnFamilyHandle* handle, std::string_view begin, std::string_view end);
   Database(std::filesystem::path dir, Access access, std::unique_ptr<Handles> handles);
 
   std::filesystem::path m_dir;

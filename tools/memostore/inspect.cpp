@@ -6,6 +6,7 @@
 
 #include <fmt/chrono.h>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <fmt/std.h>
 #include <memostore/admin.hpp>
 
@@ -42,11 +43,8 @@ std::string hex_dump(std::string_view bytes) {
 }
 
 std::string hex(std::string_view bytes) {
-  std::string out;
-  for (const char c : bytes) {
-    out += fmt::format("{:02x}", static_cast<unsigned char>(c));
-  }
-  return out;
+  const auto* data = reinterpret_cast<const unsigned char*>(bytes.data());
+  return fmt::format("{:02x}", fmt::join(data, data + bytes.size(), ""));
 }
 
 /// Adds the running counters of `c` to a `stats` JSON object.
