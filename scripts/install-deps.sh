@@ -1,14 +1,18 @@
 #!/usr/bin/env bash
 # Installs the Debian packages memostore needs, if any are missing.
-# usage: scripts/install-deps.sh [--bench]   (root, or a user with sudo)
+# usage: scripts/install-deps.sh [--bench] [--fuzz]   (root, or a user with sudo)
 set -euo pipefail
 
 packages=(meson ninja-build pkg-config g++ cmake python3
           librocksdb-dev libcereal-dev libfmt-dev libxxhash-dev doctest-dev libsqlite3-dev
-          libcli11-dev nlohmann-json3-dev)
-if [[ ${1:-} == --bench ]]; then
-  packages+=(python3-diskcache python3-joblib)
-fi
+          libcli11-dev nlohmann-json3-dev libssl-dev)
+for option in "$@"; do
+  case $option in
+    --bench) packages+=(python3-diskcache python3-joblib) ;;
+    --fuzz) packages+=(clang libclang-rt-dev) ;;  # libFuzzer and clang's sanitizer runtimes
+    *) echo "install-deps: unknown option $option (known: --bench, --fuzz)" >&2; exit 2 ;;
+  esac
+done
 
 missing=()
 for p in "${packages[@]}"; do

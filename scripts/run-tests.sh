@@ -1,16 +1,18 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds, and runs the whole test suite three times:
 # a release build with -Werror, AddressSanitizer + UndefinedBehaviorSanitizer,
-# and ThreadSanitizer. Ends with the totals line "N passed, N failed".
+# and ThreadSanitizer; then each libFuzzer target (clang) for a minute
+# (MEMOSTORE_FUZZ_SECONDS). Ends with the totals line "N passed, N failed".
 set -uo pipefail
 cd "$(dirname "$0")/.."
-scripts/install-deps.sh || exit 1
+scripts/install-deps.sh --fuzz || exit 1
 
-# name | meson options | meson test options
+# name | compiler | meson options | meson test options
 configs=(
-  "release|--buildtype=release -Dbenchmarks=true|"
-  "asan|--buildtype=debugoptimized -Db_sanitize=address,undefined -Db_lundef=false -Dexamples=false|--suite unit"
-  "tsan|--buildtype=debugoptimized -Db_sanitize=thread -Db_lundef=false -Dexamples=false|--suite unit"
+  "release|c++|--buildtype=release -Dbenchmarks=true|"
+  "asan|c++|--buildtype=debugoptimized -Db_sanitize=address,undefined -Db_lundef=false -Dexamples=false|--suite unit"
+  "tsan|c++|--buildtype=debugoptimized -Db_sanitize=thread -Db_lundef=false -Dexamples=false|--suite unit"
+  "fuzz|clang++|-Dfuzzing=true -Dfuzz_seconds=${MEMOSTORE_FUZZ_SECONDS:-60}|--suite fuzz"
 )
 
 # Sanitizer runtimes cannot cope with the widest address-space randomization
@@ -23,7 +25,7 @@ fi
 status=0
 logs=()
 for config in "${configs[@]}"; do
-  IFS='|' read -r name setup_options test_options <<<"$config"
+  IFS='|' read -r name compiler setup_options test_options <<<"$config"
   dir=build/test-$name
   logs+=("$dir/meson-logs")
   rm -f "$dir"/meson-logs/testlog*.json  # named testlog-<wrapper>.json under --wrapper
@@ -33,7 +35,7 @@ for config in "${configs[@]}"; do
   if [[ -f $dir/build.ninja ]]; then
     meson configure "$dir" $setup_options >/dev/null || { status=1; continue; }
   else
-    meson setup "$dir" $setup_options >/dev/null || { status=1; continue; }
+    CXX=$compiler meson setup "$dir" $setup_options >/dev/null || { status=1; continue; }
   fi
   ninja -C "$dir" || { echo "== $name: build failed"; status=1; continue; }
   echo "== $name: test"

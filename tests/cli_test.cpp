@@ -237,6 +237,20 @@ TEST_CASE("verify finds a damaged entry, exits 1, and --fix removes it") {
   CHECK(run_json(dir / "store", {"stats"})["entries"] == 12);
 }
 
+TEST_CASE("with MEMOSTORE_SECRET, verify lists unsigned entries and the secret appears nowhere in the output") {
+  TempDir dir;
+  build_store(dir / "store");
+  const std::string secret = "cli test secret";
+  const ProcessResult found =
+      memostore::test::run_process({tool(), "--dir", (dir / "store").string(), "verify"}, {{"MEMOSTORE_SECRET", secret}});
+  CHECK(found.exit_code == 1);
+  CHECK(found.out.find("13 problems") != std::string::npos);
+  CHECK(found.out.find("not signed") != std::string::npos);
+  CHECK(found.out.find(secret) == std::string::npos);
+  CHECK(found.err.find(secret) == std::string::npos);
+  CHECK(run(dir / "store", {"verify"}).exit_code == 0);  // without the secret, nothing is wrong
+}
+
 TEST_CASE("a store that will not open says so, exits 3, and repair brings it back") {
   TempDir dir;
   build_store(dir / "store");

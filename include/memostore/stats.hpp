@@ -18,6 +18,7 @@ struct FunctionStats {
   std::uint64_t stores = 0;       ///< results written
   std::uint64_t evictions = 0;    ///< entries removed by a size budget
   std::uint64_t expirations = 0;  ///< entries found or removed past their ttl
+  std::uint64_t rejected = 0;     ///< entries ignored for a missing or wrong signature (StoreOptions::secret)
   std::uint64_t entries = 0;      ///< live entries now
   std::uint64_t bytes = 0;        ///< live bytes now (keys and stored envelopes)
   std::chrono::nanoseconds compute_time{0};  ///< time the function spent on misses

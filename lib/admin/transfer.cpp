@@ -68,10 +68,14 @@ void for_each_stored(const detail::Database& database,
 class EntryFolder {
  public:
   EntryFolder(detail::StoreCore& core, TransferReport& report)
-      : m_policy(*core.policy()), m_database(*core.database()), m_batch(m_database), m_report(report) {}
+      : m_policy(*core.policy()),
+        m_database(*core.database()),
+        m_signer(core.signer()),
+        m_batch(m_database),
+        m_report(report) {}
 
   void add(std::string_view key, std::string_view bytes, std::int64_t last_used_ms) {
-    auto checked = detail::check_entry(key, bytes);
+    auto checked = detail::check_entry(key, bytes, m_signer);
     if (!checked) {
       m_report.rejected.push_back(detail::problem_at(key, checked.failure().message));
       return;
@@ -128,6 +132,7 @@ class EntryFolder {
 
   detail::StorePolicy& m_policy;
   detail::Database& m_database;
+  const detail::EntrySigner* m_signer;  // the store's: what it takes in must be signed for it
   detail::Batch m_batch;
   std::vector<detail::LiveChange> m_changes;
   std::set<std::string, std::less<>> m_keys_in_batch;
@@ -301,7 +306,7 @@ TransferReport export_store(const Store& store, const fs::path& file, const Prog
     if (progress && ++seen % 1024 == 0) {
       progress(seen, std::max(estimate, seen));
     }
-    auto checked = detail::check_entry(key, bytes);
+    auto checked = detail::check_entry(key, bytes, store.core()->signer());
     if (!checked) {  // not worth carrying elsewhere; `verify` reports it here
       report.rejected.push_back(detail::problem_at(key, checked.failure().message));
       return;

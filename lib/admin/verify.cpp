@@ -58,7 +58,7 @@ VerifyReport verify(Store& store, const VerifyOptions& options) {
     (void)database.get(detail::Family::meta, detail::meta_key(key, detail::k_info_tag),
                        [&](std::string_view value) { meta = detail::decode_meta(value); });
     std::string what;
-    if (auto checked = detail::check_entry(key, bytes); !checked) {
+    if (auto checked = detail::check_entry(key, bytes, store.core()->signer()); !checked) {
       what = checked.failure().message;
     } else if (!meta) {
       // The compaction filters drop an expired entry and its record independently.

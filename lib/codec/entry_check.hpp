@@ -2,7 +2,8 @@
 // and merge do with entries they did not write. An entry passes when its key
 // follows the grammar, its envelope is whole (sizes and checksum), and the
 // key's hash is the hash of the arguments it stores under the type it names,
-// so a damaged or planted record cannot sit under another call's key.
+// so a damaged or planted record cannot sit under another call's key. With a
+// signer, the entry must also carry its valid signature.
 #pragma once
 
 #include <string_view>
@@ -18,7 +19,8 @@ struct CheckedEntry {
   EntryView envelope;
 };
 
-/// Checks the entry `bytes` stored under `key`; the failure says what is wrong.
-Result<CheckedEntry> check_entry(std::string_view key, std::string_view bytes);
+/// Checks the entry `bytes` stored under `key` (and its signature, when
+/// `signer` is not null); the failure says what is wrong.
+Result<CheckedEntry> check_entry(std::string_view key, std::string_view bytes, const EntrySigner* signer);
 
 }  // namespace memostore::detail

@@ -20,6 +20,9 @@ constexpr std::size_t k_expires = 24;
 constexpr std::size_t k_compute = 32;
 constexpr std::size_t k_type = 40;
 
+constexpr std::uint8_t k_signed_flag = 0x01;
+constexpr std::uint8_t k_known_flags = k_signed_flag;
+
 Failure damaged(std::string what) { return Failure{ErrorCode::corruption, std::move(what)}; }
 
 }  // namespace
@@ -30,11 +33,15 @@ void start_envelope(std::string& buffer, std::string_view arguments) {
   buffer.append(arguments);
 }
 
-std::size_t payload_offset(std::string_view started_envelope) noexcept {
-  return k_envelope_header_size + get_u32le(started_envelope.data() + k_arguments_size);
+namespace {
+
+std::size_t payload_offset(std::string_view envelope) noexcept {
+  return k_envelope_header_size + get_u32le(envelope.data() + k_arguments_size);
 }
 
-void finish_envelope(std::string& buffer, const EntryInfo& info) {
+}  // namespace
+
+bool finish_envelope(std::string& buffer, const EntryInfo& info, const EntrySigner* signer, std::string_view key) {
   char* h = buffer.data();
   h[k_magic] = 'm';
   h[k_magic + 1] = 's';
@@ -46,9 +53,24 @@ void finish_envelope(std::string& buffer, const EntryInfo& info) {
   put_u64le(h + k_compute, info.compute_ns);
   put_u64le(h + k_type, info.type.low);
   put_u64le(h + k_type + 8, info.type.high);
+  bool signed_ok = true;
+  if (signer != nullptr) {
+    h[k_flags] = static_cast<char>(k_signed_flag);  // the signature covers the flag
+    if (const auto signature = signer->sign(key, buffer)) {
+      buffer.append(reinterpret_cast<const char*>(signature->data()), signature->size());
+    } else {
+      buffer[k_flags] = 0;
+      signed_ok = false;
+    }
+  }
   char checksum[k_envelope_checksum_size];
   put_u64le(checksum, XXH3_64bits(buffer.data(), buffer.size()));
   buffer.append(checksum, sizeof checksum);
+  return signed_ok;
+}
+
+std::string_view finished_payload(std::string_view envelope) noexcept {
+  return envelope.substr(payload_offset(envelope), get_u64le(envelope.data() + k_payload_size));
 }
 
 Result<EntryView> read_envelope(std::string_view bytes) {
@@ -64,12 +86,18 @@ Result<EntryView> read_envelope(std::string_view bytes) {
                                static_cast<unsigned>(static_cast<std::uint8_t>(h[k_format])),
                                static_cast<unsigned>(k_envelope_format)));
   }
+  const auto flags = static_cast<std::uint8_t>(h[k_flags]);
+  if ((flags & ~k_known_flags) != 0) {
+    return damaged(fmt::format("entry has unknown flags 0x{:02x}", flags));
+  }
+  const std::uint64_t signature_size = (flags & k_signed_flag) != 0 ? k_signature_size : 0;
   const std::uint64_t arguments_size = get_u32le(h + k_arguments_size);
   const std::uint64_t payload_size = get_u64le(h + k_payload_size);
   const std::uint64_t body = bytes.size() - k_envelope_header_size - k_envelope_checksum_size;
-  if (arguments_size > body || payload_size != body - arguments_size) {
-    return damaged(fmt::format("entry sizes do not add up (arguments {}, payload {}, {} bytes present)",
-                               arguments_size, payload_size, body));
+  if (signature_size > body || arguments_size > body - signature_size ||
+      payload_size != body - signature_size - arguments_size) {
+    return damaged(fmt::format("entry sizes do not add up (arguments {}, payload {}, signature {}, {} bytes present)",
+                               arguments_size, payload_size, signature_size, body));
   }
   const std::size_t checked = bytes.size() - k_envelope_checksum_size;
   if (XXH3_64bits(h, checked) != get_u64le(h + checked)) {
@@ -82,7 +110,13 @@ Result<EntryView> read_envelope(std::string_view bytes) {
   view.info.type = Hash128{get_u64le(h + k_type), get_u64le(h + k_type + 8)};
   view.arguments = bytes.substr(k_envelope_header_size, arguments_size);
   view.payload = bytes.substr(k_envelope_header_size + arguments_size, payload_size);
+  view.signed_bytes = bytes.substr(0, k_envelope_header_size + arguments_size + payload_size);
+  view.signature = bytes.substr(view.signed_bytes.size(), signature_size);
   return view;
+}
+
+bool signed_by(const EntrySigner& signer, std::string_view key, const EntryView& entry) {
+  return !entry.signature.empty() && signer.verify(key, entry.signed_bytes, entry.signature);
 }
 
 }  // namespace memostore::detail

@@ -1,11 +1,13 @@
 // The entry envelope: what is stored under a key. Grammar (docs/format.md),
 // all integers little-endian:
-//   envelope = header arguments payload checksum
-//   header   = magic "ms" | format u8 (=1) | flags u8 (=0) | arguments_size u32
+//   envelope = header arguments payload [signature] checksum
+//   header   = magic "ms" | format u8 (=1) | flags u8 | arguments_size u32
 //            | payload_size u64 | created_ms i64 | expires_ms i64 (0: never)
 //            | compute_ns u64 | type fingerprint 16 bytes          (56 bytes)
 //   arguments= the encoded key arguments, compared on every hit
 //   payload  = the encoded result
+//   signature= HMAC-SHA256 over the key and header..payload, present when
+//              flags has bit 0x01 (signed); no other flag bits are defined (32 bytes)
 //   checksum = XXH3-64 of everything before it                      (8 bytes)
 // The reader checks the sizes against the bytes present and the checksum
 // before anything is decoded.
@@ -18,6 +20,7 @@
 
 #include <memostore/detail/hash128.hpp>
 
+#include "codec/entry_signer.hpp"
 #include "util/result.hpp"
 
 namespace memostore::detail {
@@ -39,6 +42,8 @@ struct EntryView {
   EntryInfo info;
   std::string_view arguments;
   std::string_view payload;
+  std::string_view signed_bytes;  // header, arguments and payload: what a signature covers
+  std::string_view signature;     // empty when the entry is not signed
 };
 
 /// Starts an envelope in `buffer` (cleared): a header placeholder, then
@@ -46,14 +51,21 @@ struct EntryView {
 /// Requires: arguments.size() <= k_max_arguments_size.
 void start_envelope(std::string& buffer, std::string_view arguments);
 
-/// Fills in the header and appends the checksum.
-void finish_envelope(std::string& buffer, const EntryInfo& info);
+/// Fills in the header and appends the checksum. With a `signer`, first
+/// appends the signature of the entry stored under `key`; returns false (and
+/// leaves the envelope unsigned) if signing failed, which never happens
+/// without a signer.
+bool finish_envelope(std::string& buffer, const EntryInfo& info, const EntrySigner* signer = nullptr,
+                     std::string_view key = {});
 
-/// Where the payload of a started envelope begins.
-std::size_t payload_offset(std::string_view started_envelope) noexcept;
+/// The payload of a finished envelope, without checking it.
+std::string_view finished_payload(std::string_view envelope) noexcept;
 
 /// Checks structure and checksum; the failure message says what is wrong.
 Result<EntryView> read_envelope(std::string_view bytes);
+
+/// True if `entry`, stored under `key`, carries a valid signature by `signer`.
+bool signed_by(const EntrySigner& signer, std::string_view key, const EntryView& entry);
 
 /// The expiry time in an envelope's header, without checking the rest (for
 /// the compaction filter); nullopt if the bytes are not an envelope.

@@ -44,6 +44,7 @@ std::string_view counter_name(Counter counter) noexcept {
     case Counter::stores: return "stores";
     case Counter::evictions: return "evictions";
     case Counter::expirations: return "expirations";
+    case Counter::rejected: return "rejected";
     case Counter::entries: return "entries";
     case Counter::bytes: return "bytes";
     case Counter::compute_ns: return "compute_ns";

@@ -69,6 +69,10 @@ Lookup lookup(const MemoCore& memo, const std::string& key, std::string_view arg
       result.outcome = Outcome::damaged;
       return;
     }
+    if (const EntrySigner* signer = store.signer(); signer != nullptr && !signed_by(*signer, key, entry.value())) {
+      result.outcome = Outcome::rejected;
+      return;
+    }
     if (entry->info.type != memo.type()) {
       result.outcome = Outcome::other_type;
       return;
@@ -104,6 +108,9 @@ Lookup lookup(const MemoCore& memo, const std::string& key, std::string_view arg
     policy.record_hit(*memo.state(), key, compute_ns, now);
   } else if (result.outcome == Outcome::expired) {
     policy.record_expired_read(*memo.state());
+  } else if (result.outcome == Outcome::rejected) {
+    policy.record_rejected(*memo.state());
+    store.report_rejected(memo.name());
   } else if (result.outcome == Outcome::damaged) {
     const bool removable = writes_results(memo.store().mode());
     // A removed entry seen damaged again was damaged again: a new warning.
@@ -132,6 +139,7 @@ void explain_miss(const MemoCore& memo, const std::string& key, std::string_view
       case Outcome::other_type: why = "the stored entry has another result or argument type"; break;
       case Outcome::other_arguments: why = "another call's entry has the same key hash"; break;
       case Outcome::damaged: why = "the stored entry was damaged or undecodable"; break;
+      case Outcome::rejected: why = "the stored entry has no valid signature for the store's secret"; break;
       case Outcome::unreadable: why = "the entry could not be read"; break;
       case Outcome::absent:
         if (memo.store().core()->policy()->was_evicted(key)) {

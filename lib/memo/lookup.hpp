@@ -18,6 +18,7 @@ enum class Outcome {
   other_type,       // an entry of another result or argument type
   other_arguments,  // another call's entry under a colliding hash
   damaged,          // an entry that fails its checks or does not decode
+  rejected,         // an entry without a valid signature for the store's secret
   unreadable,       // the read itself failed
 };
 
@@ -28,7 +29,8 @@ struct Lookup {
 
 /// Reads the entry for `key` and, if it is valid, decodes it through `decode`
 /// and records the hit. A damaged entry is removed (in writable modes) and
-/// warned about; an expired one is counted and left for the new result to replace.
+/// warned about; an expired or rejected one is counted and left for the new
+/// result to replace.
 Lookup lookup(const MemoCore& memo, const std::string& key, std::string_view args, DecodeFn decode);
 
 /// Logs (at info level) why a call of `memo` with `key` (encoded arguments

@@ -74,15 +74,17 @@ void compute_and_store(const MemoCore& memo, const std::string& key, std::string
   info.compute_ns = static_cast<std::uint64_t>(
       std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - started).count());
   info.type = memo.type();
-  finish_envelope(envelope, info);
+  StoreCore& store = *memo.store().core();
+  const bool finished = finish_envelope(envelope, info, store.signer(), key);
 
   auto shared = std::make_shared<const std::string>(std::move(envelope));
-  if (writes_results(memo.store().mode())) {
+  if (!finished) {
+    store.report_write_failure(fmt::format("a result of {}", memo.name()),
+                               Failure{ErrorCode::io, "OpenSSL could not sign it"});
+  } else if (writes_results(memo.store().mode())) {
     store_entry(memo, key, *shared, info, last.existing_size);
   }
-  const std::size_t offset = payload_offset(*shared);
-  const std::string_view payload =
-      std::string_view(*shared).substr(offset, shared->size() - offset - k_envelope_checksum_size);
+  const std::string_view payload = finished_payload(*shared);
   ticket.finish(FlightResult{std::move(shared), payload});
 }
 
@@ -158,9 +160,12 @@ bool MemoCore::cached(std::string_view args) const {
   }
   bool valid = false;
   StorePolicy& policy = *m_store.core()->policy();
-  auto found = database->get(Family::entries, key_for(args), [&](std::string_view bytes) {
+  const std::string key = key_for(args);
+  const EntrySigner* signer = m_store.core()->signer();
+  auto found = database->get(Family::entries, key, [&](std::string_view bytes) {
     auto entry = read_envelope(bytes);
-    if (!entry || entry->info.type != m_type || entry->arguments != args) {
+    if (!entry || entry->info.type != m_type || entry->arguments != args ||
+        (signer != nullptr && !signed_by(*signer, key, entry.value()))) {
       return;
     }
     const std::int64_t now = policy.now_ms();

@@ -157,6 +157,10 @@ void StorePolicy::record_expired_read(FunctionState& function) noexcept {
   function.pending_expirations.fetch_add(1, std::memory_order_relaxed);
 }
 
+void StorePolicy::record_rejected(FunctionState& function) noexcept {
+  function.pending_rejected.fetch_add(1, std::memory_order_relaxed);
+}
+
 LiveChange StorePolicy::stage_store(Batch& batch, FunctionState& function, std::string_view key,
                                     const EntryMeta& meta, std::optional<std::uint64_t> replaced_size,
                                     std::uint64_t compute_ns) {
@@ -302,7 +306,7 @@ Result<void> StorePolicy::zero_counters() {
   }
   for (auto& [name, state] : m_functions) {
     for (auto* pending : {&state->pending_hits, &state->pending_saved_ns, &state->pending_misses,
-                          &state->pending_expirations, &state->pending_evictions, &state->pending_stores,
+                          &state->pending_expirations, &state->pending_rejected, &state->pending_evictions, &state->pending_stores,
                           &state->pending_compute_ns}) {
       pending->store(0, std::memory_order_relaxed);
     }
@@ -387,6 +391,7 @@ Result<void> StorePolicy::flush() {
       add(state->pending_saved_ns, Counter::saved_ns);
       add(state->pending_misses, Counter::misses);
       add(state->pending_expirations, Counter::expirations);
+      add(state->pending_rejected, Counter::rejected);
       add(state->pending_evictions, Counter::evictions);
       add(state->pending_stores, Counter::stores);
       add(state->pending_compute_ns, Counter::compute_ns);
@@ -459,6 +464,7 @@ StoreStats StorePolicy::stats() {
         case Counter::stores: s.stores = n; break;
         case Counter::evictions: s.evictions = n; break;
         case Counter::expirations: s.expirations = n; break;
+        case Counter::rejected: s.rejected = n; break;
         case Counter::entries: s.entries = n; break;
         case Counter::bytes: s.bytes = n; break;
         case Counter::compute_ns: s.compute_time = std::chrono::nanoseconds(n); break;
@@ -477,6 +483,7 @@ StoreStats StorePolicy::stats() {
       s.hits += state->pending_hits.load(std::memory_order_relaxed);
       s.misses += state->pending_misses.load(std::memory_order_relaxed);
       s.expirations += state->pending_expirations.load(std::memory_order_relaxed);
+      s.rejected += state->pending_rejected.load(std::memory_order_relaxed);
       s.saved_time += std::chrono::nanoseconds(state->pending_saved_ns.load(std::memory_order_relaxed));
       if (!m_settings.writable) {  // nothing is written: the in-memory view is the current one
         s.entries = static_cast<std::uint64_t>(std::max<std::int64_t>(0, state->entries.load()));
@@ -493,6 +500,7 @@ StoreStats StorePolicy::stats() {
     t.stores += s.stores;
     t.evictions += s.evictions;
     t.expirations += s.expirations;
+    t.rejected += s.rejected;
     t.entries += s.entries;
     t.bytes += s.bytes;
     t.compute_time += s.compute_time;

@@ -78,6 +78,7 @@ class FunctionState {
   std::atomic<std::uint64_t> pending_saved_ns{0};
   alignas(64) std::atomic<std::uint64_t> pending_misses{0};
   std::atomic<std::uint64_t> pending_expirations{0};
+  std::atomic<std::uint64_t> pending_rejected{0};
   std::atomic<std::uint64_t> pending_evictions{0};
   std::atomic<std::uint64_t> pending_stores{0};
   std::atomic<std::uint64_t> pending_compute_ns{0};
@@ -154,6 +155,8 @@ class StorePolicy {
   void record_miss(FunctionState& function) noexcept;
   /// An entry found expired on read (it is replaced by the recomputed one).
   void record_expired_read(FunctionState& function) noexcept;
+  /// Counts an entry ignored for lacking a valid signature.
+  void record_rejected(FunctionState& function) noexcept;
 
   /// Adds the bookkeeping of a new entry to `batch` (which puts the entry);
   /// `replaced_size` is the size of the entry it overwrites, if any.

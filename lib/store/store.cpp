@@ -54,6 +54,17 @@ detail::StorePolicySettings policy_settings(const StoreOptions& options, Mode mo
   return settings;
 }
 
+/// The signer for the secret in effect (MEMOSTORE_SECRET overrides the
+/// field); null without one.
+std::unique_ptr<const detail::EntrySigner> signer_for(const StoreOptions& options) {
+  const char* from_environment = environment("MEMOSTORE_SECRET");
+  const std::string_view secret = from_environment != nullptr ? from_environment : std::string_view(options.secret);
+  if (secret.empty()) {
+    return nullptr;
+  }
+  return detail::value_or_throw(detail::EntrySigner::create(secret));
+}
+
 }  // namespace
 
 std::string_view to_string(Mode mode) noexcept {
@@ -94,7 +105,8 @@ Store Store::open(StoreOptions options) {
   database.block_cache_bytes = options.block_cache_bytes;
   database.blob_cache_bytes = options.blob_cache_bytes;
   database.directory_permissions = options.directory_permissions;
-  return Store(detail::value_or_throw(detail::open_store_core(options.dir, database, policy_settings(options, mode))),
+  return Store(detail::value_or_throw(detail::open_store_core(options.dir, database, policy_settings(options, mode),
+                                                               signer_for(options))),
                mode);
 }
 

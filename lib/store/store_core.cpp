@@ -36,8 +36,10 @@ fs::path identity_of(const fs::path& dir) {
 
 }  // namespace
 
-StoreCore::StoreCore(fs::path dir, std::unique_ptr<Database> database, StorePolicySettings settings)
+StoreCore::StoreCore(fs::path dir, std::unique_ptr<Database> database, StorePolicySettings settings,
+                     std::unique_ptr<const EntrySigner> signer)
     : m_dir(std::move(dir)),
+      m_signer(std::move(signer)),
       m_database(std::move(database)),
       m_policy(m_database ? std::make_unique<StorePolicy>(*m_database, with_failure_reports(std::move(settings)))
                           : nullptr) {}
@@ -62,8 +64,18 @@ bool StoreCore::first_report_for(std::string_view key) {
   return m_reported_keys.emplace(key).second;
 }
 
+void StoreCore::report_rejected(std::string_view function) {
+  if (!m_rejected_reported.exchange(true)) {
+    warn("ignored an entry of {} in {}: it has no valid signature for this store's secret (written without a "
+         "secret, with another one, or planted); computing the result again. Every such entry is a miss, counted "
+         "as rejected in the statistics; later ones are not reported",
+         function, m_dir);
+  }
+}
+
 Result<std::shared_ptr<StoreCore>> open_store_core(const fs::path& dir, DatabaseOptions options,
-                                                   StorePolicySettings settings) {
+                                                   StorePolicySettings settings,
+                                                   std::unique_ptr<const EntrySigner> signer) {
   auto& r = registry();
   const fs::path identity = identity_of(dir);
   std::lock_guard lock(r.mutex);
@@ -72,6 +84,13 @@ Result<std::shared_ptr<StoreCore>> open_store_core(const fs::path& dir, Database
       return Failure{ErrorCode::locked, fmt::format("cannot open {} for writing: this process already has it "
                                                     "open read-only. Open it in one mode per process",
                                                     dir)};
+    }
+    const EntrySigner* open_with = existing->signer();
+    if ((open_with == nullptr) != (signer == nullptr) || (signer && !signer->same_secret(*open_with))) {
+      return Failure{ErrorCode::config, fmt::format("cannot open {} with {}: this process already has it open "
+                                                    "with {}. Use one secret per store and process",
+                                                    dir, signer ? "a secret" : "no secret",
+                                                    open_with ? "another secret" : "no secret")};
     }
     return existing;
   }
@@ -91,7 +110,7 @@ Result<std::shared_ptr<StoreCore>> open_store_core(const fs::path& dir, Database
   if (!database) {
     return database.failure();
   }
-  std::shared_ptr<StoreCore> core(new StoreCore(dir, std::move(database).value(), std::move(settings)),
+  std::shared_ptr<StoreCore> core(new StoreCore(dir, std::move(database).value(), std::move(settings), std::move(signer)),
                                   [](StoreCore* closing) {
     std::lock_guard closing_lock(registry().mutex);
     delete closing;

@@ -11,6 +11,7 @@
 #include <string_view>
 #include <unordered_set>
 
+#include "codec/entry_signer.hpp"
 #include "memo/inflight.hpp"
 #include "policy/store_policy.hpp"
 #include "storage/database.hpp"
@@ -19,13 +20,16 @@ namespace memostore::detail {
 
 class StoreCore {
  public:
-  /// `database` is null for a store in Mode::off.
-  StoreCore(std::filesystem::path dir, std::unique_ptr<Database> database, StorePolicySettings settings);
+  /// `database` is null for a store in Mode::off; `signer` is null without a secret.
+  StoreCore(std::filesystem::path dir, std::unique_ptr<Database> database, StorePolicySettings settings,
+            std::unique_ptr<const EntrySigner> signer = nullptr);
 
   /// Null when the store is off.
   Database* database() const noexcept { return m_database.get(); }
   /// Null when the store is off.
   StorePolicy* policy() const noexcept { return m_policy.get(); }
+  /// Signs what this store writes and checks what it reads; null without a secret.
+  const EntrySigner* signer() const noexcept { return m_signer.get(); }
   InflightTable& inflight() noexcept { return m_inflight; }
   const std::filesystem::path& dir() const noexcept { return m_dir; }
 
@@ -38,11 +42,17 @@ class StoreCore {
   /// on every call. Only the damage path calls it.
   bool first_report_for(std::string_view key);
 
+  /// Logs, once per store, that entries of `function` were ignored for lacking
+  /// a valid signature (a store that just got a secret has many).
+  void report_rejected(std::string_view function);
+
  private:
   StorePolicySettings with_failure_reports(StorePolicySettings settings);
 
   std::filesystem::path m_dir;
-  std::atomic<bool> m_write_failure_reported{false};  // before m_policy, which reports through it
+  std::unique_ptr<const EntrySigner> m_signer;
+  std::atomic<bool> m_write_failure_reported{false};
+  std::atomic<bool> m_rejected_reported{false};  // before m_policy, which reports through it
   std::unique_ptr<Database> m_database;
   std::unique_ptr<StorePolicy> m_policy;  // after m_database: flushes into it when destroyed
   InflightTable m_inflight;
@@ -52,8 +62,9 @@ class StoreCore {
 
 /// Opens `dir` with `options`, or returns the StoreCore already open for the
 /// same directory in this process (RocksDB allows one opener per directory;
-/// the first opener's settings apply).
+/// the first opener's settings apply, except that the secret must match).
 Result<std::shared_ptr<StoreCore>> open_store_core(const std::filesystem::path& dir, DatabaseOptions options,
-                                                   StorePolicySettings settings);
+                                                   StorePolicySettings settings,
+                                                   std::unique_ptr<const EntrySigner> signer);
 
 }  // namespace memostore::detail

@@ -55,6 +55,7 @@ void add_counters(Json& json, const FunctionStats& c) {
   json["stores"] = c.stores;
   json["evictions"] = c.evictions;
   json["expirations"] = c.expirations;
+  json["rejected"] = c.rejected;
   json["compute_ns"] = c.compute_time.count();
   json["saved_ns"] = c.saved_time.count();
 }
@@ -116,6 +117,10 @@ int stats(const Context& context, bool zero) {
   fmt::print("calls: {} hits, {} misses ({} hit rate); time saved {}, spent computing {}\n", with_thousands(total.hits),
              with_thousands(total.misses), percent(total.hits, total.hits + total.misses),
              format_duration(total.saved_time), format_duration(total.compute_time));
+  if (total.rejected != 0) {
+    fmt::print("rejected: {} entries without a valid signature for the store's secret were ignored\n",
+               with_thousands(total.rejected));
+  }
   if (rows.empty()) {
     return k_ok;
   }
