@@ -233,23 +233,6 @@ TEST_SUITE("store") {
     CHECK(memostore::parse_mode("refresh") == memostore::Mode::refresh);
   }
 
-  TEST_CASE("another process holding the directory gives a locked error naming it") {
-    TempDir dir;
-    memostore::test::ChildProcess holder({memostore::test::child_program(), (dir / "cache").string(), "hold"});
-    REQUIRE(holder.read_line() == "ready");
-    const std::string message =
-        memostore::test::error_message([&] { memostore::Store::open(dir / "cache"); }, memostore::ErrorCode::locked);
-    CHECK(message.find((dir / "cache").string()) != std::string::npos);
-    CHECK(message.find("MEMOSTORE_MODE=readonly") != std::string::npos);
-    // The holder is named, so the user knows which process to wait for.
-    CHECK(message.find(fmt::format("process {} (memo_child)", holder.pid())) != std::string::npos);
-    // Reading is still possible while the other process writes.
-    auto reader = memostore::Store::open({.dir = dir / "cache", .mode = memostore::Mode::readonly});
-    CHECK(reader.mode() == memostore::Mode::readonly);
-    holder.close_stdin();
-    CHECK(holder.wait() == 0);
-  }
-
   TEST_CASE("a failing disk is logged once and results are still returned") {
     TempDir dir;
     LogCapture log;

@@ -23,6 +23,12 @@ StoreCore& writable_core(Store& store, std::string_view operation) {
                                               "readwrite to change it",
                                               operation, store.dir()));
   }
+  if (store.core()->database()->secondary()) {
+    // Another process holds the store: its writes would only be handed over,
+    // and compaction, repair and exact accounting need the store alone.
+    const Failure in_use = store_in_use(store.dir(), operation);
+    throw Error(in_use.code, in_use.message);
+  }
   return *store.core();
 }
 

@@ -52,7 +52,9 @@ void FunctionState::set_limits(const FunctionLimits& limits) noexcept {
 StorePolicy::StorePolicy(Database& database, StorePolicySettings settings)
     : m_database(database), m_settings(std::move(settings)) {
   load_counters();
-  if (m_settings.writable) {
+  // The clean-close record is the primary's: a secondary neither checks nor sets it.
+  m_owns_clean_close = m_settings.writable && !m_database.secondary();
+  if (m_owns_clean_close) {
     bool clean = false;
     (void)m_database.get(Family::stats, k_clean_close_key,
                          [&](std::string_view value) { clean = decode_counter(value) == 1; });
@@ -63,6 +65,8 @@ StorePolicy::StorePolicy(Database& database, StorePolicySettings settings)
     });
     m_recount_pending = !clean && has_entries;
     (void)m_database.put(Family::stats, k_clean_close_key, encode_counter(0));
+  }
+  if (m_settings.writable) {
     m_thread = std::thread([this] { run_flush_thread(); });
   }
 }
@@ -78,7 +82,7 @@ StorePolicy::~StorePolicy() {
   }
   if (auto flushed = flush(); !flushed) {
     report_write_failure(flushed.failure());
-  } else if (m_settings.writable) {
+  } else if (m_owns_clean_close) {
     (void)m_database.put(Family::stats, k_clean_close_key, encode_counter(1));
   }
   if (m_settings.exit_summary) {

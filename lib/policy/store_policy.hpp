@@ -243,6 +243,7 @@ class StorePolicy {
   // it flushes and takes its snapshot, so no change is counted twice.
   std::shared_mutex m_accounting;
   std::atomic<bool> m_recount_pending{false};  // the last close was not clean
+  bool m_owns_clean_close = false;             // primary of a writable store: keeps the clean-close record
   std::mutex m_cleanup_mutex;   // one eviction or gc at a time
 
   mutable std::mutex m_evicted_mutex;

@@ -1,10 +1,15 @@
 #include "storage/database.hpp"
 
 #include "storage/rocksdb_options.hpp"
+#include "storage/handover.hpp"
 #include "storage/lock_holder.hpp"
+#include "storage/own_writes.hpp"
 
 #include <algorithm>
+#include <atomic>
+#include <condition_variable>
 #include <mutex>
+#include <thread>
 #include <vector>
 
 #include <fmt/format.h>
@@ -19,6 +24,7 @@
 #include <rocksdb/write_batch.h>
 
 #include "util/endian.hpp"
+#include "util/log.hpp"
 
 namespace memostore::detail {
 namespace {
@@ -35,6 +41,16 @@ constexpr std::string_view k_format_key = "memostore.format";
 // rather than misread merge records it cannot resolve.
 constexpr std::string_view k_format_version = "2";
 constexpr std::string_view k_upgradable_format = "1";
+// A hand-over unit being applied is marked in the same write batch, so one
+// applied again after a crash (before its file was deleted) is recognised and
+// its counter additions are not counted twice.
+constexpr std::string_view k_applied_prefix = "memostore.applied/";
+// How long a process that finds the store locked keeps trying to open it as
+// a secondary while the primary is still creating it.
+constexpr int k_secondary_open_attempts = 100;
+constexpr std::chrono::milliseconds k_secondary_open_pause{20};
+// RocksDB's write-batch encoding starts with a sequence number and a count.
+constexpr std::size_t k_write_batch_header_size = 12;
 
 std::mutex g_test_file_system_mutex;
 std::shared_ptr<rocksdb::FileSystem> g_test_file_system;  // guarded by g_test_file_system_mutex
@@ -70,20 +86,30 @@ std::shared_ptr<rocksdb::MergeOperator> uint64_add_operator() {
   return add;
 }
 
+bool is_lock_failure(const rocksdb::Status& status) {
+  return status.IsIOError() && status.ToString().find("lock") != std::string::npos;
+}
+
+}  // namespace
+
+Failure store_in_use(const fs::path& dir, std::string_view doing) {
+  const auto holder = lock_holder(dir);
+  const std::string who = !holder ? "another process"
+                          : holder->command.empty()
+                              ? fmt::format("process {}", holder->pid)
+                              : fmt::format("process {} ({})", holder->pid, holder->command);
+  return Failure{ErrorCode::locked, fmt::format("cannot {} {}: {} has it open, and this needs the store to itself: "
+                                                "wait for it to finish. Reading works meanwhile (the memostore "
+                                                "tool's read commands)",
+                                                doing, dir, who)};
+}
+
+namespace {
+
 Failure failure_from(const rocksdb::Status& status, std::string_view doing, const fs::path& dir) {
   const std::string cause = status.ToString();
-  if (status.IsIOError() && cause.find("lock") != std::string::npos) {
-    const auto holder = lock_holder(dir);
-    const std::string who =
-        !holder ? "another process"
-                : holder->command.empty() ? fmt::format("process {}", holder->pid)
-                                          : fmt::format("process {} ({})", holder->pid, holder->command);
-    return Failure{ErrorCode::locked,
-                   fmt::format("cannot {} {} for writing: {} has it open. One process at a time may write a "
-                               "store: wait for it to finish, or give this process its own directory "
-                               "(MEMOSTORE_DIR); reading works meanwhile (MEMOSTORE_MODE=readonly, and the "
-                               "memostore tool's read commands)",
-                               doing, dir, who)};
+  if (is_lock_failure(status)) {
+    return store_in_use(dir, doing);
   }
   if (status.IsCorruption()) {
     return Failure{ErrorCode::corruption,
@@ -140,6 +166,24 @@ Result<void> prepare_directory(const fs::path& dir, Access access, fs::perms per
   return {};
 }
 
+/// True if `dir` holds only files RocksDB (or memostore) makes while a store is
+/// created: another process may be creating it right now.
+bool only_store_files(const fs::path& dir) {
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    const std::string name = entry.path().filename().string();
+    const std::string extension = entry.path().extension().string();
+    const bool known = name == "LOCK" || name == "IDENTITY" || name == "CURRENT" || name.rfind("LOG", 0) == 0 ||
+                       name.rfind("MANIFEST-", 0) == 0 || name.rfind("OPTIONS-", 0) == 0 || extension == ".log" ||
+                       extension == ".sst" || extension == ".blob" || extension == ".dbtmp" ||
+                       name == "secondaries" || name == "handover";
+    if (!known) {
+      return false;
+    }
+  }
+  return !ec;
+}
+
 std::size_t count_write_ahead_logs(const fs::path& dir) {
   std::error_code ec;
   std::size_t logs = 0;
@@ -186,9 +230,47 @@ struct Database::Handles {
   rocksdb::ColumnFamilyHandle* stats = nullptr;  // likewise
   rocksdb::ReadOptions read_options;
   rocksdb::WriteOptions write_options;
+  DatabaseOptions options;  // as opened: a secondary reopens as primary at close to apply what is left
+
+  // Sharing the directory with other processes (see database.hpp).
+  bool secondary = false;
+  fs::path secondary_path;  // the secondary instance's own log folder
+  UnitNamer unit_names;
+  std::atomic<std::uint64_t> next_unit{0};
+  OwnWrites own_writes;
+  std::atomic<bool> has_own_writes{false};
+  std::mutex apply_mutex;  // the worker and catch_up() both apply units
+  std::mutex worker_mutex;
+  std::condition_variable wake;
+  bool stopping = false;  // guarded by worker_mutex
+  std::thread worker;     // primary: applies units; secondary: catches up
+  // A secondary whose primary has gone takes the lock with a second instance
+  // that applies everyone's units; reads stay on the secondary instance.
+  std::unique_ptr<Database> applier;  // guarded by apply_mutex
 };
 
 Result<std::unique_ptr<Database>> Database::open(const fs::path& dir, const DatabaseOptions& options) {
+  for (int attempt = 1;; ++attempt) {
+    auto database = open_once(dir, options);
+    if (database || attempt == k_secondary_open_attempts || options.access != Access::read_write) {
+      return database;
+    }
+    // A store another process is creating right now looks unfinished (no
+    // CURRENT file or column families yet). Processes opening at the same
+    // moment also race on RocksDB's info-log rotation (one deletes an old
+    // LOG file another is deleting): that fails an open, and a retry works.
+    const Failure& failure = database.failure();
+    const bool being_created = failure.code == ErrorCode::format && only_store_files(dir);
+    const bool log_race = failure.code == ErrorCode::io && attempt <= 3 &&
+                          failure.message.find("No such file or directory") != std::string::npos;
+    if (!being_created && !log_race) {
+      return database;
+    }
+    std::this_thread::sleep_for(k_secondary_open_pause);
+  }
+}
+
+Result<std::unique_ptr<Database>> Database::open_once(const fs::path& dir, const DatabaseOptions& options) {
   if (auto prepared = prepare_directory(dir, options.access, options.directory_permissions); !prepared) {
     return prepared.failure();
   }
@@ -233,14 +315,28 @@ Result<std::unique_ptr<Database>> Database::open(const fs::path& dir, const Data
   const auto descriptors = family_descriptors(names, options, handles->entry_filter.get(), handles->meta_filter.get());
 
   rocksdb::DB* raw = nullptr;
-  const rocksdb::Status status =
-      options.access == Access::read_only
-          ? rocksdb::DB::OpenForReadOnly(db_options, path, descriptors, &handles->families, &raw)
-          : rocksdb::DB::Open(db_options, path, descriptors, &handles->families, &raw);
+  rocksdb::Status status;
+  if (options.access == Access::read_only) {
+    status = rocksdb::DB::OpenForReadOnly(db_options, path, descriptors, &handles->families, &raw);
+  } else if (options.share_when_locked && lock_holder(dir)) {
+    // Opening would only rotate the holder's info log and fail on the lock.
+    status = rocksdb::Status::IOError("lock held by another process");
+  } else {
+    status = rocksdb::DB::Open(db_options, path, descriptors, &handles->families, &raw);
+  }
+  if (is_lock_failure(status) && options.access == Access::read_write && options.share_when_locked) {
+    handles->families.clear();
+    auto opened = open_secondary(dir, db_options, options, *handles, names, &raw);
+    if (!opened) {
+      return opened.failure();
+    }
+    status = rocksdb::Status::OK();
+  }
   if (!status.ok()) {
     return failure_from(status, "open the store", dir);
   }
   handles->db.reset(raw);
+  handles->options = options;
   for (std::size_t i = 0; i < names.size(); ++i) {
     if (names[i] == k_entries_family) {
       handles->entries = handles->families[i];
@@ -254,9 +350,12 @@ Result<std::unique_ptr<Database>> Database::open(const fs::path& dir, const Data
 
   std::string format;
   auto* db = database->m_handles->db.get();
+  const bool secondary = database->m_handles->secondary;
   const rocksdb::Status read = db->Get(rocksdb::ReadOptions(), slice(k_format_key), &format);
   const bool upgrade = read.ok() && format == k_upgradable_format;
-  if ((read.IsNotFound() || upgrade) && options.access == Access::read_write) {
+  if (secondary && (read.IsNotFound() || upgrade)) {
+    // The primary writes the format (or upgrades it) at its open.
+  } else if ((read.IsNotFound() || upgrade) && options.access == Access::read_write) {
     const rocksdb::Status written = db->Put(rocksdb::WriteOptions(), slice(k_format_key), slice(k_format_version));
     if (!written.ok()) {
       return failure_from(written, "initialize the store", dir);
@@ -269,7 +368,62 @@ Result<std::unique_ptr<Database>> Database::open(const fs::path& dir, const Data
                                "directory, or the memostore version that wrote it",
                                dir, format, k_format_version)};
   }
+  if (options.access == Access::read_write) {
+    if (!secondary) {
+      remove_abandoned_files(dir);
+      // Markers of units applied just before a crash; their files are gone or about to be reapplied.
+      auto* defaults = db->DefaultColumnFamily();
+      std::string end(k_applied_prefix);
+      end.back() = static_cast<char>(end.back() + 1);
+      if (auto applied = database->apply_units(); !applied) {
+        return applied.failure();
+      }
+      db->DeleteRange(rocksdb::WriteOptions(), defaults, slice(k_applied_prefix), rocksdb::Slice(end))
+          .PermitUncheckedError();
+    }
+    Database* worker_of = database.get();
+    database->m_handles->worker = std::thread([worker_of] { worker_of->run_worker(); });
+  }
   return database;
+}
+
+Result<void> Database::open_secondary(const fs::path& dir, const rocksdb::DBOptions& db_options,
+                                      const DatabaseOptions& options, Handles& handles,
+                                      std::vector<std::string>& names, rocksdb::DB** raw) {
+  handles.secondary = true;
+  handles.secondary_path = secondary_log_dir(dir);
+  std::error_code ec;
+  fs::create_directories(handles.secondary_path, ec);
+  rocksdb::DBOptions secondary_options = db_options;
+  secondary_options.max_open_files = -1;  // files the primary deletes stay readable until the next catch-up
+  rocksdb::Status status;
+  for (int attempt = 0; attempt < k_secondary_open_attempts; ++attempt) {
+    if (attempt > 0) {
+      std::this_thread::sleep_for(k_secondary_open_pause);  // the primary is still creating the store
+    }
+    std::vector<std::string> current;
+    status = rocksdb::DB::ListColumnFamilies(secondary_options, dir.string(), &current);
+    const auto has = [&](const char* name) { return std::find(current.begin(), current.end(), name) != current.end(); };
+    if (!status.ok() || !has(k_entries_family) || !has(k_meta_family) || !has(k_stats_family)) {
+      continue;
+    }
+    const auto descriptors = family_descriptors(current, options, nullptr, nullptr);
+    handles.families.clear();
+    status = rocksdb::DB::OpenAsSecondary(secondary_options, dir.string(), handles.secondary_path.string(),
+                                          descriptors, &handles.families, raw);
+    if (status.ok()) {
+      names = std::move(current);
+      return {};
+    }
+  }
+  fs::remove_all(handles.secondary_path, ec);
+  if (!status.ok()) {
+    return failure_from(status, "open the store (shared with another process)", dir);
+  }
+  return Failure{ErrorCode::locked,
+                 fmt::format("cannot open {}: another process holds it and has not finished creating it. Try "
+                             "again",
+                             dir)};
 }
 
 Database::Database(fs::path dir, Access access, std::unique_ptr<Handles> handles)
@@ -277,7 +431,20 @@ Database::Database(fs::path dir, Access access, std::unique_ptr<Handles> handles
 
 Database::~Database() {
   auto& h = *m_handles;
+  if (h.worker.joinable()) {
+    {
+      std::lock_guard lock(h.worker_mutex);
+      h.stopping = true;
+    }
+    h.wake.notify_all();
+    h.worker.join();
+  }
+  if (h.secondary) {
+    close_secondary();
+    return;
+  }
   if (m_access == Access::read_write) {
+    (void)apply_units();  // what others handed over since the last round
     // RocksDB 7.8 starts a new write-ahead log at every open and keeps the
     // old ones, even empty, until a flush writes something; a store used
     // only for hits would gather one empty log per run. A write that cancels
@@ -299,6 +466,123 @@ Database::~Database() {
   h.db->Close().PermitUncheckedError();
 }
 
+void Database::close_secondary() {
+  auto& h = *m_handles;
+  h.applier.reset();  // applies what is left as it closes
+  for (auto* family : h.families) {
+    h.db->DestroyColumnFamilyHandle(family).PermitUncheckedError();
+  }
+  h.db->Close().PermitUncheckedError();
+  h.db.reset();
+  std::error_code ec;
+  fs::remove_all(h.secondary_path, ec);
+  // If the primary has gone, nobody would apply what this process handed
+  // over until the next process opens the store: apply it now, as primary.
+  if (!pending_units(m_dir).empty() && !lock_holder(m_dir)) {
+    DatabaseOptions as_primary = h.options;
+    as_primary.share_when_locked = false;
+    (void)Database::open(m_dir, as_primary);  // applies at open, closes at once; locked: someone else will
+  }
+}
+
+bool Database::secondary() const noexcept { return m_handles->secondary; }
+
+void Database::take_over_applying() {
+  DatabaseOptions as_primary = m_handles->options;
+  as_primary.share_when_locked = false;
+  if (auto opened = Database::open(m_dir, as_primary)) {  // applies what is waiting, then every interval
+    m_handles->applier = std::move(opened).value();
+  }  // else another process was quicker: it applies
+}
+
+Result<void> Database::apply_units() {
+  auto& h = *m_handles;
+  std::lock_guard lock(h.apply_mutex);
+  auto* defaults = h.db->DefaultColumnFamily();
+  for (const fs::path& unit : pending_units(m_dir)) {
+    const std::string marker = fmt::format("{}{}", k_applied_prefix, unit.filename().string());
+    std::string ignored;
+    const rocksdb::Status seen = h.db->Get(h.read_options, defaults, marker, &ignored);
+    if (!seen.ok() && !seen.IsNotFound()) {
+      return failure_from(seen, "read from", m_dir);
+    }
+    if (seen.IsNotFound()) {  // not applied before a crash
+      auto bytes = read_unit(unit);
+      rocksdb::Status status;
+      if (bytes && bytes.value().size() >= k_write_batch_header_size) {
+        rocksdb::WriteBatch batch(std::move(bytes).value());
+        status = batch.Put(defaults, marker, rocksdb::Slice());
+        if (status.ok()) {
+          status = h.db->Write(h.write_options, &batch);
+        }
+        if (!status.ok() && !status.IsCorruption() && !status.IsInvalidArgument()) {
+          return failure_from(status, "apply what another process handed over to", m_dir);
+        }
+      }
+      if (!bytes || !status.ok()) {
+        warn("discarding damaged hand-over unit {} of {} ({}); the results it held will be computed again", unit,
+             m_dir, bytes ? status.ToString() : bytes.failure().message);
+      }
+    }
+    std::error_code ec;
+    fs::remove(unit, ec);
+    if (ec) {
+      return Failure{ErrorCode::io, fmt::format("cannot remove applied hand-over unit {}: {}", unit, ec.message())};
+    }
+    h.db->Delete(h.write_options, defaults, marker).PermitUncheckedError();
+  }
+  return {};
+}
+
+Result<void> Database::catch_up() {
+  auto& h = *m_handles;
+  if (m_access == Access::read_only) {
+    return {};
+  }
+  if (!h.secondary) {
+    return apply_units();
+  }
+  {
+    std::lock_guard lock(h.apply_mutex);  // guards the applier
+    if (!h.applier && !lock_holder(m_dir)) {
+      take_over_applying();
+    }
+    if (h.applier) {
+      if (auto applied = h.applier->apply_units(); !applied) {
+        return applied;
+      }
+    }
+  }
+  const auto applied = h.own_writes.applied_units();
+  if (auto status = h.db->TryCatchUpWithPrimary(); !status.ok()) {
+    return failure_from(status, "catch up with the process that holds", m_dir);
+  }
+  if (applied) {
+    h.own_writes.forget_through(*applied);
+    h.has_own_writes = !h.own_writes.empty();
+  }
+  return {};
+}
+
+void Database::run_worker() {
+  auto& h = *m_handles;
+  bool warned = false;
+  std::unique_lock lock(h.worker_mutex);
+  while (!h.stopping) {
+    h.wake.wait_for(lock, k_catch_up_interval, [&] { return h.stopping; });
+    if (h.stopping) {
+      break;
+    }
+    lock.unlock();
+    if (auto done = catch_up(); !done && !warned) {
+      warn("{}; retrying every {} ms, later failures are not reported", done.failure().message,
+           k_catch_up_interval.count());
+      warned = true;
+    }
+    lock.lock();
+  }
+}
+
 rocksdb::ColumnFamilyHandle* Database::family(Family family) const noexcept {
   switch (family) {
     case Family::entries: return m_handles->entries;
@@ -314,6 +598,14 @@ Result<bool> Database::get(Family which, std::string_view key, FunctionRef<void(
   rocksdb::ColumnFamilyHandle* handle = family(which);
   if (handle == nullptr) {
     return false;
+  }
+  if (h.has_own_writes.load(std::memory_order_acquire)) {  // only ever in a secondary
+    std::string own;
+    switch (h.own_writes.find(handle->GetID(), key, own)) {
+      case OwnWrites::Found::removed: return false;
+      case OwnWrites::Found::value: use(own); return true;
+      case OwnWrites::Found::unknown: break;
+    }
   }
   rocksdb::ReadOptions read = h.read_options;
   read.snapshot = at != nullptr ? at->m_snapshot : nullptr;
@@ -346,7 +638,17 @@ Result<void> Database::write(Batch& batch) {
     return {};
   }
   auto& h = *m_handles;
-  return checked(h.db->Write(h.write_options, batch.m_batch.get()), "write to", m_dir);
+  if (!h.secondary) {
+    return checked(h.db->Write(h.write_options, batch.m_batch.get()), "write to", m_dir);
+  }
+  const std::uint64_t unit = h.next_unit.fetch_add(1);
+  auto written = write_unit(m_dir, h.unit_names.name(unit), batch.m_batch->Data());
+  if (!written) {
+    return written.failure();
+  }
+  h.own_writes.record(unit, std::move(written).value(), *batch.m_batch);
+  h.has_own_writes.store(true, std::memory_order_release);
+  return {};
 }
 
 Result<void> Database::remove_prefix(Family which, std::string_view prefix) {
@@ -361,11 +663,10 @@ Result<void> Database::remove_prefix(Family which, std::string_view prefix) {
   while (!end.empty() && static_cast<unsigned char>(end.back()) == 0xff) {
     end.pop_back();
   }
-  rocksdb::WriteBatch batch;
-  rocksdb::Status status;
+  Batch batch(*this);
   if (!end.empty()) {
     end.back() = static_cast<char>(static_cast<unsigned char>(end.back()) + 1);
-    status = batch.DeleteRange(handle, slice(prefix), rocksdb::Slice(end));
+    batch.remove_range(which, prefix, end);
   } else {
     std::unique_ptr<rocksdb::Iterator> it(h.db->NewIterator(h.read_options, handle));
     it->SeekToLast();
@@ -376,15 +677,10 @@ Result<void> Database::remove_prefix(Family which, std::string_view prefix) {
       return {};
     }
     const std::string last = it->key().ToString();
-    status = batch.DeleteRange(handle, slice(prefix), rocksdb::Slice(last));
-    if (status.ok()) {
-      status = batch.Delete(handle, rocksdb::Slice(last));
-    }
+    batch.remove_range(which, prefix, last);
+    batch.remove(which, last);
   }
-  if (status.ok()) {
-    status = h.db->Write(h.write_options, &batch);
-  }
-  return checked(status, "delete from", m_dir);
+  return write(batch);
 }
 
 Result<void> Database::for_each(Family which, std::string_view prefix,
@@ -438,7 +734,7 @@ Result<void> Database::compact_bookkeeping() {
 
 Result<void> Database::compact_handle(rocksdb::ColumnFamilyHandle* handle, std::string_view begin,
                                       std::string_view end) {
-  if (m_access == Access::read_only || handle == nullptr) {
+  if (m_access == Access::read_only || m_handles->secondary || handle == nullptr) {
     return {};
   }
   rocksdb::CompactRangeOptions options;
@@ -463,7 +759,7 @@ Result<void> Database::verify_files() const {
 }
 
 Result<void> Database::sync() {
-  if (m_access == Access::read_only) {
+  if (m_access == Access::read_only || m_handles->secondary) {
     return {};
   }
   return checked(m_handles->db->SyncWAL(), "sync", m_dir);
@@ -486,6 +782,13 @@ void Batch::put(Family family, std::string_view key, std::string_view value) {
 void Batch::remove(Family family, std::string_view key) {
   if (auto* handle = m_database->family(family)) {
     m_batch->Delete(handle, slice(key)).PermitUncheckedError();
+    ++m_count;
+  }
+}
+
+void Batch::remove_range(Family family, std::string_view begin, std::string_view end) {
+  if (auto* handle = m_database->family(family)) {
+    m_batch->DeleteRange(handle, slice(begin), slice(end)).PermitUncheckedError();
     ++m_count;
   }
 }

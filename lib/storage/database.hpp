@@ -5,8 +5,19 @@
 // "entries" key -> envelope, "meta" per-entry bookkeeping (size, times) and
 // "stats" persistent counters (8-byte little-endian, added up by RocksDB's
 // uint64add merge operator). Safe to use from many threads.
+//
+// Several processes may open one directory for writing. The first holds
+// RocksDB's lock and is the primary; the others become secondaries: they read
+// through a RocksDB secondary instance that catches up with the primary every
+// k_catch_up_interval, and write hand-over units (storage/handover.hpp) that
+// the primary applies within the same interval. A secondary reads its own
+// writes at once (they are kept in memory until the primary has applied them
+// and the secondary has caught up); others' writes become visible within
+// about two intervals. When the primary goes, a secondary takes the lock with
+// a second instance that applies the units from then on. See docs/design.md.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -20,6 +31,7 @@
 #include "util/result.hpp"
 
 namespace rocksdb {
+struct DBOptions;
 class DB;
 class ColumnFamilyHandle;
 class FileSystem;
@@ -33,6 +45,9 @@ enum class Access { read_write, read_only };
 
 enum class Family { entries, meta, stats };
 
+/// How often a primary applies hand-over units and a secondary catches up.
+inline constexpr std::chrono::milliseconds k_catch_up_interval{200};
+
 /// Decides during compaction whether a record has expired and may be dropped.
 /// Called from RocksDB's background threads.
 using ExpiredFn = std::function<bool(std::string_view key, std::string_view value)>;
@@ -44,6 +59,9 @@ struct DatabaseOptions {
   std::filesystem::perms directory_permissions = std::filesystem::perms::owner_all;  // of a directory created
   ExpiredFn entry_expired;  // for Family::entries; none: keep everything
   ExpiredFn meta_expired;   // for Family::meta
+  /// A read-write open of a directory another process holds opens it as a
+  /// secondary; false: it fails with ErrorCode::locked instead.
+  bool share_when_locked = true;
 };
 
 class Database;
@@ -62,6 +80,8 @@ class Batch {
   /// Family::stats, or a hit-count record of Family::meta.
   void add(Family family, std::string_view counter, std::int64_t delta);
   void add(std::string_view counter, std::int64_t delta) { add(Family::stats, counter, delta); }
+  /// Removes the keys of `family` in [begin, end).
+  void remove_range(Family family, std::string_view begin, std::string_view end);
   bool empty() const noexcept { return m_count == 0; }
 
  private:
@@ -142,24 +162,43 @@ class Database {
   /// failure names the damaged file.
   Result<void> verify_files() const;
 
-  /// fsyncs the write-ahead log.
+  /// fsyncs the write-ahead log (a secondary's writes are durable already).
   Result<void> sync();
+
+  /// Makes other processes' writes visible now rather than within
+  /// k_catch_up_interval: a primary applies the waiting hand-over units, a
+  /// secondary catches up with the primary.
+  Result<void> catch_up();
 
   const std::filesystem::path& dir() const noexcept { return m_dir; }
   bool read_only() const noexcept { return m_access == Access::read_only; }
+  /// True when another process holds the directory and this one writes through hand-over units.
+  bool secondary() const noexcept;
 
  private:
   friend class Batch;
   struct Handles;
+  Result<void> apply_units();
+  void run_worker();
   rocksdb::ColumnFamilyHandle* family(Family family) const noexcept;
   /// Compacts [begin, end) of one family fully; empty bounds are open.
   Result<void> compact_handle(rocksdb::ColumnFamilyHandle* handle, std::string_view begin, std::string_view end);
   Database(std::filesystem::path dir, Access access, std::unique_ptr<Handles> handles);
+  static Result<std::unique_ptr<Database>> open_once(const std::filesystem::path& dir, const DatabaseOptions& options);
+  static Result<void> open_secondary(const std::filesystem::path& dir, const rocksdb::DBOptions& db_options,
+                                     const DatabaseOptions& options, Handles& handles, std::vector<std::string>& names,
+                                     rocksdb::DB** raw);
+  void close_secondary();
+  void take_over_applying();
 
   std::filesystem::path m_dir;
   Access m_access;
   std::unique_ptr<Handles> m_handles;
 };
+
+/// The error for an operation that needs `dir` to itself while another
+/// process has it open; names that process.
+Failure store_in_use(const std::filesystem::path& dir, std::string_view doing);
 
 /// Rebuilds the store in `dir` from the table files it still has (RocksDB's
 /// RepairDB) when it cannot be opened, e.g. after its MANIFEST was damaged.

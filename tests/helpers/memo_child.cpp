@@ -6,6 +6,8 @@
 //   memo_child DIR hold                 open the store, print "ready", wait for stdin EOF
 //   memo_child DIR squares-from B       call square(B), square(B+1), ... printing "returned=i"
 //                                       after each call returns, until killed
+//   memo_child DIR squares-range B E    call square(B..E-1), printing "returned=i" after each;
+//                                       then "computed=" and "wrong=" (wrong values seen)
 //   memo_child DIR padded-squares N     with files limited to 256 KiB (RLIMIT_FSIZE): call
 //                                       padded(0..N-1), 4 KiB results; print wrong=, computed=
 //                                       and warnings= (how many warnings were logged)
@@ -125,6 +127,16 @@ int main(int argc, char** argv) {
         (void)memo_square(i);
         std::cout << "returned=" << i << std::endl;
       }
+    }
+    if (command == "squares-range") {
+      const int end = argc > 4 ? std::stoi(argv[4]) : n;
+      int wrong = 0;
+      for (int i = n; i < end; ++i) {
+        wrong += memo_square(i) != std::vector<std::int64_t>{i, std::int64_t{i} * i} ? 1 : 0;
+        std::cout << "returned=" << i << std::endl;
+      }
+      std::cout << "computed=" << g_computed << "\nwrong=" << wrong << std::endl;
+      return 0;
     }
     if (command == "hold") {
       std::cout << "ready" << std::endl;

@@ -121,6 +121,9 @@ int main(int argc, char** argv) {
   } catch (const cli::CommandFailed& e) {
     return fail(cli::k_problems, e.what());
   } catch (const memostore::Error& e) {
+    if (e.code() == memostore::ErrorCode::locked) {  // another process uses the store
+      return fail(cli::k_unavailable, e.what());
+    }
     const bool usage = e.code() == memostore::ErrorCode::usage || e.code() == memostore::ErrorCode::config;
     return fail(usage ? cli::k_usage : cli::k_problems, e.what());
   } catch (const std::exception& e) {

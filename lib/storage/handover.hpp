@@ -1,0 +1,53 @@
+// Hand-over units: how a process that shares a cache directory without
+// holding RocksDB's lock (a secondary) writes. Each write batch becomes one
+// file in <dir>/handover/, made durable (written to a temporary name,
+// fsynced, renamed, directory fsynced) before the write returns; the process
+// holding the lock (the primary) applies units in name order and deletes
+// them. A unit is RocksDB's own write-batch encoding followed by an XXH3-64
+// checksum, so a torn or damaged file is recognised and never applied.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "util/result.hpp"
+
+namespace memostore::detail {
+
+/// The hand-over folder of the store in `dir`.
+std::filesystem::path handover_dir(const std::filesystem::path& dir);
+
+/// Names this process's units: unique across processes (PID and a random
+/// number), increasing within the process, so applying units in name order
+/// keeps each process's writes in order.
+class UnitNamer {
+ public:
+  UnitNamer();
+  std::string name(std::uint64_t sequence) const;
+
+ private:
+  std::string m_prefix;
+};
+
+/// Writes `batch` (a RocksDB write-batch encoding) as the unit `name`;
+/// returns its path once it is durable.
+Result<std::filesystem::path> write_unit(const std::filesystem::path& dir, std::string_view name,
+                                         std::string_view batch);
+
+/// The units waiting in `dir`'s hand-over folder, in the order to apply them.
+std::vector<std::filesystem::path> pending_units(const std::filesystem::path& dir);
+
+/// The write batch a unit holds; a corruption failure if the file is torn or damaged.
+Result<std::string> read_unit(const std::filesystem::path& unit);
+
+/// A new folder for this process's RocksDB secondary instance to keep its own log in.
+std::filesystem::path secondary_log_dir(const std::filesystem::path& dir);
+
+/// Removes what processes that died left behind: half-written units and
+/// their secondary instances' log folders.
+void remove_abandoned_files(const std::filesystem::path& dir);
+
+}  // namespace memostore::detail

@@ -1,0 +1,281 @@
+// Several processes on one cache directory: the first holds RocksDB's lock
+// (primary), the others share it as secondaries that hand their writes over.
+// Database-level cases use two instances in this process (RocksDB's lock is
+// per process, so the second becomes a secondary) and call catch_up() instead
+// of waiting; store-level cases use real child processes.
+#include <doctest/doctest.h>
+
+#include <csignal>
+#include <fstream>
+#include <map>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <cereal/types/vector.hpp>
+#include <fmt/format.h>
+#include <memostore/memostore.hpp>
+
+#include "storage/database.hpp"
+#include "storage/handover.hpp"
+#include "store/store_core.hpp"
+#include "support/test_support.hpp"
+
+using memostore::Store;
+using memostore::detail::Batch;
+using memostore::detail::Database;
+using memostore::detail::Family;
+using memostore::test::ChildProcess;
+using memostore::test::TempDir;
+
+namespace {
+
+std::unique_ptr<Database> open_database(const std::filesystem::path& dir) {
+  auto database = Database::open(dir, {});
+  REQUIRE_MESSAGE(database, (database ? "" : database.failure().message));
+  return std::move(database).value();
+}
+
+/// The value under `key`, or "<absent>".
+std::string read(const Database& database, std::string_view key, Family family = Family::entries) {
+  std::string value = "<absent>";
+  auto found = database.get(family, key, [&](std::string_view v) { value = std::string(v); });
+  REQUIRE(found);
+  return value;
+}
+
+std::uint64_t counter(const Database& database, std::string_view key) {
+  std::uint64_t value = 0;
+  REQUIRE(database.get(Family::stats, key, [&](std::string_view v) {
+    value = memostore::detail::decode_counter(v);
+  }));
+  return value;
+}
+
+constexpr std::string_view k_counter{"f\0hits", 6};
+
+std::vector<std::int64_t> square(int x) { return {x, std::int64_t{x} * x}; }
+
+/// The "returned=" numbers a child printed, until `stop` of them (0: all);
+/// other lines go to `others`.
+std::vector<int> returned(ChildProcess& child, std::size_t stop = 0, std::string* others = nullptr) {
+  std::vector<int> numbers;
+  for (std::string line = child.read_line(); !line.empty(); line = child.read_line()) {
+    if (others != nullptr && line.rfind("returned=", 0) != 0) {
+      *others += line + "\n";
+    }
+    if (line.rfind("returned=", 0) == 0) {
+      numbers.push_back(std::stoi(line.substr(9)));
+      if (stop != 0 && numbers.size() == stop) {
+        break;
+      }
+    }
+  }
+  return numbers;
+}
+
+}  // namespace
+
+TEST_SUITE_BEGIN("multiprocess");
+
+TEST_CASE("a second opener shares the store: it reads its own writes at once and the primary applies them") {
+  TempDir dir;
+  auto primary = open_database(dir.path());
+  auto secondary = open_database(dir.path());
+  CHECK_FALSE(primary->secondary());
+  REQUIRE(secondary->secondary());
+
+  REQUIRE(secondary->put(Family::entries, "k1", "from the secondary"));
+  CHECK(read(*secondary, "k1") == "from the secondary");  // at once, before anyone applied it
+  CHECK(memostore::detail::pending_units(dir.path()).size() == 1);
+  CHECK(read(*primary, "k1") == "<absent>");
+  REQUIRE(primary->catch_up());  // applies the unit
+  CHECK(memostore::detail::pending_units(dir.path()).empty());
+  CHECK(read(*primary, "k1") == "from the secondary");
+
+  REQUIRE(primary->put(Family::entries, "k2", "from the primary"));
+  CHECK(read(*secondary, "k2") == "<absent>");
+  REQUIRE(secondary->catch_up());
+  CHECK(read(*secondary, "k2") == "from the primary");
+  CHECK(read(*secondary, "k1") == "from the secondary");  // now through the database, not its own record
+
+  // Removals, range removals and counters travel the same way.
+  Batch batch(*secondary);
+  batch.remove(Family::entries, "k2");
+  batch.add(k_counter, 5);
+  REQUIRE(secondary->write(batch));
+  REQUIRE(secondary->put(Family::entries, "p/1", "x"));
+  REQUIRE(secondary->put(Family::entries, "p/2", "y"));
+  REQUIRE(secondary->remove_prefix(Family::entries, "p/"));
+  REQUIRE(secondary->put(Family::entries, "p/3", "written after the range removal"));
+  CHECK(read(*secondary, "k2") == "<absent>");
+  CHECK(read(*secondary, "p/1") == "<absent>");
+  CHECK(read(*secondary, "p/3") == "written after the range removal");
+  REQUIRE(primary->catch_up());
+  CHECK(read(*primary, "k2") == "<absent>");
+  CHECK(read(*primary, "p/2") == "<absent>");
+  CHECK(read(*primary, "p/3") == "written after the range removal");
+  CHECK(counter(*primary, k_counter) == 5);
+}
+
+TEST_CASE("a damaged hand-over unit is discarded with a warning, never applied") {
+  TempDir dir;
+  memostore::test::LogCapture log;
+  auto primary = open_database(dir.path());
+  auto secondary = open_database(dir.path());
+  REQUIRE(secondary->put(Family::entries, "k", "value"));
+  const auto units = memostore::detail::pending_units(dir.path());
+  REQUIRE(units.size() == 1);
+  {
+    std::fstream file(units[0], std::ios::in | std::ios::out | std::ios::binary);
+    file.seekp(14);
+    file.put('#');
+  }
+  REQUIRE(primary->catch_up());
+  CHECK(read(*primary, "k") == "<absent>");
+  CHECK(memostore::detail::pending_units(dir.path()).empty());
+  CHECK(log.count("damaged hand-over unit") == 1);
+}
+
+TEST_CASE("units left when the primary is gone are applied by the last secondary to close, or the next opener") {
+  TempDir dir;
+  {
+    auto primary = open_database(dir.path());
+    auto secondary = open_database(dir.path());
+    primary.reset();  // the primary goes first
+    REQUIRE(secondary->put(Family::entries, "late", "handed over after the primary closed"));
+  }  // the secondary applies it as primary on its way out
+  CHECK(memostore::detail::pending_units(dir.path()).empty());
+  auto reopened = open_database(dir.path());
+  CHECK(read(*reopened, "late") == "handed over after the primary closed");
+}
+
+TEST_CASE("when the primary goes, a running secondary takes over applying everyone's units") {
+  TempDir dir;
+  auto primary = open_database(dir.path());
+  auto first = open_database(dir.path());
+  auto second = open_database(dir.path());
+  primary.reset();
+  // Either secondary may take the lock (their background threads try too);
+  // a unit is applied by whichever did, and seen by the other when it catches up.
+  const auto seen_by_second = [&](std::string_view key, std::string_view value) {
+    for (int round = 0; round < 1000; ++round) {
+      REQUIRE(first->catch_up());
+      REQUIRE(second->catch_up());
+      if (read(*second, key) == value) {
+        return true;
+      }
+      std::this_thread::yield();
+    }
+    return false;
+  };
+  REQUIRE(first->put(Family::entries, "k", "handed over with no primary"));
+  CHECK(seen_by_second("k", "handed over with no primary"));
+  REQUIRE(first->put(Family::entries, "k2", "applied by the new applier"));
+  CHECK(seen_by_second("k2", "applied by the new applier"));
+}
+
+TEST_CASE("a store another process holds is shared: this one's results reach it") {
+  TempDir dir;
+  ChildProcess holder({memostore::test::child_program(), (dir / "cache").string(), "hold"});
+  REQUIRE(holder.read_line() == "ready");
+  int computed = 0;
+  {
+    Store store = Store::open(dir / "cache");
+    REQUIRE(store.core()->database()->secondary());
+    auto memo_square = memostore::memo(store, "square", [&](int x) {
+      ++computed;
+      return square(x);
+    });
+    for (int i = 0; i < 20; ++i) {
+      CHECK(memo_square(i) == square(i));
+    }
+    for (int i = 0; i < 20; ++i) {
+      CHECK(memo_square(i) == square(i));  // its own writes hit at once
+    }
+    CHECK(computed == 20);
+    // Commands that need the store alone say who holds it.
+    const std::string message = memostore::test::error_message([&] { memostore::compact(store); },
+                                                               memostore::ErrorCode::locked);
+    CHECK(message.find(fmt::format("process {} (memo_child)", holder.pid())) != std::string::npos);
+  }
+  holder.close_stdin();
+  REQUIRE(holder.wait() == 0);
+  Store store = Store::open(dir / "cache");
+  auto memo_square = memostore::memo(store, "square", [&](int x) {
+    ++computed;
+    return square(x);
+  });
+  for (int i = 0; i < 20; ++i) {
+    CHECK(memo_square(i) == square(i));
+  }
+  CHECK(computed == 20);
+  CHECK(memostore::verify(store).clean());
+}
+
+TEST_CASE("four processes on overlapping keys, one killed mid-run: every returned result survives") {
+  TempDir dir;
+  const std::string cache = (dir / "cache").string();
+  const std::string child = memostore::test::child_program();
+  // Started together on a directory that does not exist yet: one creates it,
+  // the others wait for it and share it.
+  ChildProcess a({child, cache, "squares-range", "0", "300"});
+  ChildProcess b({child, cache, "squares-range", "150", "450"});
+  ChildProcess c({child, cache, "squares-range", "300", "600"});
+  ChildProcess killed({child, cache, "squares-from", "250"});
+
+  std::set<int> stored;
+  const auto killed_returned = returned(killed, 120);
+  REQUIRE(killed_returned.size() == 120);
+  ::kill(killed.pid(), SIGKILL);
+  CHECK(killed.wait() == 128 + SIGKILL);
+  stored.insert(killed_returned.begin(), killed_returned.end());
+  for (ChildProcess* finished : {&a, &b, &c}) {
+    std::string summary;
+    const auto numbers = returned(*finished, 0, &summary);
+    CHECK(finished->wait() == 0);
+    INFO("stderr: " << finished->err());
+    CHECK(memostore::test::output_value(summary, "wrong") == "0");
+    CHECK(numbers.size() == 300);
+    stored.insert(numbers.begin(), numbers.end());
+  }
+  REQUIRE(stored.size() >= 600);
+
+  Store store = Store::open(dir / "cache");
+  int computed = 0;
+  auto memo_square = memostore::memo(store, "square", [&](int x) {
+    ++computed;
+    return square(x);
+  });
+  for (int i : stored) {
+    CHECK(memo_square(i) == square(i));
+  }
+  CHECK(computed == 0);  // the union of what every process returned
+  CHECK(memostore::verify(store).clean());
+  CHECK(memostore::detail::pending_units(dir / "cache").empty());
+}
+
+TEST_CASE("a cache directory copied or moved to another path still hits") {
+  TempDir dir;
+  int computed = 0;
+  const auto use = [&](const std::filesystem::path& at) {
+    Store store = Store::open(at);
+    auto memo_square = memostore::memo(store, "square", [&](int x) {
+      ++computed;
+      return square(x);
+    });
+    for (int i = 0; i < 50; ++i) {
+      CHECK(memo_square(i) == square(i));
+    }
+  };
+  use(dir / "original");
+  REQUIRE(computed == 50);
+  std::filesystem::copy(dir / "original", dir / "copy", std::filesystem::copy_options::recursive);
+  std::filesystem::rename(dir / "original", dir / "moved");
+  use(dir / "copy");
+  use(dir / "moved");
+  CHECK(computed == 50);
+}
+
+TEST_SUITE_END();
