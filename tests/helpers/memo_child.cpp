@@ -11,15 +11,21 @@
 //   memo_child DIR padded-squares N     with files limited to 256 KiB (RLIMIT_FSIZE): call
 //                                       padded(0..N-1), 4 KiB results; print wrong=, computed=
 //                                       and warnings= (how many warnings were logged)
+//   memo_child DIR soak N SEED          4 threads, N operations each on "soaked": calls (hits and
+//                                       misses), forgets and clears, each result checked; then
+//                                       "calls=" and "wrong="
 //   memo_child - singletons-at-exit     make three singletons and return from main: their
 //                                       destructors print at exit, newest first
 #include <sys/resource.h>
 
+#include <atomic>
 #include <csignal>
 #include <cstdint>
 #include <cstdio>
 #include <iostream>
+#include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <cereal/types/string.hpp>
@@ -82,6 +88,40 @@ int padded_squares_on_a_full_disk(const std::string& dir, int n) {
   return 0;
 }
 
+/// Mixed load from 4 threads: what the soak test runs in two processes at once.
+int soak(const std::string& dir, int operations, int seed) {
+  memostore::Store store = memostore::Store::open(dir);
+  auto soaked = memostore::memo(store, "soaked", [](int x) { return std::string(static_cast<std::size_t>(x % 97) * 40, 'a' + x % 26); });
+  std::atomic<long> calls{0};
+  std::atomic<long> wrong{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      std::mt19937 random(static_cast<unsigned>(seed * 16 + t));
+      std::uniform_int_distribution<int> key(0, 299);
+      std::uniform_int_distribution<int> action(0, 99);
+      for (int i = 0; i < operations; ++i) {
+        const int x = key(random);
+        const int a = action(random);
+        if (a < 85) {
+          const std::string expected(static_cast<std::size_t>(x % 97) * 40, static_cast<char>('a' + x % 26));
+          wrong += soaked(x) != expected ? 1 : 0;
+          ++calls;
+        } else if (a < 99) {
+          soaked.forget(x);
+        } else {
+          soaked.clear();
+        }
+      }
+    });
+  }
+  for (auto& thread : threads) {
+    thread.join();
+  }
+  std::cout << "calls=" << calls << "\nwrong=" << wrong << std::endl;
+  return 0;
+}
+
 std::vector<std::int64_t> square(int x) {
   ++g_computed;
   return {x, std::int64_t{x} * x};
@@ -102,6 +142,9 @@ int main(int argc, char** argv) {
   }
   if (command == "padded-squares") {
     return padded_squares_on_a_full_disk(dir, n);
+  }
+  if (command == "soak") {
+    return soak(dir, n, argc > 4 ? std::stoi(argv[4]) : 0);
   }
   try {
     memostore::Store store = dir == "-" ? memostore::default_store() : memostore::Store::open(dir);
