@@ -5,6 +5,7 @@
 // of waiting; store-level cases use real child processes.
 #include <doctest/doctest.h>
 
+#include <atomic>
 #include <csignal>
 #include <fstream>
 #include <map>
@@ -17,6 +18,7 @@
 #include <fmt/format.h>
 #include <memostore/memostore.hpp>
 
+#include "memo/process_claim.hpp"
 #include "storage/database.hpp"
 #include "storage/handover.hpp"
 #include "store/store_core.hpp"
@@ -254,6 +256,90 @@ TEST_CASE("four processes on overlapping keys, one killed mid-run: every returne
   CHECK(computed == 0);  // the union of what every process returned
   CHECK(memostore::verify(store).clean());
   CHECK(memostore::detail::pending_units(dir / "cache").empty());
+}
+
+/// Reads `child`'s lines until one contains `text`; false at end of output,
+/// or at a line containing `instead` (so a broken feature fails, not hangs).
+bool wait_for_line(ChildProcess& child, const std::string& text, const std::string& instead = "\x01") {
+  for (std::string line = child.read_line(); !line.empty(); line = child.read_line()) {
+    if (line.find(text) != std::string::npos) {
+      return true;
+    }
+    if (line.find(instead) != std::string::npos) {
+      return false;
+    }
+  }
+  return false;
+}
+
+TEST_CASE("share_inflight: a process waits for another's computation of the same call instead of repeating it") {
+  TempDir dir;
+  const std::string cache = (dir / "cache").string();
+  ChildProcess owner({memostore::test::child_program(), cache, "claimed-square", "7"});
+  REQUIRE(wait_for_line(owner, "computing"));
+  ChildProcess waiter({memostore::test::child_program(), cache, "claimed-square", "7"});
+  REQUIRE(wait_for_line(waiter, fmt::format("waiting for process {}", owner.pid()), "computing"));
+  owner.close_stdin();  // the owner's function returns; it stores the result and releases its claim
+  CHECK(owner.wait() == 0);
+  CHECK(memostore::test::output_value(owner.out(), "computed") == "1");
+  waiter.close_stdin();  // had it computed after all, this would let it finish (and the check below fail)
+  CHECK(waiter.wait() == 0);
+  CHECK(memostore::test::output_value(waiter.out(), "result") == "49");
+  CHECK(memostore::test::output_value(waiter.out(), "computed") == "0");
+}
+
+TEST_CASE("share_inflight: a killed owner releases its claim at once, and the waiter computes") {
+  TempDir dir;
+  const std::string cache = (dir / "cache").string();
+  ChildProcess owner({memostore::test::child_program(), cache, "claimed-square", "7"});
+  REQUIRE(wait_for_line(owner, "computing"));
+  ChildProcess waiter({memostore::test::child_program(), cache, "claimed-square", "7"});
+  REQUIRE(wait_for_line(waiter, "waiting for process", "computing"));
+  ::kill(owner.pid(), SIGKILL);
+  CHECK(owner.wait() == 128 + SIGKILL);
+  REQUIRE(wait_for_line(waiter, "computing"));
+  waiter.close_stdin();
+  CHECK(waiter.wait() == 0);
+  CHECK(memostore::test::output_value(waiter.out(), "result") == "49");
+  CHECK(memostore::test::output_value(waiter.out(), "computed") == "1");
+}
+
+TEST_CASE("share_inflight: nobody waits longer than the lease for a live owner") {
+  TempDir dir;
+  memostore::test::LogCapture log;
+  auto clock = std::make_shared<memostore::ManualClock>();
+  Store store = Store::open({.dir = dir.path(), .clock = clock});
+  int computed = 0;
+  auto f = memostore::memo(
+      store, "f",
+      [&](int x) {
+        ++computed;
+        return x + 1;
+      },
+      {.share_inflight = true, .inflight_lease = std::chrono::minutes(5)});
+  REQUIRE(f(3) == 4);
+  std::string key;
+  memostore::for_each_entry(store, {}, [&](const memostore::EntrySummary& entry) {
+    key = entry.key;
+    return false;
+  });
+  f.forget(3);
+  // Another owner holds the claim (a claim is an flock, so a second one conflicts even in this process).
+  auto held = memostore::detail::ProcessClaim::try_claim(dir.path(), key, false);
+  REQUIRE(held);
+  REQUIRE(std::holds_alternative<memostore::detail::ProcessClaim>(*held));
+  std::atomic<bool> done{false};
+  std::thread time_passes([&] {
+    while (!done) {
+      clock->advance(std::chrono::minutes(1));
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  });
+  CHECK(f(3) == 4);
+  done = true;
+  time_passes.join();
+  CHECK(computed == 2);
+  CHECK(log.count("longer than inflight_lease") == 1);
 }
 
 TEST_CASE("a cache directory copied or moved to another path still hits") {

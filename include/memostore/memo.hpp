@@ -39,6 +39,17 @@ struct MemoOptions {
 
   /// At most this many live bytes of this function, likewise. 0: no limit. Default: 0.
   std::uint64_t max_bytes = 0;
+
+  /// Compute once across processes: when another process sharing the store
+  /// is computing the same call, wait for its result instead of computing it
+  /// too (threads of one process always do). Worth it for expensive functions
+  /// called by parallel jobs; costs a small file operation per miss. A killed
+  /// owner releases its claim at once (an flock). Default: off.
+  bool share_inflight = false;
+
+  /// With share_inflight: the longest wait for another process's computation;
+  /// after it, this process computes the result itself. Default: 10 minutes.
+  Duration inflight_lease = std::chrono::minutes(10);
 };
 
 template <class F, class Signature = detail::signature_of<F>>
@@ -135,7 +146,8 @@ Memo<F, R(Args...)>::Memo(Store store, std::string name, F fn, MemoOptions optio
     : m_fn(std::move(fn)),
       m_core(std::make_shared<const detail::MemoCore>(
           std::move(store), std::move(name),
-          detail::MemoPolicy{options.version, options.ttl, options.max_entries, options.max_bytes},
+          detail::MemoPolicy{options.version, options.ttl, options.max_entries, options.max_bytes,
+                             options.share_inflight, options.inflight_lease},
           detail::type_fingerprint<result_type, Args...>())) {}
 
 template <class F, class R, class... Args>

@@ -1,12 +1,16 @@
 #include <memostore/detail/memo_core.hpp>
 
 #include <chrono>
+#include <optional>
+#include <thread>
+#include <variant>
 
 #include <fmt/std.h>
 
 #include "codec/envelope.hpp"
 #include "codec/key.hpp"
 #include "memo/lookup.hpp"
+#include "memo/process_claim.hpp"
 #include "policy/expiry.hpp"
 #include "store/store_core.hpp"
 #include "util/log.hpp"
@@ -15,6 +19,9 @@ namespace memostore::detail {
 namespace {
 
 bool writes_results(Mode mode) { return mode == Mode::readwrite || mode == Mode::refresh; }
+
+/// How often a process waiting for another's computation looks for its result.
+constexpr std::chrono::milliseconds k_claim_poll{50};
 
 /// Decodes a result another thread computed; false (with a warning) if it does not decode.
 bool decode_shared(const MemoCore& memo, std::string_view payload, DecodeFn decode) {
@@ -88,10 +95,73 @@ void compute_and_store(const MemoCore& memo, const std::string& key, std::string
   ticket.finish(FlightResult{std::move(shared), payload});
 }
 
+/// Cross-process single flight: claims `key` for this process, or, while
+/// another process holds the claim, waits for its result (catching up with
+/// the store) until it arrives, the holder dies or finishes without it, or
+/// the lease runs out. True if the result was found and decoded; otherwise
+/// the caller computes, holding `claim` if it got one.
+bool result_from_other_process(const MemoCore& memo, const std::string& key, std::string_view args, DecodeFn decode,
+                               std::optional<ProcessClaim>& claim) {
+  StoreCore& store = *memo.store().core();
+  StorePolicy& policy = *store.policy();
+  const auto found = [&] {
+    (void)store.database()->catch_up();
+    return lookup(memo, key, args, decode).outcome == Outcome::hit;
+  };
+  const std::int64_t give_up_ms = policy.now_ms() + memo.inflight_lease().count();
+  bool seen_holder = false;
+  for (;;) {
+    auto tried = ProcessClaim::try_claim(store.dir(), key, seen_holder);
+    if (!tried) {
+      return false;  // no claim file possible (read-only folder?): compute unclaimed
+    }
+    if (auto* taken = std::get_if<ProcessClaim>(&*tried)) {
+      const bool after_holder = taken->after_holder();
+      claim.emplace(std::move(*taken));
+      if (!seen_holder) {
+        return false;
+      }
+      // A holder that finished stored its result; from another secondary it
+      // reaches this process within two catch-up rounds.
+      const auto deadline = std::chrono::steady_clock::now() + (after_holder ? 5 * k_catch_up_interval : Duration(0));
+      for (;;) {
+        if (found()) {
+          return true;
+        }
+        if (std::chrono::steady_clock::now() >= deadline) {
+          return false;
+        }
+        std::this_thread::sleep_for(k_claim_poll);
+      }
+    }
+    const long holder = std::get<ProcessClaim::Held>(*tried).pid;
+    if (!seen_holder) {
+      log(LogLevel::debug, "{} (version {}): waiting for process {}, which is computing the same call", memo.name(),
+          memo.version(), holder);
+      seen_holder = true;
+    }
+    if (policy.now_ms() >= give_up_ms) {
+      warn("{} (version {}): process {} has been computing the same call for longer than inflight_lease; "
+           "computing it here too",
+           memo.name(), memo.version(), holder);
+      return false;
+    }
+    std::this_thread::sleep_for(k_claim_poll);
+    if (found()) {
+      return true;
+    }
+  }
+}
+
 }  // namespace
 
 MemoCore::MemoCore(Store store, std::string name, const MemoPolicy& policy, Hash128 type)
-    : m_store(std::move(store)), m_name(std::move(name)), m_version(policy.version), m_type(type) {
+    : m_store(std::move(store)),
+      m_name(std::move(name)),
+      m_version(policy.version),
+      m_type(type),
+      m_share_inflight(policy.share_inflight),
+      m_inflight_lease(policy.inflight_lease) {
   value_or_throw(check_function_name(m_name));
   m_key_prefix = version_prefix(m_name, m_version);
   if (StorePolicy* store_policy = m_store.core()->policy()) {
@@ -136,6 +206,11 @@ void MemoCore::call(std::string_view args, DecodeFn decode, ComputeFn compute) c
       // A flight that ended between our lookup and join may have stored it.
       if (use_hits && inflight.epoch() != epoch && (last = lookup(*this, key, args, decode)).outcome == Outcome::hit) {
         return;  // the ticket releases any waiters to look up themselves
+      }
+      std::optional<ProcessClaim> claim;  // held until the result is stored
+      if (m_share_inflight && use_hits && writes_results(m_store.mode()) &&
+          result_from_other_process(*this, key, args, decode, claim)) {
+        return;
       }
       compute_and_store(*this, key, args, compute, ticket, last);
       return;

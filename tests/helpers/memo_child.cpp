@@ -14,6 +14,9 @@
 //   memo_child DIR soak N SEED          4 threads, N operations each on "soaked": calls (hits and
 //                                       misses), forgets and clears, each result checked; then
 //                                       "calls=" and "wrong="
+//   memo_child DIR claimed-square K     call slow_square(K) (share_inflight), which prints
+//                                       "computing" and waits for a line on stdin; log lines
+//                                       are printed as "log=..."; then "result=" and "computed="
 //   memo_child - singletons-at-exit     make three singletons and return from main: their
 //                                       destructors print at exit, newest first
 #include <sys/resource.h>
@@ -179,6 +182,23 @@ int main(int argc, char** argv) {
         std::cout << "returned=" << i << std::endl;
       }
       std::cout << "computed=" << g_computed << "\nwrong=" << wrong << std::endl;
+      return 0;
+    }
+    if (command == "claimed-square") {
+      memostore::set_log_handler(
+          [](memostore::LogLevel, std::string_view message) { std::cout << "log=" << message << std::endl; });
+      auto slow_square = memostore::memo(
+          store, "slow_square",
+          [](int x) {
+            ++g_computed;
+            std::cout << "computing" << std::endl;
+            std::string line;
+            std::getline(std::cin, line);
+            return std::int64_t{x} * x;
+          },
+          {.share_inflight = true});
+      const std::int64_t result = slow_square(n);
+      std::cout << "result=" << result << "\ncomputed=" << g_computed << std::endl;
       return 0;
     }
     if (command == "hold") {

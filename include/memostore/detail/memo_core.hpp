@@ -23,6 +23,8 @@ struct MemoPolicy {
   std::optional<Duration> ttl;
   std::uint64_t max_entries = 0;
   std::uint64_t max_bytes = 0;
+  bool share_inflight = false;
+  Duration inflight_lease{0};
 };
 
 /// Called with an entry's payload bytes; decodes them into the caller's
@@ -69,12 +71,17 @@ class MemoCore {
   /// The store key for the encoded arguments `args`.
   std::string key_for(std::string_view args) const;
 
+  bool share_inflight() const noexcept { return m_share_inflight; }
+  Duration inflight_lease() const noexcept { return m_inflight_lease; }
+
  private:
   Store m_store;
   std::string m_name;
   std::uint32_t m_version;
   Hash128 m_type;
   FunctionState* m_state = nullptr;  // owned by the store's policy, which the store handle keeps alive
+  bool m_share_inflight = false;
+  Duration m_inflight_lease{0};
   std::string m_key_prefix;  // name, NUL, version: shared by every key of this function version
 };
 

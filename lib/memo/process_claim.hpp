@@ -1,0 +1,51 @@
+// Cross-process single flight (MemoOptions::share_inflight): a process about
+// to compute a key first claims it with an exclusive flock on a small file in
+// <dir>/inflight/. Another process that finds the claim held waits for the
+// result instead of computing it too. The kernel releases a flock when its
+// holder dies, so a killed owner never leaves a claim behind; a lease bounds
+// how long anyone waits for a live one.
+#pragma once
+
+#include <filesystem>
+#include <optional>
+#include <string_view>
+#include <variant>
+
+namespace memostore::detail {
+
+class ProcessClaim {
+ public:
+  /// The claim is taken. `after_holder` is true when this process waited for
+  /// another holder that then finished normally: its result should appear
+  /// shortly (it may still be on its way from a secondary). False after a
+  /// holder that died, or when nobody held it.
+  struct Taken;
+  /// Another live process holds the claim.
+  struct Held {
+    long pid = 0;  // 0 if unreadable
+  };
+
+  /// Tries to claim `key` of the store in `dir` without waiting. `seen_holder`:
+  /// whether an earlier try found it held (see Taken). Nullopt if the claim
+  /// file cannot be made at all (the caller then computes unclaimed).
+  static std::optional<std::variant<ProcessClaim, Held>> try_claim(const std::filesystem::path& dir,
+                                                                   std::string_view key, bool seen_holder);
+
+  ProcessClaim(ProcessClaim&& other) noexcept;
+  ProcessClaim& operator=(ProcessClaim&&) = delete;
+  ProcessClaim(const ProcessClaim&) = delete;
+  ~ProcessClaim();
+
+  /// True when the previous holder finished normally (see `try_claim`).
+  bool after_holder() const noexcept { return m_after_holder; }
+
+ private:
+  ProcessClaim(std::filesystem::path path, int fd, bool after_holder) noexcept
+      : m_path(std::move(path)), m_fd(fd), m_after_holder(after_holder) {}
+
+  std::filesystem::path m_path;
+  int m_fd = -1;
+  bool m_after_holder = false;
+};
+
+}  // namespace memostore::detail
