@@ -49,9 +49,7 @@ std::string read(const Database& database, std::string_view key, Family family =
 
 std::uint64_t counter(const Database& database, std::string_view key) {
   std::uint64_t value = 0;
-  REQUIRE(database.get(Family::stats, key, [&](std::string_view v) {
-    value = memostore::detail::decode_counter(v);
-  }));
+  REQUIRE(database.get(Family::stats, key, [&](std::string_view v) { value = memostore::detail::decode_counter(v); }));
   return value;
 }
 
@@ -198,8 +196,8 @@ TEST_CASE("a store another process holds is shared: this one's results reach it"
     }
     CHECK(computed == 20);
     // Commands that need the store alone say who holds it.
-    const std::string message = memostore::test::error_message([&] { memostore::compact(store); },
-                                                               memostore::ErrorCode::locked);
+    const std::string message =
+        memostore::test::error_message([&] { memostore::compact(store); }, memostore::ErrorCode::locked);
     CHECK(message.find(fmt::format("process {} (memo_child)", holder.pid())) != std::string::npos);
   }
   holder.close_stdin();
@@ -310,13 +308,12 @@ TEST_CASE("share_inflight: nobody waits longer than the lease for a live owner")
   auto clock = std::make_shared<memostore::ManualClock>();
   Store store = Store::open({.dir = dir.path(), .clock = clock});
   int computed = 0;
-  auto f = memostore::memo(
-      store, "f",
-      [&](int x) {
-        ++computed;
-        return x + 1;
-      },
-      {.share_inflight = true, .inflight_lease = std::chrono::minutes(5)});
+  auto f = memostore::memo(store, "f",
+                           [&](int x) {
+                             ++computed;
+                             return x + 1;
+                           },
+                           {.share_inflight = true, .inflight_lease = std::chrono::minutes(5)});
   REQUIRE(f(3) == 4);
   std::string key;
   memostore::for_each_entry(store, {}, [&](const memostore::EntrySummary& entry) {

@@ -19,8 +19,8 @@ using memostore::test::TempDir;
 TEST_CASE("two processes, four threads each, mixed load on a small budget: verify clean, stats add up") {
   TempDir dir;
   const std::string cache = (dir / "cache").string();
-  const std::string operations = std::getenv("MEMOSTORE_SOAK_OPERATIONS") ? std::getenv("MEMOSTORE_SOAK_OPERATIONS")
-                                                                          : "2500";
+  const std::string operations =
+      std::getenv("MEMOSTORE_SOAK_OPERATIONS") ? std::getenv("MEMOSTORE_SOAK_OPERATIONS") : "2500";
   const std::map<std::string, std::string> small_budget{{"MEMOSTORE_MAX_SIZE", "200K"}};
   ChildProcess first({memostore::test::child_program(), cache, "soak", operations, "1"}, small_budget);
   ChildProcess second({memostore::test::child_program(), cache, "soak", operations, "2"}, small_budget);

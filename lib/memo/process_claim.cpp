@@ -40,8 +40,8 @@ bool still_at(int fd, const fs::path& path) {
 }  // namespace
 
 std::optional<std::variant<ProcessClaim, ProcessClaim::Held>> ProcessClaim::try_claim(const fs::path& dir,
-                                                                                        std::string_view key,
-                                                                                        bool seen_holder) {
+                                                                                      std::string_view key,
+                                                                                      bool seen_holder) {
   const fs::path path = claim_path(dir, key);
   std::error_code ec;
   fs::create_directories(path.parent_path(), ec);

@@ -56,7 +56,7 @@ class OwnWrites {
 
   mutable std::mutex m_mutex;
   std::map<std::pair<std::uint32_t, std::string>, Write, std::less<>> m_writes;  // guarded by m_mutex
-  std::vector<Range> m_ranges;                                                  // guarded by m_mutex
+  std::vector<Range> m_ranges;                                                   // guarded by m_mutex
   std::map<std::uint64_t, std::filesystem::path> m_units;                        // guarded by m_mutex
 };
 
