@@ -26,8 +26,9 @@ TEST_CASE("two processes, four threads each, mixed load on a small budget: verif
   ChildProcess second({memostore::test::child_program(), cache, "soak", operations, "2"}, small_budget);
   long calls = 0;
   for (ChildProcess* child : {&first, &second}) {
-    REQUIRE(child->wait() == 0);
+    const int exit_code = child->wait();
     INFO("stderr: " << child->err());
+    REQUIRE(exit_code == 0);
     CHECK(memostore::test::output_value(child->out(), "wrong") == "0");
     calls += std::stol(memostore::test::output_value(child->out(), "calls"));
   }
