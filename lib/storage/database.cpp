@@ -1,4 +1,5 @@
 #include "storage/database.hpp"
+#include "storage/database_handles.hpp"
 
 #include "storage/rocksdb_options.hpp"
 #include "storage/handover.hpp"
@@ -24,16 +25,12 @@
 #include <rocksdb/write_batch.h>
 
 #include "util/endian.hpp"
-#include "util/log.hpp"
 
 namespace memostore::detail {
 namespace {
 
 namespace fs = std::filesystem;
 
-constexpr const char* k_entries_family = "entries";
-constexpr const char* k_meta_family = "meta";
-constexpr const char* k_stats_family = "stats";
 constexpr std::string_view k_format_key = "memostore.format";
 // Format 2 added per-entry hit counts (merge records in "meta"): a format-1
 // store is upgraded by writing "2" on its next read-write open (it has no hit
@@ -41,35 +38,13 @@ constexpr std::string_view k_format_key = "memostore.format";
 // rather than misread merge records it cannot resolve.
 constexpr std::string_view k_format_version = "2";
 constexpr std::string_view k_upgradable_format = "1";
-// A hand-over unit being applied is marked in the same write batch, so one
-// applied again after a crash (before its file was deleted) is recognised and
-// its counter additions are not counted twice.
-constexpr std::string_view k_applied_prefix = "memostore.applied/";
-// How long a process that finds the store locked keeps trying to open it as
-// a secondary while the primary is still creating it.
-constexpr int k_secondary_open_attempts = 100;
-constexpr std::chrono::milliseconds k_secondary_open_pause{20};
-// RocksDB's write-batch encoding starts with a sequence number and a count.
-constexpr std::size_t k_write_batch_header_size = 12;
 
 std::mutex g_test_file_system_mutex;
 std::shared_ptr<rocksdb::FileSystem> g_test_file_system;  // guarded by g_test_file_system_mutex
 
-rocksdb::Slice slice(std::string_view s) { return rocksdb::Slice(s.data(), s.size()); }
-
-/// Applies `batch`. Under ThreadSanitizer, one write at a time: Debian's
-/// RocksDB is not instrumented, and in its group commit one writer appends the
-/// batches other threads queued to a buffer that successive leaders reuse,
-/// synchronized by RocksDB's own mutex, which TSan cannot see. (The std::string
-/// code doing it is instrumented, so TSan would report it as a race.)
-rocksdb::Status write_batch(rocksdb::DB& db, const rocksdb::WriteOptions& options, rocksdb::WriteBatch& batch) {
-#if defined(__SANITIZE_THREAD__)
-  static std::mutex one_writer;
-  std::lock_guard lock(one_writer);
-#endif
-  return db.Write(options, &batch);
-}
 std::string_view view(const rocksdb::Slice& s) { return std::string_view(s.data(), s.size()); }
+
+}  // namespace
 
 /// Drops records the store says have expired, during compaction. RocksDB
 /// reads a blob-file value back before asking, so large entries expire too.
@@ -90,6 +65,8 @@ class ExpiryFilter final : public rocksdb::CompactionFilter {
   ExpiredFn m_expired;
   const char* m_name;
 };
+
+namespace {
 
 std::shared_ptr<rocksdb::MergeOperator> uint64_add_operator() {
   std::shared_ptr<rocksdb::MergeOperator> add;
@@ -117,8 +94,18 @@ Failure store_in_use(const fs::path& dir, std::string_view doing) {
                                                 doing, dir, who)};
 }
 
-namespace {
-
+/// Applies `batch`. Under ThreadSanitizer, one write at a time: Debian's
+/// RocksDB is not instrumented, and in its group commit one writer appends the
+/// batches other threads queued to a buffer that successive leaders reuse,
+/// synchronized by RocksDB's own mutex, which TSan cannot see. (The std::string
+/// code doing it is instrumented, so TSan would report it as a race.)
+rocksdb::Status write_batch(rocksdb::DB& db, const rocksdb::WriteOptions& options, rocksdb::WriteBatch& batch) {
+#if defined(__SANITIZE_THREAD__)
+  static std::mutex one_writer;
+  std::lock_guard lock(one_writer);
+#endif
+  return db.Write(options, &batch);
+}
 Failure failure_from(const rocksdb::Status& status, std::string_view doing, const fs::path& dir) {
   const std::string cause = status.ToString();
   if (is_lock_failure(status)) {
@@ -143,6 +130,8 @@ Result<void> checked(const rocksdb::Status& status, std::string_view doing, cons
   }
   return {};
 }
+
+namespace {
 
 // Refuses directories that memostore must not write into or cannot read.
 Result<void> prepare_directory(const fs::path& dir, Access access, fs::perms permissions) {
@@ -206,6 +195,8 @@ std::size_t count_write_ahead_logs(const fs::path& dir) {
   return logs;
 }
 
+}  // namespace
+
 /// How each column family is configured: the same at every open and repair.
 std::vector<rocksdb::ColumnFamilyDescriptor> family_descriptors(const std::vector<std::string>& names,
                                                                 const DatabaseOptions& options,
@@ -229,38 +220,6 @@ std::vector<rocksdb::ColumnFamilyDescriptor> family_descriptors(const std::vecto
   }
   return descriptors;
 }
-
-}  // namespace
-
-struct Database::Handles {
-  std::unique_ptr<rocksdb::Env> env;  // only with a test file system; outlives db
-  std::unique_ptr<ExpiryFilter> entry_filter;  // outlive db
-  std::unique_ptr<ExpiryFilter> meta_filter;
-  std::unique_ptr<rocksdb::DB> db;
-  std::vector<rocksdb::ColumnFamilyHandle*> families;
-  rocksdb::ColumnFamilyHandle* entries = nullptr;
-  rocksdb::ColumnFamilyHandle* meta = nullptr;   // null only in an older store opened read-only
-  rocksdb::ColumnFamilyHandle* stats = nullptr;  // likewise
-  rocksdb::ReadOptions read_options;
-  rocksdb::WriteOptions write_options;
-  DatabaseOptions options;  // as opened: a secondary reopens as primary at close to apply what is left
-
-  // Sharing the directory with other processes (see database.hpp).
-  bool secondary = false;
-  fs::path secondary_path;  // the secondary instance's own log folder
-  UnitNamer unit_names;
-  std::atomic<std::uint64_t> next_unit{0};
-  OwnWrites own_writes;
-  std::atomic<bool> has_own_writes{false};
-  std::mutex apply_mutex;  // the worker and catch_up() both apply units
-  std::mutex worker_mutex;
-  std::condition_variable wake;
-  bool stopping = false;  // guarded by worker_mutex
-  std::thread worker;     // primary: applies units; secondary: catches up
-  // A secondary whose primary has gone takes the lock with a second instance
-  // that applies everyone's units; reads stay on the secondary instance.
-  std::unique_ptr<Database> applier;  // guarded by apply_mutex
-};
 
 Result<std::unique_ptr<Database>> Database::open(const fs::path& dir, const DatabaseOptions& options) {
   for (int attempt = 1;; ++attempt) {
@@ -400,45 +359,6 @@ Result<std::unique_ptr<Database>> Database::open_once(const fs::path& dir, const
   return database;
 }
 
-Result<void> Database::open_secondary(const fs::path& dir, const rocksdb::DBOptions& db_options,
-                                      const DatabaseOptions& options, Handles& handles,
-                                      std::vector<std::string>& names, rocksdb::DB** raw) {
-  handles.secondary = true;
-  handles.secondary_path = secondary_log_dir(dir);
-  std::error_code ec;
-  fs::create_directories(handles.secondary_path, ec);
-  rocksdb::DBOptions secondary_options = db_options;
-  secondary_options.max_open_files = -1;  // files the primary deletes stay readable until the next catch-up
-  rocksdb::Status status;
-  for (int attempt = 0; attempt < k_secondary_open_attempts; ++attempt) {
-    if (attempt > 0) {
-      std::this_thread::sleep_for(k_secondary_open_pause);  // the primary is still creating the store
-    }
-    std::vector<std::string> current;
-    status = rocksdb::DB::ListColumnFamilies(secondary_options, dir.string(), &current);
-    const auto has = [&](const char* name) { return std::find(current.begin(), current.end(), name) != current.end(); };
-    if (!status.ok() || !has(k_entries_family) || !has(k_meta_family) || !has(k_stats_family)) {
-      continue;
-    }
-    const auto descriptors = family_descriptors(current, options, nullptr, nullptr);
-    handles.families.clear();
-    status = rocksdb::DB::OpenAsSecondary(secondary_options, dir.string(), handles.secondary_path.string(),
-                                          descriptors, &handles.families, raw);
-    if (status.ok()) {
-      names = std::move(current);
-      return {};
-    }
-  }
-  fs::remove_all(handles.secondary_path, ec);
-  if (!status.ok()) {
-    return failure_from(status, "open the store (shared with another process)", dir);
-  }
-  return Failure{ErrorCode::locked,
-                 fmt::format("cannot open {}: another process holds it and has not finished creating it. Try "
-                             "again",
-                             dir)};
-}
-
 Database::Database(fs::path dir, Access access, std::unique_ptr<Handles> handles)
     : m_dir(std::move(dir)), m_access(access), m_handles(std::move(handles)) {}
 
@@ -477,126 +397,6 @@ Database::~Database() {
     h.db->DestroyColumnFamilyHandle(family).PermitUncheckedError();
   }
   h.db->Close().PermitUncheckedError();
-}
-
-void Database::close_secondary() {
-  auto& h = *m_handles;
-  h.applier.reset();  // applies what is left as it closes
-  for (auto* family : h.families) {
-    h.db->DestroyColumnFamilyHandle(family).PermitUncheckedError();
-  }
-  h.db->Close().PermitUncheckedError();
-  h.db.reset();
-  std::error_code ec;
-  fs::remove_all(h.secondary_path, ec);
-  // If the primary has gone, nobody would apply what this process handed
-  // over until the next process opens the store: apply it now, as primary.
-  if (!pending_units(m_dir).empty() && !lock_holder(m_dir)) {
-    DatabaseOptions as_primary = h.options;
-    as_primary.share_when_locked = false;
-    (void)Database::open(m_dir, as_primary);  // applies at open, closes at once; locked: someone else will
-  }
-}
-
-bool Database::secondary() const noexcept { return m_handles->secondary; }
-
-void Database::take_over_applying() {
-  DatabaseOptions as_primary = m_handles->options;
-  as_primary.share_when_locked = false;
-  if (auto opened = Database::open(m_dir, as_primary)) {  // applies what is waiting, then every interval
-    m_handles->applier = std::move(opened).value();
-  }  // else another process was quicker: it applies
-}
-
-Result<void> Database::apply_units() {
-  auto& h = *m_handles;
-  std::lock_guard lock(h.apply_mutex);
-  auto* defaults = h.db->DefaultColumnFamily();
-  for (const fs::path& unit : pending_units(m_dir)) {
-    const std::string marker = fmt::format("{}{}", k_applied_prefix, unit.filename().string());
-    std::string ignored;
-    const rocksdb::Status seen = h.db->Get(h.read_options, defaults, marker, &ignored);
-    if (!seen.ok() && !seen.IsNotFound()) {
-      return failure_from(seen, "read from", m_dir);
-    }
-    if (seen.IsNotFound()) {  // not applied before a crash
-      auto bytes = read_unit(unit);
-      rocksdb::Status status;
-      if (bytes && bytes.value().size() >= k_write_batch_header_size) {
-        rocksdb::WriteBatch batch(std::move(bytes).value());
-        status = batch.Put(defaults, marker, rocksdb::Slice());
-        if (status.ok()) {
-          status = write_batch(*h.db, h.write_options, batch);
-        }
-        if (!status.ok() && !status.IsCorruption() && !status.IsInvalidArgument()) {
-          return failure_from(status, "apply what another process handed over to", m_dir);
-        }
-      }
-      if (!bytes || !status.ok()) {
-        warn("discarding damaged hand-over unit {} of {} ({}); the results it held will be computed again", unit,
-             m_dir, bytes ? status.ToString() : bytes.failure().message);
-      }
-    }
-    std::error_code ec;
-    fs::remove(unit, ec);
-    if (ec) {
-      return Failure{ErrorCode::io, fmt::format("cannot remove applied hand-over unit {}: {}", unit, ec.message())};
-    }
-    rocksdb::WriteBatch unmark;
-    if (unmark.Delete(defaults, marker).ok()) {
-      write_batch(*h.db, h.write_options, unmark).PermitUncheckedError();  // a leftover marker is harmless
-    }
-  }
-  return {};
-}
-
-Result<void> Database::catch_up() {
-  auto& h = *m_handles;
-  if (m_access == Access::read_only) {
-    return {};
-  }
-  if (!h.secondary) {
-    return apply_units();
-  }
-  {
-    std::lock_guard lock(h.apply_mutex);  // guards the applier
-    if (!h.applier && !lock_holder(m_dir)) {
-      take_over_applying();
-    }
-    if (h.applier) {
-      if (auto applied = h.applier->apply_units(); !applied) {
-        return applied;
-      }
-    }
-  }
-  const auto applied = h.own_writes.applied_units();
-  if (auto status = h.db->TryCatchUpWithPrimary(); !status.ok()) {
-    return failure_from(status, "catch up with the process that holds", m_dir);
-  }
-  if (applied) {
-    h.own_writes.forget_through(*applied);
-    h.has_own_writes = !h.own_writes.empty();
-  }
-  return {};
-}
-
-void Database::run_worker() {
-  auto& h = *m_handles;
-  bool warned = false;
-  std::unique_lock lock(h.worker_mutex);
-  while (!h.stopping) {
-    h.wake.wait_for(lock, k_catch_up_interval, [&] { return h.stopping; });
-    if (h.stopping) {
-      break;
-    }
-    lock.unlock();
-    if (auto done = catch_up(); !done && !warned) {
-      warn("{}; retrying every {} ms, later failures are not reported", done.failure().message,
-           k_catch_up_interval.count());
-      warned = true;
-    }
-    lock.lock();
-  }
 }
 
 rocksdb::ColumnFamilyHandle* Database::family(Family family) const noexcept {

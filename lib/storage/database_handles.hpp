@@ -1,0 +1,85 @@
+// What a Database holds, shared by database.cpp (one process) and
+// database_sharing.cpp (several processes on one directory). Internal to
+// lib/storage.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include <rocksdb/db.h>
+#include <rocksdb/env.h>
+#include <rocksdb/write_batch.h>
+
+#include "storage/database.hpp"
+#include "storage/handover.hpp"
+#include "storage/own_writes.hpp"
+
+namespace memostore::detail {
+
+inline constexpr const char* k_entries_family = "entries";
+inline constexpr const char* k_meta_family = "meta";
+inline constexpr const char* k_stats_family = "stats";
+// A hand-over unit being applied is marked in the same write batch, so one
+// applied again after a crash (before its file was deleted) is recognised and
+// its counter additions are not counted twice.
+inline constexpr std::string_view k_applied_prefix = "memostore.applied/";
+// How long a process that finds the store locked keeps trying to open it as
+// a secondary while the primary is still creating it.
+inline constexpr int k_secondary_open_attempts = 100;
+inline constexpr std::chrono::milliseconds k_secondary_open_pause{20};
+// RocksDB's write-batch encoding starts with a sequence number and a count.
+inline constexpr std::size_t k_write_batch_header_size = 12;
+
+class ExpiryFilter;
+
+inline rocksdb::Slice slice(std::string_view s) { return rocksdb::Slice(s.data(), s.size()); }
+
+/// Applies `batch` (see database.cpp for the ThreadSanitizer case).
+rocksdb::Status write_batch(rocksdb::DB& db, const rocksdb::WriteOptions& options, rocksdb::WriteBatch& batch);
+
+/// A failure naming `dir`, what was being done, the cause and what to do.
+Failure failure_from(const rocksdb::Status& status, std::string_view doing, const std::filesystem::path& dir);
+
+/// How each column family is configured: the same at every open and repair.
+std::vector<rocksdb::ColumnFamilyDescriptor> family_descriptors(const std::vector<std::string>& names,
+                                                                const DatabaseOptions& options,
+                                                                const rocksdb::CompactionFilter* entry_filter,
+                                                                const rocksdb::CompactionFilter* meta_filter);
+
+struct Database::Handles {
+  std::unique_ptr<rocksdb::Env> env;           // only with a test file system; outlives db
+  std::unique_ptr<ExpiryFilter> entry_filter;  // outlive db
+  std::unique_ptr<ExpiryFilter> meta_filter;
+  std::unique_ptr<rocksdb::DB> db;
+  std::vector<rocksdb::ColumnFamilyHandle*> families;
+  rocksdb::ColumnFamilyHandle* entries = nullptr;
+  rocksdb::ColumnFamilyHandle* meta = nullptr;   // null only in an older store opened read-only
+  rocksdb::ColumnFamilyHandle* stats = nullptr;  // likewise
+  rocksdb::ReadOptions read_options;
+  rocksdb::WriteOptions write_options;
+  DatabaseOptions options;  // as opened: a secondary reopens as primary at close to apply what is left
+
+  // Sharing the directory with other processes (see database.hpp).
+  bool secondary = false;
+  std::filesystem::path secondary_path;  // the secondary instance's own log folder
+  UnitNamer unit_names;
+  std::atomic<std::uint64_t> next_unit{0};
+  OwnWrites own_writes;
+  std::atomic<bool> has_own_writes{false};
+  std::mutex apply_mutex;  // the worker and catch_up() both apply units
+  std::mutex worker_mutex;
+  std::condition_variable wake;
+  bool stopping = false;  // guarded by worker_mutex
+  std::thread worker;     // primary: applies units; secondary: catches up
+  // A secondary whose primary has gone takes the lock with a second instance
+  // that applies everyone's units; reads stay on the secondary instance.
+  std::unique_ptr<Database> applier;  // guarded by apply_mutex
+};
+
+}  // namespace memostore::detail
