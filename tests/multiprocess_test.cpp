@@ -214,6 +214,26 @@ TEST_CASE("a store another process holds is shared: this one's results reach it"
   CHECK(memostore::verify(store).clean());
 }
 
+TEST_CASE("Store::catch_up makes another running process's results visible at once") {
+  TempDir dir;
+  Store store = Store::open(dir / "cache");  // this process holds the store
+  REQUIRE_FALSE(store.core()->database()->secondary());
+  // Another process shares it, stores ten results and exits; they wait in its hand-over files.
+  ChildProcess other({memostore::test::child_program(), (dir / "cache").string(), "squares", "10"});
+  REQUIRE(other.wait() == 0);
+  store.catch_up();
+  CHECK(memostore::detail::pending_units(dir / "cache").empty());
+  int computed = 0;
+  auto memo_square = memostore::memo(store, "square", [&](int x) {
+    ++computed;
+    return square(x);
+  });
+  for (int i = 0; i < 10; ++i) {
+    CHECK(memo_square(i) == square(i));
+  }
+  CHECK(computed == 0);
+}
+
 TEST_CASE("four processes on overlapping keys, one killed mid-run: every returned result survives") {
   TempDir dir;
   const std::string cache = (dir / "cache").string();

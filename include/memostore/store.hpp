@@ -122,6 +122,12 @@ class Store {
   /// Also writes out buffered statistics and access times.
   void flush();
 
+  /// Makes what other processes sharing this directory stored visible now,
+  /// rather than within about half a second (the holder of the store applies
+  /// what others handed over; a process sharing it catches up with the files).
+  /// No-op in off mode. Throws `Error` (io) if the store cannot be read.
+  void catch_up();
+
   /// Counters per function and totals, including this process's calls so
   /// far. Reads one small column family; empty in Mode::off.
   StoreStats stats() const;

@@ -128,6 +128,12 @@ void Store::flush() {
   }
 }
 
+void Store::catch_up() {
+  if (auto* database = m_core->database()) {
+    detail::value_or_throw(database->catch_up());
+  }
+}
+
 StoreStats Store::stats() const {
   auto* policy = m_core->policy();
   return policy != nullptr ? policy->stats() : StoreStats{};
