@@ -22,6 +22,7 @@ using memostore::Store;
 using memostore::StoreOptions;
 using memostore::detail::Family;
 using memostore::test::LogCapture;
+using memostore::test::ScopedEnv;
 using memostore::test::TempDir;
 using namespace std::chrono_literals;
 
@@ -69,16 +70,6 @@ void check_live_totals(Store& store, std::uint64_t entries) {
 }
 
 std::string value_of_size(int x, std::size_t size) { return std::string(size, static_cast<char>('a' + x % 26)); }
-
-/// Sets an environment variable for one scope.
-class ScopedEnv {
- public:
-  ScopedEnv(const char* name, const char* value) : m_name(name) { ::setenv(name, value, 1); }
-  ~ScopedEnv() { ::unsetenv(m_name); }
-
- private:
-  const char* m_name;
-};
 
 }  // namespace
 

@@ -72,18 +72,6 @@ std::string only_key(const Store& store, const std::string& function) {
   return keys[0];
 }
 
-/// Sets an environment variable for one scope.
-class ScopedEnvironment {
- public:
-  ScopedEnvironment(const char* name, const char* value) : m_name(name) { ::setenv(name, value, 1); }
-  ~ScopedEnvironment() { ::unsetenv(m_name); }
-  ScopedEnvironment(const ScopedEnvironment&) = delete;
-  ScopedEnvironment& operator=(const ScopedEnvironment&) = delete;
-
- private:
-  const char* m_name;
-};
-
 }  // namespace
 
 TEST_SUITE_BEGIN("signing");
@@ -131,9 +119,10 @@ TEST_CASE("entries written without a secret are rejected once a secret is set") 
   plant(dir.path(), "");
   LogCapture log;
   Store store = open_signed(dir.path(), "our secret");
+  auto cached = memostore::memo(store, "price", [](int x) { return x * x; });
+  CHECK_FALSE(cached.cached(3));  // an unsigned entry is not a cached result
   CHECK(call_honest(store) == k_calls);
   CHECK(store.stats().total.rejected == k_calls);
-  auto cached = memostore::memo(store, "price", [](int x) { return x * x; });
   CHECK(cached.cached(3));
 }
 
@@ -266,7 +255,7 @@ TEST_CASE("import and merge take in only entries signed with the store's secret"
 TEST_CASE("MEMOSTORE_SECRET overrides the option; one process opens a store with one secret") {
   TempDir dir;
   {
-    ScopedEnvironment secret("MEMOSTORE_SECRET", "from the environment");
+    memostore::test::ScopedEnv secret("MEMOSTORE_SECRET", "from the environment");
     Store store = open_signed(dir.path(), "from the code");
     CHECK(call_honest(store) == k_calls);
     CHECK_NOTHROW((void)open_signed(dir.path(), "another"));  // the environment's secret applies to both opens

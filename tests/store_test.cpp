@@ -22,26 +22,7 @@ namespace fs = std::filesystem;
 namespace {
 
 /// Sets an environment variable for one scope.
-class ScopedEnv {
- public:
-  ScopedEnv(const char* name, const char* value) : m_name(name) {
-    if (const char* old = std::getenv(name)) {
-      m_old = old;
-    }
-    setenv(name, value, 1);
-  }
-  ~ScopedEnv() {
-    if (m_old) {
-      setenv(m_name, m_old->c_str(), 1);
-    } else {
-      unsetenv(m_name);
-    }
-  }
-
- private:
-  const char* m_name;
-  std::optional<std::string> m_old;
-};
+using memostore::test::ScopedEnv;
 
 /// A file system whose writes start failing on demand, like a disk that fills up.
 class FailingFileSystem : public rocksdb::FileSystemWrapper {

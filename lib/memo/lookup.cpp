@@ -53,6 +53,25 @@ bool stored_with_other_type(const MemoCore& memo, std::string_view args) {
 
 }  // namespace
 
+Outcome judge_entry(const MemoCore& memo, std::string_view key, std::string_view args, const EntryView& entry,
+                    std::int64_t now_ms) {
+  const StoreCore& store = *memo.store().core();
+  if (const EntrySigner* signer = store.signer(); signer != nullptr && !signed_by(*signer, key, entry)) {
+    return Outcome::rejected;
+  }
+  if (entry.info.type != memo.type()) {
+    return Outcome::other_type;
+  }
+  if (entry.arguments != args) {
+    return Outcome::other_arguments;  // never its value
+  }
+  const auto ttl = store.policy()->ttl_for(*memo.state());
+  if (expired(entry.info.expires_ms, now_ms) || (ttl && expired(deadline_ms(entry.info.created_ms, ttl), now_ms))) {
+    return Outcome::expired;
+  }
+  return Outcome::hit;
+}
+
 Lookup lookup(const MemoCore& memo, const std::string& key, std::string_view args, DecodeFn decode) {
   StoreCore& store = *memo.store().core();
   StorePolicy& policy = *store.policy();
@@ -69,22 +88,9 @@ Lookup lookup(const MemoCore& memo, const std::string& key, std::string_view arg
       result.outcome = Outcome::damaged;
       return;
     }
-    if (const EntrySigner* signer = store.signer(); signer != nullptr && !signed_by(*signer, key, entry.value())) {
-      result.outcome = Outcome::rejected;
-      return;
-    }
-    if (entry->info.type != memo.type()) {
-      result.outcome = Outcome::other_type;
-      return;
-    }
-    if (entry->arguments != args) {
-      result.outcome = Outcome::other_arguments;  // never its value
-      return;
-    }
     now = policy.now_ms();
-    const auto ttl = policy.ttl_for(*memo.state());
-    if (expired(entry->info.expires_ms, now) || (ttl && expired(deadline_ms(entry->info.created_ms, ttl), now))) {
-      result.outcome = Outcome::expired;
+    result.outcome = judge_entry(memo, key, args, entry.value(), now);
+    if (result.outcome != Outcome::hit) {
       return;
     }
     try {

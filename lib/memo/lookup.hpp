@@ -9,6 +9,8 @@
 
 #include <memostore/detail/memo_core.hpp>
 
+#include "codec/envelope.hpp"
+
 namespace memostore::detail {
 
 enum class Outcome {
@@ -26,6 +28,12 @@ struct Lookup {
   Outcome outcome = Outcome::absent;
   std::optional<std::uint64_t> existing_size;  // key + entry bytes, if anything is stored under the key
 };
+
+/// Whether a well-formed `entry` stored under `key` is the result of a call
+/// of `memo` with encoded arguments `args` at time `now_ms`: hit, or why not
+/// (rejected, other_type, other_arguments, expired).
+Outcome judge_entry(const MemoCore& memo, std::string_view key, std::string_view args, const EntryView& entry,
+                    std::int64_t now_ms);
 
 /// Reads the entry for `key` and, if it is valid, decodes it through `decode`
 /// and records the hit. A damaged entry is removed (in writable modes) and

@@ -234,18 +234,10 @@ bool MemoCore::cached(std::string_view args) const {
     return false;
   }
   bool valid = false;
-  StorePolicy& policy = *m_store.core()->policy();
   const std::string key = key_for(args);
-  const EntrySigner* signer = m_store.core()->signer();
   auto found = database->get(Family::entries, key, [&](std::string_view bytes) {
     auto entry = read_envelope(bytes);
-    if (!entry || entry->info.type != m_type || entry->arguments != args ||
-        (signer != nullptr && !signed_by(*signer, key, entry.value()))) {
-      return;
-    }
-    const std::int64_t now = policy.now_ms();
-    const auto ttl = policy.ttl_for(*m_state);
-    valid = !expired(entry->info.expires_ms, now) && !(ttl && expired(deadline_ms(entry->info.created_ms, ttl), now));
+    valid = entry && judge_entry(*this, key, args, entry.value(), m_store.core()->policy()->now_ms()) == Outcome::hit;
   });
   return found && valid;
 }

@@ -15,11 +15,6 @@ namespace memostore::detail {
 
 class ProcessClaim {
  public:
-  /// The claim is taken. `after_holder` is true when this process waited for
-  /// another holder that then finished normally: its result should appear
-  /// shortly (it may still be on its way from a secondary). False after a
-  /// holder that died, or when nobody held it.
-  struct Taken;
   /// Another live process holds the claim.
   struct Held {
     long pid = 0;  // 0 if unreadable
@@ -36,7 +31,9 @@ class ProcessClaim {
   ProcessClaim(const ProcessClaim&) = delete;
   ~ProcessClaim();
 
-  /// True when the previous holder finished normally (see `try_claim`).
+  /// True when this process waited for another holder that then finished
+  /// normally: its result should appear shortly (it may still be on its way
+  /// from a secondary). False after a holder that died, or when nobody held it.
   bool after_holder() const noexcept { return m_after_holder; }
 
  private:

@@ -170,6 +170,19 @@ Result<void> prepare_directory(const fs::path& dir, Access access, fs::perms per
 
 /// True if `dir` holds only files RocksDB (or memostore) makes while a store is
 /// created: another process may be creating it right now.
+/// The smallest key greater than every key starting with `prefix`; empty when
+/// there is none (an empty prefix, or one of only 0xff bytes).
+std::string prefix_end(std::string_view prefix) {
+  std::string end(prefix);
+  while (!end.empty() && static_cast<unsigned char>(end.back()) == 0xff) {
+    end.pop_back();
+  }
+  if (!end.empty()) {
+    end.back() = static_cast<char>(static_cast<unsigned char>(end.back()) + 1);
+  }
+  return end;
+}
+
 bool only_store_files(const fs::path& dir) {
   std::error_code ec;
   for (const auto& entry : fs::directory_iterator(dir, ec)) {
@@ -288,18 +301,18 @@ Result<std::unique_ptr<Database>> Database::open_once(const fs::path& dir, const
 
   rocksdb::DB* raw = nullptr;
   rocksdb::Status status;
+  // A process that finds the lock held does not try DB::Open: that would only
+  // rotate the holder's info log before failing on the lock.
+  bool share = options.access == Access::read_write && options.share_when_locked && lock_holder(dir);
   if (options.access == Access::read_only) {
     status = rocksdb::DB::OpenForReadOnly(db_options, path, descriptors, &handles->families, &raw);
-  } else if (options.share_when_locked && lock_holder(dir)) {
-    // Opening would only rotate the holder's info log and fail on the lock.
-    status = rocksdb::Status::IOError("lock held by another process");
-  } else {
+  } else if (!share) {
     status = rocksdb::DB::Open(db_options, path, descriptors, &handles->families, &raw);
+    share = is_lock_failure(status) && options.share_when_locked;  // another process was quicker
   }
-  if (is_lock_failure(status) && options.access == Access::read_write && options.share_when_locked) {
+  if (share) {
     handles->families.clear();
-    auto opened = open_secondary(dir, db_options, options, *handles, names, &raw);
-    if (!opened) {
+    if (auto opened = open_secondary(dir, db_options, options, *handles, names, &raw); !opened) {
       return opened.failure();
     }
     status = rocksdb::Status::OK();
@@ -344,13 +357,11 @@ Result<std::unique_ptr<Database>> Database::open_once(const fs::path& dir, const
     if (!secondary) {
       remove_abandoned_files(dir);
       // Markers of units applied just before a crash; their files are gone or about to be reapplied.
-      auto* defaults = db->DefaultColumnFamily();
-      std::string end(k_applied_prefix);
-      end.back() = static_cast<char>(end.back() + 1);
       if (auto applied = database->apply_units(); !applied) {
         return applied.failure();
       }
-      db->DeleteRange(rocksdb::WriteOptions(), defaults, slice(k_applied_prefix), rocksdb::Slice(end))
+      db->DeleteRange(rocksdb::WriteOptions(), db->DefaultColumnFamily(), slice(k_applied_prefix),
+                      prefix_end(k_applied_prefix))
           .PermitUncheckedError();
     }
     Database* worker_of = database.get();
@@ -415,7 +426,7 @@ Result<bool> Database::get(Family which, std::string_view key, FunctionRef<void(
   if (handle == nullptr) {
     return false;
   }
-  if (h.has_own_writes.load(std::memory_order_acquire)) {  // only ever in a secondary
+  if (h.own_writes.any()) {  // only ever in a secondary
     std::string own;
     switch (h.own_writes.find(handle->GetID(), key, own)) {
       case OwnWrites::Found::removed: return false;
@@ -463,7 +474,6 @@ Result<void> Database::write(Batch& batch) {
     return written.failure();
   }
   h.own_writes.record(unit, std::move(written).value(), *batch.m_batch);
-  h.has_own_writes.store(true, std::memory_order_release);
   return {};
 }
 
@@ -473,17 +483,11 @@ Result<void> Database::remove_prefix(Family which, std::string_view prefix) {
   if (handle == nullptr) {
     return {};
   }
-  // The smallest string greater than every string starting with `prefix`;
-  // none when the prefix is empty or all 0xff bytes: then up to the last key.
-  std::string end(prefix);
-  while (!end.empty() && static_cast<unsigned char>(end.back()) == 0xff) {
-    end.pop_back();
-  }
   Batch batch(*this);
-  if (!end.empty()) {
-    end.back() = static_cast<char>(static_cast<unsigned char>(end.back()) + 1);
+  if (const std::string end = prefix_end(prefix); !end.empty()) {
     batch.remove_range(which, prefix, end);
-  } else {
+  } else {  // no key bounds the prefix: up to the last key
+
     std::unique_ptr<rocksdb::Iterator> it(h.db->NewIterator(h.read_options, handle));
     it->SeekToLast();
     if (!it->status().ok()) {

@@ -190,6 +190,8 @@ class Database {
                                      rocksdb::DB** raw);
   void close_secondary();
   void take_over_applying();
+  /// A second instance of this directory as primary (the lock must be free).
+  Result<std::unique_ptr<Database>> open_as_primary() const;
 
   std::filesystem::path m_dir;
   Access m_access;

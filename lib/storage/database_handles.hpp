@@ -71,7 +71,6 @@ struct Database::Handles {
   UnitNamer unit_names;
   std::atomic<std::uint64_t> next_unit{0};
   OwnWrites own_writes;
-  std::atomic<bool> has_own_writes{false};
   std::mutex apply_mutex;  // the worker and catch_up() both apply units
   std::mutex worker_mutex;
   std::condition_variable wake;

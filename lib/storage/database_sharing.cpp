@@ -67,18 +67,20 @@ void Database::close_secondary() {
   // If the primary has gone, nobody would apply what this process handed
   // over until the next process opens the store: apply it now, as primary.
   if (!pending_units(m_dir).empty() && !lock_holder(m_dir)) {
-    DatabaseOptions as_primary = h.options;
-    as_primary.share_when_locked = false;
-    (void)Database::open(m_dir, as_primary);  // applies at open, closes at once; locked: someone else will
+    (void)open_as_primary();  // applies at open, closes at once; locked: someone else will
   }
+}
+
+Result<std::unique_ptr<Database>> Database::open_as_primary() const {
+  DatabaseOptions as_primary = m_handles->options;
+  as_primary.share_when_locked = false;
+  return Database::open(m_dir, as_primary);  // applies the waiting units
 }
 
 bool Database::secondary() const noexcept { return m_handles->secondary; }
 
 void Database::take_over_applying() {
-  DatabaseOptions as_primary = m_handles->options;
-  as_primary.share_when_locked = false;
-  if (auto opened = Database::open(m_dir, as_primary)) {  // applies what is waiting, then every interval
+  if (auto opened = open_as_primary()) {  // then applies every interval
     m_handles->applier = std::move(opened).value();
   }  // else another process was quicker: it applies
 }
@@ -150,7 +152,6 @@ Result<void> Database::catch_up() {
   }
   if (applied) {
     h.own_writes.forget_through(*applied);
-    h.has_own_writes = !h.own_writes.empty();
   }
   return {};
 }

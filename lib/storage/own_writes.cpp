@@ -60,6 +60,7 @@ void OwnWrites::record(std::uint64_t unit, std::filesystem::path path, const roc
     m_writes[std::pair(point.family_id, std::move(point.key))] = Write{std::move(point.value), unit};
   }
   m_units.emplace(unit, std::move(path));
+  m_any.store(true, std::memory_order_release);
 }
 
 OwnWrites::Found OwnWrites::find(std::uint32_t family_id, std::string_view key, std::string& value) const {
@@ -101,11 +102,7 @@ void OwnWrites::forget_through(std::uint64_t unit) {
   std::erase_if(m_writes, [&](const auto& write) { return write.second.unit <= unit; });
   std::erase_if(m_ranges, [&](const Range& range) { return range.unit <= unit; });
   m_units.erase(m_units.begin(), m_units.upper_bound(unit));
-}
-
-bool OwnWrites::empty() const noexcept {
-  std::lock_guard lock(m_mutex);
-  return m_units.empty();
+  m_any.store(!m_units.empty(), std::memory_order_release);
 }
 
 }  // namespace memostore::detail

@@ -6,6 +6,7 @@
 // processes arrive with the units.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <filesystem>
 #include <map>
@@ -40,7 +41,9 @@ class OwnWrites {
   /// Forgets the writes of units up to `unit`: the database shows them now.
   void forget_through(std::uint64_t unit);
 
-  bool empty() const noexcept;
+  /// False when nothing is recorded: the read path's only cost when nothing
+  /// is waiting (always, in a process that holds the store).
+  bool any() const noexcept { return m_any.load(std::memory_order_acquire); }
 
  private:
   struct Write {
@@ -55,6 +58,7 @@ class OwnWrites {
   };
 
   mutable std::mutex m_mutex;
+  std::atomic<bool> m_any{false};  // !m_units.empty(), written under m_mutex
   std::map<std::pair<std::uint32_t, std::string>, Write, std::less<>> m_writes;  // guarded by m_mutex
   std::vector<Range> m_ranges;                                                   // guarded by m_mutex
   std::map<std::uint64_t, std::filesystem::path> m_units;                        // guarded by m_mutex

@@ -16,6 +16,20 @@
 
 namespace memostore::test {
 
+/// Sets an environment variable for one scope, then restores its old value
+/// (or unsets it).
+class ScopedEnv {
+ public:
+  ScopedEnv(const char* name, const char* value);
+  ~ScopedEnv();
+  ScopedEnv(const ScopedEnv&) = delete;
+  ScopedEnv& operator=(const ScopedEnv&) = delete;
+
+ private:
+  const char* m_name;
+  std::optional<std::string> m_old;
+};
+
 /// A new empty directory, removed with everything in it at scope exit.
 class TempDir {
  public:
