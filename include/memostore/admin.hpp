@@ -33,6 +33,20 @@ using Progress = std::function<void(std::uint64_t done, std::uint64_t total)>;
 struct EntryFilter {
   std::string function = {};                  ///< "" for every function
   std::optional<std::uint32_t> version = {};  ///< only with `function`
+  /// Only entries computed from this input file or directory (a File or Dir
+  /// argument or a depends_on path), or from a directory containing it.
+  /// Relative paths are taken against the working directory. Only
+  /// for_each_entry (and `memostore ls`) filter by it.
+  std::filesystem::path input = {};
+};
+
+/// An input file or directory an entry was computed from, as recorded when
+/// it was stored.
+struct EntryInput {
+  bool directory = false;  ///< a Dir (or a depends_on directory); else a file
+  std::string path;        ///< absolute, as the computing process saw it
+  std::string pattern;     ///< a Dir's filter; empty for all files
+  std::string hash;        ///< the content fingerprint (XXH3-128) as 32 hex digits
 };
 
 /// One stored entry, from its bookkeeping records (its value is not read).
@@ -46,6 +60,7 @@ struct EntrySummary {
   std::optional<TimePoint> expires;  ///< none: never
   TimePoint last_used;               ///< the later of creation and the last hit written to the store
   std::uint64_t hits = 0;            ///< hits written to the store (a running process writes them every 2 s)
+  std::vector<EntryInput> inputs;    ///< the input files its key holds; empty for plain arguments
 
   /// The first 12 hex digits of `hash`: what `ls` prints and `show` accepts.
   std::string short_key() const { return hash.substr(0, 12); }

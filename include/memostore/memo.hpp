@@ -5,17 +5,21 @@
 #pragma once
 
 #include <cstdint>
+#include <filesystem>
 #include <functional>
 #include <memory>
 #include <optional>
 #include <string>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 #include <memostore/detail/archive.hpp>
+#include <memostore/detail/call_inputs.hpp>
 #include <memostore/detail/call_key.hpp>
 #include <memostore/detail/memo_core.hpp>
 #include <memostore/detail/signature.hpp>
+#include <memostore/inputs.hpp>
 #include <memostore/store.hpp>
 #include <memostore/unhashed.hpp>
 
@@ -50,6 +54,14 @@ struct MemoOptions {
   /// With share_inflight: the longest wait for another process's computation;
   /// after it, this process computes the result itself. Default: 10 minutes.
   Duration inflight_lease = std::chrono::minutes(10);
+
+  /// Files and directories whose content joins the key of every call: inputs
+  /// the arguments do not show, such as a configuration file the function
+  /// reads. A directory counts as memostore::Dir(path) (every file in its
+  /// tree). Relative paths are taken against the working directory at each
+  /// call. Checked like File arguments (memostore/inputs.hpp); a missing one
+  /// is an Error (io) at the call. Default: none.
+  std::vector<std::filesystem::path> depends_on = {};
 };
 
 template <class F, class Signature = detail::signature_of<F>>
@@ -106,10 +118,16 @@ class Memo<F, R(Args...)> {
   result_type operator()(Args... args) const;
 
   /// True if a valid entry for `args` is stored. Computes nothing.
-  bool cached(Args... args) const { return m_core->cached(encode_key_arguments(args...)); }
+  bool cached(Args... args) const {
+    detail::CallInputs inputs(*m_core);
+    return m_core->cached(key_arguments(inputs, args...));
+  }
 
   /// Deletes the entry for `args`. No-op in readonly and off modes.
-  void forget(Args... args) const { m_core->forget(encode_key_arguments(args...)); }
+  void forget(Args... args) const {
+    detail::CallInputs inputs(*m_core);
+    m_core->forget(key_arguments(inputs, args...));
+  }
 
   /// Deletes every entry of this function, all versions.
   void clear() const { m_core->clear(); }
@@ -118,8 +136,12 @@ class Memo<F, R(Args...)> {
   std::uint32_t version() const noexcept { return m_core->version(); }
 
  private:
-  static std::string encode_key_arguments(const std::remove_reference_t<Args>&... args) {
-    return detail::encode_key_arguments<std::remove_reference_t<Args>...>(args...);
+  /// The key bytes of a call: its keyed arguments, then the fingerprints of
+  /// the function's depends_on inputs.
+  std::string key_arguments(detail::CallInputs& inputs, const std::remove_reference_t<Args>&... args) const {
+    std::string out = detail::encode_key_arguments<std::remove_reference_t<Args>...>(inputs, args...);
+    inputs.finish(out);
+    return out;
   }
 
   F m_fn;
@@ -147,7 +169,7 @@ Memo<F, R(Args...)>::Memo(Store store, std::string name, F fn, MemoOptions optio
       m_core(std::make_shared<const detail::MemoCore>(
           std::move(store), std::move(name),
           detail::MemoPolicy{options.version, options.ttl, options.max_entries, options.max_bytes,
-                             options.share_inflight, options.inflight_lease},
+                             options.share_inflight, options.inflight_lease, std::move(options.depends_on)},
           detail::type_fingerprint<result_type, Args...>())) {}
 
 template <class F, class R, class... Args>
@@ -155,7 +177,8 @@ auto Memo<F, R(Args...)>::operator()(Args... args) const -> result_type {
   if (m_core->bypass()) {
     return std::invoke(m_fn, std::forward<Args>(args)...);
   }
-  const std::string key_arguments = encode_key_arguments(args...);
+  detail::CallInputs inputs(*m_core);
+  const std::string key_arguments = this->key_arguments(inputs, args...);
   std::optional<result_type> result;
   auto decode = [&result](std::string_view payload) {
     result.emplace(detail::decode_value<result_type>(payload));
@@ -172,7 +195,7 @@ auto Memo<F, R(Args...)>::operator()(Args... args) const -> result_type {
       return false;
     }
   };
-  m_core->call(key_arguments, decode, compute);
+  m_core->call(key_arguments, inputs.recorded(), decode, compute);
   return std::move(*result);
 }
 

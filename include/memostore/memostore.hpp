@@ -4,6 +4,7 @@
 
 #include <memostore/admin.hpp>
 #include <memostore/error.hpp>
+#include <memostore/inputs.hpp>
 #include <memostore/log.hpp>
 #include <memostore/memo.hpp>
 #include <memostore/stats.hpp>

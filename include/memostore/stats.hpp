@@ -31,9 +31,18 @@ struct FunctionStats {
   }
 };
 
+/// What fingerprinting File and Dir inputs (memostore/inputs.hpp) cost this
+/// process since it opened the store; not kept across restarts.
+struct InputStats {
+  std::uint64_t files_checked = 0;  ///< files found unchanged by their identity (stat), not read
+  std::uint64_t files_hashed = 0;   ///< files read and hashed
+  std::uint64_t bytes_hashed = 0;   ///< bytes of the files hashed
+};
+
 struct StoreStats {
   FunctionStats total;
   std::vector<FunctionStats> functions;  ///< sorted by name
+  InputStats inputs;                     ///< this process's input fingerprinting
 };
 
 /// What Store::evict / Store::gc (and memostore::gc) removed.

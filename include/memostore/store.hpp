@@ -38,6 +38,18 @@ std::string_view to_string(Mode mode) noexcept;
 /// (`ErrorCode::config`) naming the valid values for anything else.
 Mode parse_mode(std::string_view text);
 
+/// How memostore::File and memostore::Dir inputs are checked for changes.
+/// Precedence: `MEMOSTORE_FILE_CHECK` (when set and non-empty) overrides
+/// `StoreOptions::file_check`.
+enum class FileCheck {
+  stat,     ///< re-read a file only when its device, inode, size, mtime or ctime changed (default)
+  content,  ///< read and hash every input file on every call
+};
+
+/// Parses "stat" or "content". Throws `Error` (`ErrorCode::config`) naming the
+/// valid values for anything else.
+FileCheck parse_file_check(std::string_view text);
+
 struct StoreOptions {
   /// The cache directory; created (with parents) if missing, except in
   /// readonly mode. Default: ".memostore". Env (default_store only): `MEMOSTORE_DIR`.
@@ -83,6 +95,9 @@ struct StoreOptions {
   /// large ones (docs/reliability.md). Never logged. Empty: entries are neither
   /// signed nor checked. Env: `MEMOSTORE_SECRET` (overrides this field).
   std::string secret = {};
+
+  /// See `FileCheck`. Default: stat. Env: `MEMOSTORE_FILE_CHECK` (overrides this field).
+  FileCheck file_check = FileCheck::stat;
 
   /// The wall clock that ttls and access times use. Default (null): the
   /// system clock. Tests pass a ManualClock.

@@ -45,6 +45,10 @@ EntrySummary summarize(const EntryRecords& records) {
   }
   entry.last_used = time_point_of_ms(records.last_used_ms());
   entry.hits = records.hits;
+  for (RecordedInput& input : decode_inputs(records.inputs).value_or(std::vector<RecordedInput>{})) {
+    entry.inputs.push_back(
+        EntryInput{input.kind == InputKind::dir, std::move(input.path), std::move(input.pattern), hash_hex(input.hash)});
+  }
   return entry;
 }
 

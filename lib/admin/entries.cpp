@@ -27,14 +27,39 @@ std::string prefix_of(const EntryFilter& filter) {
                         : detail::function_prefix(filter.function);
 }
 
+/// True if `inner` is `outer` or lies within it (both absolute and normal;
+/// a trailing separator does not count).
+bool within(const std::filesystem::path& inner, const std::filesystem::path& outer) {
+  auto outer_end = outer.end();
+  if (outer_end != outer.begin() && std::prev(outer_end)->empty()) {
+    --outer_end;  // "/data/" ends in an empty component
+  }
+  return std::mismatch(outer.begin(), outer_end, inner.begin(), inner.end()).first == outer_end;
+}
+
+/// True if `entry` was computed from `input` (absolute, normal): a recorded
+/// file or directory that is `input`, lies within it, or contains it.
+bool computed_from(const EntrySummary& entry, const std::filesystem::path& input) {
+  return std::any_of(entry.inputs.begin(), entry.inputs.end(), [&](const EntryInput& recorded) {
+    const std::filesystem::path path(recorded.path);
+    return within(path, input) || (recorded.directory && within(input, path));
+  });
+}
+
 }  // namespace
 
 void for_each_entry(const Store& store, const EntryFilter& filter,
                     const std::function<bool(const EntrySummary& entry)>& visit) {
   const detail::Database& database = detail::database_of(store, "list the entries of");
   const std::string prefix = prefix_of(filter);
+  const std::filesystem::path input =
+      filter.input.empty() ? std::filesystem::path() : std::filesystem::absolute(filter.input).lexically_normal();
   detail::value_or_throw(detail::for_each_entry_records(database, prefix, nullptr, [&](const auto& records) {
-    return !records.has_info || visit(detail::summarize(records));
+    if (!records.has_info) {
+      return true;
+    }
+    EntrySummary entry = detail::summarize(records);
+    return (!input.empty() && !computed_from(entry, input)) || visit(entry);
   }));
 }
 

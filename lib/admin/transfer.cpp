@@ -15,12 +15,15 @@
 #include "codec/meta.hpp"
 #include "util/endian.hpp"
 #include "util/hex.hpp"
+#include "util/stream_hash.hpp"
 
 namespace memostore {
 
 namespace {
 
 namespace fs = std::filesystem;
+using detail::HashState;
+using detail::new_hash_state;
 
 // The export file (docs/format.md), integers little-endian:
 //   file    = magic version record* trailer
@@ -32,18 +35,6 @@ constexpr std::uint32_t k_export_version = 1;
 constexpr char k_record_tag = 'E';
 constexpr char k_trailer_tag = 'Z';
 constexpr std::size_t k_max_key_size = 1024;  // far above any valid key; refuses lying sizes early
-
-/// A streaming XXH3-64 state, freed with XXH3_freeState.
-struct HashStateDeleter {
-  void operator()(XXH3_state_t* state) const { XXH3_freeState(state); }
-};
-using HashState = std::unique_ptr<XXH3_state_t, HashStateDeleter>;
-
-HashState new_hash_state() {
-  HashState state(XXH3_createState());
-  XXH3_64bits_reset(state.get());
-  return state;
-}
 
 /// Calls `visit(key, envelope, last_used_ms)` for each entry of `database` at
 /// one snapshot.

@@ -28,7 +28,7 @@ std::uint64_t remove_damaged(detail::StoreCore& core, const std::vector<Damaged>
           policy.stage_remove(batch, policy.function(parts->name), entry.key, *entry.recorded_size, std::nullopt));
     } else {  // never counted: remove the records alone
       batch.remove(detail::Family::entries, entry.key);
-      for (char tag : {detail::k_info_tag, detail::k_access_tag, detail::k_hits_tag}) {
+      for (char tag : {detail::k_info_tag, detail::k_access_tag, detail::k_hits_tag, detail::k_inputs_tag}) {
         batch.remove(detail::Family::meta, detail::meta_key(entry.key, tag));
       }
     }

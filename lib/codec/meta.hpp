@@ -4,9 +4,10 @@
 //     info key   = entry key 'i'   -> size u64 | created_ms i64 | expires_ms i64 (0: never)
 //     access key = entry key 'a'   -> last_access_ms i64
 //     hits key   = entry key 'h'   -> u64 (RocksDB uint64add merges)
+//     inputs key = entry key 'f'   -> the entry's input files (codec/input_records.hpp)
 //   "stats" family:
 //     counter key = name NUL counter-name  -> u64 (RocksDB uint64add merges)
-// The info record is written in the same batch as its entry; the access record
+// The info and inputs records are written in the same batch as their entry; the access record
 // and the hit count are written later, in batches, and are optional (absent:
 // last access = created, no hits).
 #pragma once
@@ -27,6 +28,7 @@ struct EntryMeta {
 inline constexpr char k_info_tag = 'i';
 inline constexpr char k_access_tag = 'a';
 inline constexpr char k_hits_tag = 'h';
+inline constexpr char k_inputs_tag = 'f';  // which input files made the key: codec/input_records.hpp
 
 std::string meta_key(std::string_view entry_key, char tag);
 

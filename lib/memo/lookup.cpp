@@ -3,6 +3,7 @@
 #include <fmt/std.h>
 
 #include "codec/envelope.hpp"
+#include "codec/input_records.hpp"
 #include "codec/key.hpp"
 #include "policy/expiry.hpp"
 #include "store/store_core.hpp"
@@ -47,6 +48,31 @@ bool stored_with_other_type(const MemoCore& memo, std::string_view args) {
         auto entry = read_envelope(bytes);
         found = entry && entry->arguments == args && entry->info.type != memo.type();
         return !found;
+      });
+  return found;
+}
+
+/// The first of `inputs` that an entry of this function version was computed
+/// from with other content, described; none if no entry says so.
+std::optional<std::string> changed_input(const MemoCore& memo, const std::vector<RecordedInput>& inputs) {
+  std::optional<std::string> found;
+  if (inputs.empty()) {
+    return found;
+  }
+  (void)memo.store().core()->database()->for_each(
+      Family::meta, version_prefix(memo.name(), memo.version()), [&](std::string_view record_key, std::string_view value) {
+        const auto stored = record_key.back() == k_inputs_tag ? decode_inputs(value) : std::nullopt;
+        for (const RecordedInput& then : stored.value_or(std::vector<RecordedInput>{})) {
+          for (const RecordedInput& now : inputs) {
+            if (then.kind == now.kind && then.path == now.path && then.pattern == now.pattern && then.hash != now.hash) {
+              found = fmt::format("input {} {} changed since a result was stored (content hash {} then, {} now)",
+                                  now.kind == InputKind::file ? "file" : "directory", now.path, hash_hex(then.hash),
+                                  hash_hex(now.hash));
+              return false;
+            }
+          }
+        }
+        return true;
       });
   return found;
 }
@@ -133,8 +159,8 @@ Lookup lookup(const MemoCore& memo, const std::string& key, std::string_view arg
   return result;
 }
 
-void explain_miss(const MemoCore& memo, const std::string& key, std::string_view args, const Lookup& last,
-                  bool refresh) {
+void explain_miss(const MemoCore& memo, const std::string& key, std::string_view args,
+                  const std::vector<RecordedInput>& inputs, const Lookup& last, bool refresh) {
   std::string why;
   if (refresh) {
     why = "refresh mode recomputes every call";
@@ -150,6 +176,8 @@ void explain_miss(const MemoCore& memo, const std::string& key, std::string_view
       case Outcome::absent:
         if (memo.store().core()->policy()->was_evicted(key)) {
           why = "its entry was evicted earlier (size budget)";
+        } else if (auto changed = changed_input(memo, inputs)) {
+          why = std::move(*changed);
         } else if (stored_with_other_type(memo, args)) {
           why = "the stored entry has another result or argument type";
         } else if (const auto version = other_version(memo)) {

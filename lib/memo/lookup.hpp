@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <memostore/detail/memo_core.hpp>
 
@@ -42,9 +43,10 @@ Outcome judge_entry(const MemoCore& memo, std::string_view key, std::string_view
 Lookup lookup(const MemoCore& memo, const std::string& key, std::string_view args, DecodeFn decode);
 
 /// Logs (at info level) why a call of `memo` with `key` (encoded arguments
-/// `args`) is computed, given the last lookup; `refresh` in refresh mode.
-/// Scans the function's entries for some causes: only while explaining.
-void explain_miss(const MemoCore& memo, const std::string& key, std::string_view args, const Lookup& last,
-                  bool refresh);
+/// `args`, input files `inputs`) is computed, given the last lookup;
+/// `refresh` in refresh mode. Scans the function's entries for some causes:
+/// only while explaining.
+void explain_miss(const MemoCore& memo, const std::string& key, std::string_view args,
+                  const std::vector<RecordedInput>& inputs, const Lookup& last, bool refresh);
 
 }  // namespace memostore::detail

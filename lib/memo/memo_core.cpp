@@ -8,6 +8,7 @@
 #include <fmt/std.h>
 
 #include "codec/envelope.hpp"
+#include "codec/input_records.hpp"
 #include "codec/key.hpp"
 #include "memo/lookup.hpp"
 #include "memo/process_claim.hpp"
@@ -37,7 +38,7 @@ bool decode_shared(const MemoCore& memo, std::string_view payload, DecodeFn deco
 
 /// Writes the entry with its bookkeeping in one batch, then applies the size budgets.
 void store_entry(const MemoCore& memo, const std::string& key, const std::string& envelope, const EntryInfo& info,
-                 std::optional<std::uint64_t> replaced_size) {
+                 std::optional<std::uint64_t> replaced_size, const std::vector<RecordedInput>& inputs) {
   StoreCore& store = *memo.store().core();
   StorePolicy& policy = *store.policy();
   if (memo.store().mode() == Mode::refresh && !replaced_size) {
@@ -46,7 +47,8 @@ void store_entry(const MemoCore& memo, const std::string& key, const std::string
   Batch batch(*store.database());
   batch.put(Family::entries, key, envelope);
   const EntryMeta meta{key.size() + envelope.size(), info.created_ms, info.expires_ms};
-  const LiveChange change = policy.stage_store(batch, *memo.state(), key, meta, replaced_size, info.compute_ns);
+  const LiveChange change = policy.stage_store(batch, *memo.state(), key, meta, replaced_size, info.compute_ns,
+                                               inputs.empty() ? std::string() : encode_inputs(inputs));
   if (auto written = policy.commit(batch, change); !written) {
     store.report_write_failure(fmt::format("a result of {}", memo.name()), written.failure());
     return;
@@ -54,12 +56,13 @@ void store_entry(const MemoCore& memo, const std::string& key, const std::string
   policy.enforce_budgets(*memo.state());
 }
 
-void compute_and_store(const MemoCore& memo, const std::string& key, std::string_view args, ComputeFn compute,
-                       InflightTable::Ticket& ticket, const Lookup& last) {
+void compute_and_store(const MemoCore& memo, const std::string& key, std::string_view args,
+                       const std::vector<RecordedInput>& inputs, ComputeFn compute, InflightTable::Ticket& ticket,
+                       const Lookup& last) {
   StorePolicy& policy = *memo.store().core()->policy();
   policy.record_miss(*memo.state());
   if (policy.settings().explain) {
-    explain_miss(memo, key, args, last, memo.store().mode() == Mode::refresh);
+    explain_miss(memo, key, args, inputs, last, memo.store().mode() == Mode::refresh);
   }
   std::string envelope;
   start_envelope(envelope, args);
@@ -89,7 +92,7 @@ void compute_and_store(const MemoCore& memo, const std::string& key, std::string
     store.report_write_failure(fmt::format("a result of {}", memo.name()),
                                Failure{ErrorCode::io, "OpenSSL could not sign it"});
   } else if (writes_results(memo.store().mode())) {
-    store_entry(memo, key, *shared, info, last.existing_size);
+    store_entry(memo, key, *shared, info, last.existing_size, inputs);
   }
   const std::string_view payload = finished_payload(*shared);
   ticket.finish(FlightResult{std::move(shared), payload});
@@ -161,7 +164,8 @@ MemoCore::MemoCore(Store store, std::string name, const MemoPolicy& policy, Hash
       m_version(policy.version),
       m_type(type),
       m_share_inflight(policy.share_inflight),
-      m_inflight_lease(policy.inflight_lease) {
+      m_inflight_lease(policy.inflight_lease),
+      m_depends_on(policy.depends_on) {
   value_or_throw(check_function_name(m_name));
   m_key_prefix = version_prefix(m_name, m_version);
   if (StorePolicy* store_policy = m_store.core()->policy()) {
@@ -178,7 +182,8 @@ std::string MemoCore::key_for(std::string_view args) const {
   return key;
 }
 
-void MemoCore::call(std::string_view args, DecodeFn decode, ComputeFn compute) const {
+void MemoCore::call(std::string_view args, const std::vector<RecordedInput>& inputs, DecodeFn decode,
+                    ComputeFn compute) const {
   StorePolicy& policy = *m_store.core()->policy();
   auto compute_uncached = [&] {
     policy.record_miss(*m_state);
@@ -212,7 +217,7 @@ void MemoCore::call(std::string_view args, DecodeFn decode, ComputeFn compute) c
           result_from_other_process(*this, key, args, decode, claim)) {
         return;
       }
-      compute_and_store(*this, key, args, compute, ticket, last);
+      compute_and_store(*this, key, args, inputs, compute, ticket, last);
       return;
     }
     const FlightResult shared = ticket.wait();  // rethrows the leader's exception

@@ -168,6 +168,7 @@ Result<CleanupReport> StorePolicy::cleanup(const CleanupRequest& request) {
     if (!entry.has_info) {
       batch.remove(Family::meta, meta_key(entry.key, k_access_tag));  // left by a removed entry
       batch.remove(Family::meta, meta_key(entry.key, k_hits_tag));
+      batch.remove(Family::meta, meta_key(entry.key, k_inputs_tag));
       entry.removed = true;
       continue;
     }

@@ -49,6 +49,9 @@ Result<void> for_each_entry_records(const Database& database, std::string_view p
           case k_hits_tag:
             current.hits = decode_counter(value);
             break;
+          case k_inputs_tag:
+            current.inputs.assign(value);
+            break;
           default:
             break;
         }

@@ -1,10 +1,11 @@
 // Reading the "meta" family entry by entry: each entry's records (info,
-// last access, hits) come together under its key, so one ordered pass sees
+// last access, hits, input files) come together under its key, so one ordered pass sees
 // every entry once without reading the entries themselves. Eviction, gc,
 // recounts and the admin listing all read the store this way.
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 #include <memostore/detail/function_ref.hpp>
@@ -25,6 +26,7 @@ struct EntryRecords {
   bool has_info = false;            // false: records left behind by a removed entry
   std::int64_t last_access_ms = 0;  // 0: never read since written
   std::uint64_t hits = 0;
+  std::string inputs;               // the encoded input files record; empty if none
 
   /// The later of creation and last access: what least-recently-used orders by.
   std::int64_t last_used_ms() const noexcept {

@@ -167,12 +167,17 @@ void StorePolicy::record_rejected(FunctionState& function) noexcept {
 
 LiveChange StorePolicy::stage_store(Batch& batch, FunctionState& function, std::string_view key,
                                     const EntryMeta& meta, std::optional<std::uint64_t> replaced_size,
-                                    std::uint64_t compute_ns) {
+                                    std::uint64_t compute_ns, std::string_view inputs) {
   // No access record is written: last access is the later of the two, and a
   // stale one from an entry this replaces is older than `created`.
   batch.put(Family::meta, meta_key(key, k_info_tag), encode_meta(meta));
   if (replaced_size) {
     batch.remove(Family::meta, meta_key(key, k_hits_tag));  // the hits were the replaced result's
+  }
+  if (!inputs.empty()) {
+    batch.put(Family::meta, meta_key(key, k_inputs_tag), inputs);
+  } else if (replaced_size) {
+    batch.remove(Family::meta, meta_key(key, k_inputs_tag));
   }
   return LiveChange{&function,
                     replaced_size ? 0 : 1,
@@ -188,6 +193,7 @@ LiveChange StorePolicy::stage_remove(Batch& batch, FunctionState& function, std:
   batch.remove(Family::meta, meta_key(key, k_info_tag));
   batch.remove(Family::meta, meta_key(key, k_access_tag));
   batch.remove(Family::meta, meta_key(key, k_hits_tag));
+  batch.remove(Family::meta, meta_key(key, k_inputs_tag));
   {
     // A buffered access must not bring back records for a removed entry.
     AccessShard& shard = m_access[shard_of(key, k_access_shards)];

@@ -54,6 +54,7 @@ struct StorePolicySettings {
   bool writable = true;
   bool explain = false;     // MEMOSTORE_EXPLAIN: log why each miss missed
   bool exit_summary = false;  // MEMOSTORE_STATS: one line at close
+  bool always_hash_inputs = false;  // MEMOSTORE_FILE_CHECK=content
   // Told when statistics cannot be written, so that a full disk gives one
   // warning per store in all (StoreCore::report_write_failure). None: warn.
   std::function<void(std::string_view what, const Failure& failure)> on_write_failure;
@@ -159,9 +160,11 @@ class StorePolicy {
   void record_rejected(FunctionState& function) noexcept;
 
   /// Adds the bookkeeping of a new entry to `batch` (which puts the entry);
-  /// `replaced_size` is the size of the entry it overwrites, if any.
+  /// `replaced_size` is the size of the entry it overwrites, if any;
+  /// `inputs` its encoded input files record, empty if it has none.
   LiveChange stage_store(Batch& batch, FunctionState& function, std::string_view key, const EntryMeta& meta,
-                         std::optional<std::uint64_t> replaced_size, std::uint64_t compute_ns);
+                         std::optional<std::uint64_t> replaced_size, std::uint64_t compute_ns,
+                         std::string_view inputs = {});
 
   /// Adds the removal of an entry of `size` bytes and its bookkeeping to
   /// `batch`. `removal` is evictions, expirations or none.

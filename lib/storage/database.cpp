@@ -415,6 +415,7 @@ rocksdb::ColumnFamilyHandle* Database::family(Family family) const noexcept {
     case Family::entries: return m_handles->entries;
     case Family::meta: return m_handles->meta;
     case Family::stats: return m_handles->stats;
+    case Family::store: return m_handles->db->DefaultColumnFamily();
   }
   return nullptr;
 }

@@ -43,7 +43,9 @@ namespace memostore::detail {
 
 enum class Access { read_write, read_only };
 
-enum class Family { entries, meta, stats };
+/// `store`: RocksDB's "default" family, records about the store as a whole
+/// (its format version, input file hashes).
+enum class Family { entries, meta, stats, store };
 
 /// How often a primary applies hand-over units and a secondary catches up.
 inline constexpr std::chrono::milliseconds k_catch_up_interval{200};

@@ -51,6 +51,15 @@ detail::StorePolicySettings policy_settings(const StoreOptions& options, Mode mo
   };
   settings.explain = switched_on("MEMOSTORE_EXPLAIN");
   settings.exit_summary = switched_on("MEMOSTORE_STATS");
+  FileCheck file_check = options.file_check;
+  if (const char* text = environment("MEMOSTORE_FILE_CHECK")) {
+    try {
+      file_check = parse_file_check(text);
+    } catch (const Error& e) {
+      throw Error(ErrorCode::config, fmt::format("MEMOSTORE_FILE_CHECK: {}", e.what()));
+    }
+  }
+  settings.always_hash_inputs = file_check == FileCheck::content;
   return settings;
 }
 
@@ -85,6 +94,16 @@ Mode parse_mode(std::string_view text) {
   }
   throw Error(ErrorCode::config,
               fmt::format("unknown mode \"{}\": valid modes are readwrite, readonly, refresh and off", text));
+}
+
+FileCheck parse_file_check(std::string_view text) {
+  if (text == "stat") {
+    return FileCheck::stat;
+  }
+  if (text == "content") {
+    return FileCheck::content;
+  }
+  throw Error(ErrorCode::config, fmt::format("unknown file check \"{}\": valid values are stat and content", text));
 }
 
 Store::Store(std::shared_ptr<detail::StoreCore> core, Mode mode) : m_core(std::move(core)), m_mode(mode) {}
@@ -136,7 +155,9 @@ void Store::catch_up() {
 
 StoreStats Store::stats() const {
   auto* policy = m_core->policy();
-  return policy != nullptr ? policy->stats() : StoreStats{};
+  StoreStats stats = policy != nullptr ? policy->stats() : StoreStats{};
+  stats.inputs = m_core->fingerprints().stats();
+  return stats;
 }
 
 CleanupReport Store::evict() {

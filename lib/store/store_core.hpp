@@ -12,6 +12,7 @@
 #include <unordered_set>
 
 #include "codec/entry_signer.hpp"
+#include "inputs/fingerprints.hpp"
 #include "memo/inflight.hpp"
 #include "policy/store_policy.hpp"
 #include "storage/database.hpp"
@@ -31,6 +32,8 @@ class StoreCore {
   /// Signs what this store writes and checks what it reads; null without a secret.
   const EntrySigner* signer() const noexcept { return m_signer.get(); }
   InflightTable& inflight() noexcept { return m_inflight; }
+  /// The content hashes of input files, remembered in this store.
+  Fingerprints& fingerprints() noexcept { return m_fingerprints; }
   const std::filesystem::path& dir() const noexcept { return m_dir; }
 
   /// Logs a failed write of `what` ("a result of f", "the statistics") the
@@ -56,6 +59,7 @@ class StoreCore {
   std::unique_ptr<Database> m_database;
   std::unique_ptr<StorePolicy> m_policy;  // after m_database: flushes into it when destroyed
   InflightTable m_inflight;
+  Fingerprints m_fingerprints;
   std::mutex m_reported_mutex;
   std::unordered_set<std::string> m_reported_keys;  // guarded by m_reported_mutex
 };

@@ -24,12 +24,19 @@
 
 #include <cereal/cereal.hpp>
 
+#include <memostore/detail/input_hasher.hpp>
+
 namespace memostore::detail {
 
 /// Appends values to a std::string.
 class BinaryWriter : public cereal::OutputArchive<BinaryWriter, cereal::AllowEmptyClassElision> {
  public:
-  explicit BinaryWriter(std::string& out) : OutputArchive(this), m_out(out) {}
+  /// `inputs`: set while encoding a key, where File and Dir arguments stand
+  /// for their contents (memostore/inputs.hpp); null for values.
+  explicit BinaryWriter(std::string& out, InputHasher* inputs = nullptr)
+      : OutputArchive(this), m_out(out), m_inputs(inputs) {}
+
+  InputHasher* inputs() const noexcept { return m_inputs; }
 
   /// Appends `size` bytes of `ElementSize`-byte elements, little-endian.
   template <std::size_t ElementSize>
@@ -48,6 +55,7 @@ class BinaryWriter : public cereal::OutputArchive<BinaryWriter, cereal::AllowEmp
 
  private:
   std::string& m_out;
+  InputHasher* m_inputs;
 };
 
 /// Reads values from a byte range it never steps outside of.

@@ -13,11 +13,12 @@
 namespace memostore::detail {
 
 /// The canonical encoding of the arguments that are part of the key (all but
-/// `Unhashed<T>` ones), in order. Equal arguments give equal bytes.
+/// `Unhashed<T>` ones), in order, with File and Dir arguments fingerprinted
+/// by `inputs`. Equal arguments give equal bytes.
 template <class... Args>
-std::string encode_key_arguments(const Args&... args) {
+std::string encode_key_arguments(InputHasher& inputs, const Args&... args) {
   std::string out;
-  BinaryWriter writer(out);
+  BinaryWriter writer(out, &inputs);
   auto write_one = [&writer](const auto& arg) {
     if constexpr (!is_unhashed_v<decltype(arg)>) {
       writer(arg);
@@ -25,6 +26,12 @@ std::string encode_key_arguments(const Args&... args) {
   };
   (write_one(args), ...);
   return out;
+}
+
+/// The same for keys that take no input files (a File or Dir argument throws).
+template <class... Args>
+std::string encode_key_arguments(const Args&... args) {
+  return encode_key_arguments<Args...>(inputs_not_supported(), args...);
 }
 
 /// A stable fingerprint of a result type and argument types. Mangled names are

@@ -4,10 +4,13 @@
 #pragma once
 
 #include <cstdint>
+#include <filesystem>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
+#include <memostore/detail/call_inputs.hpp>
 #include <memostore/detail/function_ref.hpp>
 #include <memostore/detail/hash128.hpp>
 #include <memostore/policy.hpp>
@@ -25,6 +28,7 @@ struct MemoPolicy {
   std::uint64_t max_bytes = 0;
   bool share_inflight = false;
   Duration inflight_lease{0};
+  std::vector<std::filesystem::path> depends_on;
 };
 
 /// Called with an entry's payload bytes; decodes them into the caller's
@@ -46,8 +50,10 @@ class MemoCore {
 
   /// One memoized call for the encoded arguments `args`: decodes a stored
   /// result, or waits for the same computation in another thread, or computes
-  /// (once per key in the process) and stores the result.
-  void call(std::string_view args, DecodeFn decode, ComputeFn compute) const;
+  /// (once per key in the process) and stores the result, with `inputs`, the
+  /// input files its key holds.
+  void call(std::string_view args, const std::vector<RecordedInput>& inputs, DecodeFn decode,
+            ComputeFn compute) const;
 
   /// True if a valid entry exists for `args`. Reads, computes nothing.
   bool cached(std::string_view args) const;
@@ -71,6 +77,9 @@ class MemoCore {
   /// The store key for the encoded arguments `args`.
   std::string key_for(std::string_view args) const;
 
+  /// Files and directories whose content joins the key of every call (MemoOptions::depends_on).
+  const std::vector<std::filesystem::path>& depends_on() const noexcept { return m_depends_on; }
+
   bool share_inflight() const noexcept { return m_share_inflight; }
   Duration inflight_lease() const noexcept { return m_inflight_lease; }
 
@@ -82,6 +91,7 @@ class MemoCore {
   FunctionState* m_state = nullptr;  // owned by the store's policy, which the store handle keeps alive
   bool m_share_inflight = false;
   Duration m_inflight_lease{0};
+  std::vector<std::filesystem::path> m_depends_on;
   std::string m_key_prefix;  // name, NUL, version: shared by every key of this function version
 };
 

@@ -1,0 +1,96 @@
+#include "inputs/fingerprints.hpp"
+
+#include <algorithm>
+#include <optional>
+
+#include <fmt/std.h>
+
+#include "inputs/content_hash.hpp"
+#include "inputs/tree.hpp"
+#include "policy/expiry.hpp"
+#include "util/endian.hpp"
+#include "util/log.hpp"
+#include "util/stream_hash.hpp"
+
+namespace memostore::detail {
+
+namespace fs = std::filesystem;
+
+Fingerprints::Fingerprints(Database* database, std::shared_ptr<const Clock> clock, bool always_hash)
+    : m_database(database != nullptr && !database->read_only() ? database : nullptr),
+      m_clock(std::move(clock)),
+      m_always_hash(always_hash) {}
+
+Result<Hash128> Fingerprints::file(const fs::path& path, LearntFiles& learnt) {
+  const std::string record_key = file_record_key(path.native());
+  if (!m_always_hash && m_database != nullptr) {
+    auto identity = stat_file(path);
+    if (!identity) {
+      return identity.failure();
+    }
+    std::optional<FileRecord> known;
+    (void)m_database->get(Family::store, record_key,
+                          [&](std::string_view bytes) { known = decode_file_record(bytes); });
+    if (known && known->identity == identity.value()) {
+      m_files_checked.fetch_add(1, std::memory_order_relaxed);
+      return known->hash;
+    }
+  }
+  auto hashed = hash_file(path);
+  if (!hashed) {
+    return hashed.failure();
+  }
+  m_files_hashed.fetch_add(1, std::memory_order_relaxed);
+  m_bytes_hashed.fetch_add(hashed->identity.size, std::memory_order_relaxed);
+  const FileIdentity& id = hashed->identity;
+  const std::int64_t settled_before_ns =
+      (unix_ms(m_clock->now()) - std::chrono::milliseconds(k_racy_window).count()) * 1'000'000;
+  if (m_database != nullptr && hashed->unchanged && std::max(id.mtime_ns, id.ctime_ns) < settled_before_ns) {
+    learnt.emplace_back(record_key, encode_file_record(FileRecord{id, hashed->hash}));
+  }
+  return hashed->hash;
+}
+
+Result<Hash128> Fingerprints::dir(const fs::path& path, const std::string& pattern, LearntFiles& learnt) {
+  auto files = list_tree(path, pattern);
+  if (!files) {
+    return files.failure();
+  }
+  const HashState state = new_hash_state(HashWidth::bits128);
+  for (const TreeFile& file : files.value()) {
+    auto hash = this->file(file.path, learnt);
+    if (!hash) {
+      return hash.failure();
+    }
+    char fixed[4 + 16];
+    put_u32le(fixed, static_cast<std::uint32_t>(file.relative.size()));
+    put_u64le(fixed + 4, hash->high);
+    put_u64le(fixed + 12, hash->low);
+    XXH3_128bits_update(state.get(), fixed, 4);
+    XXH3_128bits_update(state.get(), file.relative.data(), file.relative.size());
+    XXH3_128bits_update(state.get(), fixed + 4, 16);
+  }
+  const XXH128_hash_t digest = XXH3_128bits_digest(state.get());
+  return Hash128{digest.low64, digest.high64};
+}
+
+void Fingerprints::remember(LearntFiles& learnt) {
+  if (m_database == nullptr || learnt.empty()) {
+    return;
+  }
+  Batch batch(*m_database);
+  for (const auto& [key, value] : learnt) {
+    batch.put(Family::store, key, value);
+  }
+  if (auto written = m_database->write(batch); !written) {
+    log(LogLevel::debug, "cannot remember input file hashes in {}: {}", m_database->dir(), written.failure().message);
+  }
+  learnt.clear();
+}
+
+InputStats Fingerprints::stats() const noexcept {
+  return InputStats{m_files_checked.load(std::memory_order_relaxed), m_files_hashed.load(std::memory_order_relaxed),
+                    m_bytes_hashed.load(std::memory_order_relaxed)};
+}
+
+}  // namespace memostore::detail

@@ -1,0 +1,64 @@
+// Fingerprints: the content hashes of input files, remembered in the store
+// (the "default" family, keyed by absolute path) with the file's identity
+// (device, inode, size, modification and change times), so that a file whose
+// identity has not changed is not read again. Like ccache's direct mode.
+//
+// A file changed within k_racy_window of the moment it is hashed is hashed
+// again on every call until it is older: a same-size write inside the file
+// system's timestamp granularity would otherwise leave its identity unchanged
+// (git calls these "racily clean" files).
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <memostore/policy.hpp>
+#include <memostore/stats.hpp>
+
+#include "codec/input_records.hpp"
+#include "storage/database.hpp"
+#include "util/result.hpp"
+
+namespace memostore::detail {
+
+inline constexpr std::chrono::seconds k_racy_window{2};
+
+/// File hash records learnt during one call, written together afterwards.
+using LearntFiles = std::vector<std::pair<std::string, std::string>>;
+
+class Fingerprints {
+ public:
+  /// `database` null (Mode::off) or read-only: nothing is remembered.
+  /// `always_hash`: MEMOSTORE_FILE_CHECK=content, never trust the identity.
+  Fingerprints(Database* database, std::shared_ptr<const Clock> clock, bool always_hash);
+
+  /// The XXH3-128 hash of the content of the regular file at `path`
+  /// (absolute); an io failure naming it if it cannot be read.
+  Result<Hash128> file(const std::filesystem::path& path, LearntFiles& learnt);
+
+  /// The fingerprint of the files of `path` (absolute) matching `pattern`:
+  /// XXH3-128 over each file's relative path and content hash, in order.
+  Result<Hash128> dir(const std::filesystem::path& path, const std::string& pattern, LearntFiles& learnt);
+
+  /// Writes the learnt records in one batch. A failure is not an error: the
+  /// files are hashed again next time.
+  void remember(LearntFiles& learnt);
+
+  /// What fingerprinting cost this process so far.
+  InputStats stats() const noexcept;
+
+ private:
+  Database* m_database;
+  std::shared_ptr<const Clock> m_clock;
+  bool m_always_hash;
+  std::atomic<std::uint64_t> m_files_checked{0};
+  std::atomic<std::uint64_t> m_files_hashed{0};
+  std::atomic<std::uint64_t> m_bytes_hashed{0};
+};
+
+}  // namespace memostore::detail

@@ -1,0 +1,320 @@
+// File and Dir arguments and MemoOptions::depends_on: results follow the
+// bytes on disk, an unchanged file is not read again, and a changed one is
+// always noticed.
+#include <doctest/doctest.h>
+
+#include <atomic>
+#include <chrono>
+#include <fstream>
+#include <string>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+
+#include <cereal/types/string.hpp>
+
+#include <memostore/memostore.hpp>
+
+#include "support/test_support.hpp"
+
+namespace fs = std::filesystem;
+using memostore::Dir;
+using memostore::File;
+using memostore::test::TempDir;
+
+namespace {
+
+void write_file(const fs::path& path, const std::string& text) {
+  fs::create_directories(path.parent_path());
+  std::ofstream(path, std::ios::binary | std::ios::trunc) << text;
+}
+
+std::string read_file(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+timespec modification_time(const fs::path& path) {
+  struct stat status {};
+  REQUIRE(::stat(path.c_str(), &status) == 0);
+  return status.st_mtim;
+}
+
+/// What `touch -d` does: sets the modification time back (the change time,
+/// which no user can set, moves on).
+void restore_modification_time(const fs::path& path, const timespec& mtime) {
+  const timespec times[2] = {mtime, mtime};
+  REQUIRE(::utimensat(AT_FDCWD, path.c_str(), times, 0) == 0);
+}
+
+/// A clock past the racy window of every file the test writes: fingerprints
+/// are remembered at once.
+std::shared_ptr<memostore::ManualClock> settled_clock() {
+  return std::make_shared<memostore::ManualClock>(std::chrono::system_clock::now() + std::chrono::hours(1));
+}
+
+memostore::Store open_store(const TempDir& tmp, std::shared_ptr<const memostore::Clock> clock = settled_clock()) {
+  return memostore::Store::open({.dir = tmp / "store", .clock = std::move(clock)});
+}
+
+}  // namespace
+
+TEST_CASE("a changed byte recomputes even with the same size and a restored modification time") {
+  TempDir tmp;
+  auto store = open_store(tmp);
+  const fs::path data = tmp / "data/prices.csv";
+  write_file(data, "1,2,3");
+  std::atomic<int> computed{0};
+  auto load = memostore::memo(store, "load", [&](const File& f) {
+    ++computed;
+    return read_file(f.path());
+  });
+
+  CHECK(load(File(data)) == "1,2,3");
+  CHECK(load(File(data)) == "1,2,3");
+  CHECK(computed == 1);
+  CHECK(store.stats().inputs.files_checked == 1);  // the second call only looked at the identity
+
+  const timespec mtime = modification_time(data);
+  write_file(data, "1,2,4");
+  restore_modification_time(data, mtime);
+  CHECK(load(File(data)) == "1,2,4");
+  CHECK(computed == 2);
+}
+
+TEST_CASE("the same bytes at another path hit; the path is not part of the key") {
+  TempDir tmp;
+  auto store = open_store(tmp);
+  write_file(tmp / "a/prices.csv", "10,20");
+  std::atomic<int> computed{0};
+  auto load = memostore::memo(store, "load", [&](const File& f) {
+    ++computed;
+    return read_file(f.path());
+  });
+  CHECK(load(File(tmp / "a/prices.csv")) == "10,20");
+  fs::copy_file(tmp / "a/prices.csv", tmp / "b.csv");
+  fs::rename(tmp / "a", tmp / "moved");
+  CHECK(load(File(tmp / "b.csv")) == "10,20");
+  CHECK(load(File(tmp / "moved/prices.csv")) == "10,20");
+  CHECK(computed == 1);
+  CHECK(load.cached(File(tmp / "b.csv")));
+}
+
+TEST_CASE("an unchanged file is not read again, also after a restart; FileCheck::content reads it every time") {
+  TempDir tmp;
+  const fs::path data = tmp / "big.bin";
+  write_file(data, std::string(1 << 20, 'x'));
+  auto size_of = [](const File& f) { return static_cast<std::uint64_t>(fs::file_size(f.path())); };
+  {
+    auto store = open_store(tmp);
+    auto measure = memostore::memo(store, "measure", size_of);
+    for (int i = 0; i < 5; ++i) {
+      CHECK(measure(File(data)) == 1u << 20);
+    }
+    const auto inputs = store.stats().inputs;
+    CHECK(inputs.files_hashed == 1);
+    CHECK(inputs.bytes_hashed == 1u << 20);
+    CHECK(inputs.files_checked == 4);
+  }
+  {
+    auto store = open_store(tmp);  // the hash is remembered in the store
+    auto measure = memostore::memo(store, "measure", size_of);
+    CHECK(measure(File(data)) == 1u << 20);
+    CHECK(store.stats().inputs.files_hashed == 0);
+    CHECK(store.stats().inputs.files_checked == 1);
+  }
+  {
+    auto store = memostore::Store::open(
+        {.dir = tmp / "store", .file_check = memostore::FileCheck::content, .clock = settled_clock()});
+    auto measure = memostore::memo(store, "measure", size_of);
+    CHECK(measure(File(data)) == 1u << 20);
+    CHECK(measure(File(data)) == 1u << 20);
+    CHECK(store.stats().inputs.files_hashed == 2);
+    CHECK(store.stats().inputs.files_checked == 0);
+  }
+  {
+    memostore::test::ScopedEnv check("MEMOSTORE_FILE_CHECK", "content");
+    auto store = open_store(tmp);
+    auto measure = memostore::memo(store, "measure", size_of);
+    CHECK(measure(File(data)) == 1u << 20);
+    CHECK(store.stats().inputs.files_hashed == 1);
+  }
+}
+
+TEST_CASE("a file changed within the racy window is hashed on every call") {
+  TempDir tmp;
+  // The real time: the file was written just now, so its identity cannot be
+  // trusted yet (a same-size write in the same timestamp tick would keep it).
+  auto store = open_store(tmp, memostore::system_clock());
+  write_file(tmp / "fresh.txt", "v1");
+  auto load = memostore::memo(store, "load", [](const File& f) { return read_file(f.path()); });
+  CHECK(load(File(tmp / "fresh.txt")) == "v1");
+  CHECK(load(File(tmp / "fresh.txt")) == "v1");
+  CHECK(store.stats().inputs.files_hashed == 2);
+  CHECK(store.stats().inputs.files_checked == 0);
+}
+
+TEST_CASE("a directory's fingerprint follows its files: added, removed, renamed, edited; not excluded ones") {
+  TempDir tmp;
+  auto store = open_store(tmp);
+  const fs::path corpus = tmp / "corpus";
+  write_file(corpus / "a.csv", "a");
+  write_file(corpus / "sub/b.csv", "b");
+  write_file(corpus / "notes.txt", "ignored");
+  std::atomic<int> computed{0};
+  auto concat = memostore::memo(store, "concat", [&](const Dir& d) {
+    ++computed;
+    std::string all;
+    for (const fs::path& file : d.files()) {
+      all += fs::relative(file, d.path()).generic_string() + "=" + read_file(file) + ";";
+    }
+    return all;
+  });
+  auto call = [&] { return concat(Dir(corpus, "*.csv")); };
+
+  CHECK(call() == "a.csv=a;sub/b.csv=b;");
+  CHECK(call() == "a.csv=a;sub/b.csv=b;");
+  CHECK(computed == 1);
+
+  write_file(corpus / "notes.txt", "changed, but excluded");
+  write_file(corpus / "more.txt", "also excluded");
+  CHECK(call() == "a.csv=a;sub/b.csv=b;");
+  CHECK(computed == 1);
+
+  write_file(corpus / "c.csv", "c");
+  CHECK(call() == "a.csv=a;c.csv=c;sub/b.csv=b;");
+  CHECK(computed == 2);
+
+  fs::remove(corpus / "c.csv");
+  CHECK(call() == "a.csv=a;sub/b.csv=b;");
+  CHECK(computed == 2);  // back to the first tree: its entry hits
+
+  fs::rename(corpus / "a.csv", corpus / "z.csv");
+  CHECK(call() == "sub/b.csv=b;z.csv=a;");
+  CHECK(computed == 3);
+
+  write_file(corpus / "sub/b.csv", "B");
+  CHECK(call() == "sub/b.csv=B;z.csv=a;");
+  CHECK(computed == 4);
+
+  // A pattern with '/' matches relative paths.
+  CHECK(concat(Dir(corpus, "sub/*.csv")) == "sub/b.csv=B;");
+}
+
+TEST_CASE("depends_on: a file or directory the arguments do not show joins every key") {
+  TempDir tmp;
+  auto store = open_store(tmp);
+  const fs::path config = tmp / "config/model.yaml";
+  const fs::path data = tmp / "data";
+  write_file(config, "depth: 3");
+  write_file(data / "x.csv", "1");
+  std::atomic<int> computed{0};
+  auto train = memostore::memo(
+      store, "train",
+      [&](int seed) {
+        ++computed;
+        return seed + static_cast<int>(read_file(tmp / "config/model.yaml").size());
+      },
+      {.depends_on = {config, tmp / "data/"}});
+
+  CHECK(train(1) == 9);
+  CHECK(train(1) == 9);
+  CHECK(computed == 1);
+  write_file(config, "depth: 10");
+  CHECK(train(1) == 10);
+  CHECK(computed == 2);
+  write_file(data / "y.csv", "2");
+  CHECK(train(1) == 10);
+  CHECK(computed == 3);
+  CHECK(train(1) == 10);
+  CHECK(computed == 3);
+}
+
+TEST_CASE("MEMOSTORE_EXPLAIN names the input that changed") {
+  TempDir tmp;
+  memostore::test::ScopedEnv explain("MEMOSTORE_EXPLAIN", "1");
+  auto store = open_store(tmp);
+  const fs::path data = tmp / "data/prices.csv";
+  write_file(data, "old");
+  auto load = memostore::memo(store, "load", [](const File& f) { return read_file(f.path()); });
+  (void)load(File(data));
+  write_file(data, "new!");
+
+  memostore::test::LogCapture log;
+  CHECK(load(File(data)) == "new!");
+  bool named = false;
+  for (const std::string& line : log.infos()) {
+    named = named || (line.find("input file") != std::string::npos &&
+                      line.find(fs::absolute(data).string()) != std::string::npos && line.find("changed") != std::string::npos);
+  }
+  CHECK_MESSAGE(named, "explained misses: ", log.infos().empty() ? "none" : log.infos().back());
+}
+
+TEST_CASE("a missing input is an error naming it; nothing is computed or stored") {
+  TempDir tmp;
+  auto store = open_store(tmp);
+  std::atomic<int> computed{0};
+  auto load = memostore::memo(store, "load", [&](const File& f) {
+    ++computed;
+    return read_file(f.path());
+  });
+  const std::string message =
+      memostore::test::error_message([&] { (void)load(File(tmp / "missing.csv")); }, memostore::ErrorCode::io);
+  CHECK(message.find("missing.csv") != std::string::npos);
+  CHECK(message.find("No such file") != std::string::npos);
+  CHECK(message.find("load") != std::string::npos);
+  CHECK(computed == 0);
+  CHECK(store.stats().total.entries == 0);
+
+  const std::string dir_message =
+      memostore::test::error_message([&] { (void)load(File(tmp.path())); }, memostore::ErrorCode::io);
+  CHECK(dir_message.find("memostore::Dir") != std::string::npos);
+
+  auto depends = memostore::memo(store, "depends", [](int x) { return x; }, {.depends_on = {tmp / "absent.yaml"}});
+  CHECK(memostore::test::error_message([&] { (void)depends(1); }, memostore::ErrorCode::io).find("absent.yaml") !=
+        std::string::npos);
+}
+
+TEST_CASE("entries record their inputs; listings filter by them") {
+  TempDir tmp;
+  auto store = open_store(tmp);
+  write_file(tmp / "in/a.csv", "a");
+  write_file(tmp / "in/b.csv", "b");
+  auto load = memostore::memo(store, "load", [](const File& f) { return read_file(f.path()); });
+  auto plain = memostore::memo(store, "plain", [](int x) { return x; });
+  (void)load(File(tmp / "in/a.csv"));
+  (void)load(File(tmp / "in/b.csv"));
+  (void)plain(1);
+
+  std::vector<memostore::EntrySummary> listed;
+  memostore::for_each_entry(store, {.input = tmp / "in/a.csv"}, [&](const auto& entry) {
+    listed.push_back(entry);
+    return true;
+  });
+  REQUIRE(listed.size() == 1);
+  REQUIRE(listed[0].inputs.size() == 1);
+  CHECK(listed[0].inputs[0].path == fs::absolute(tmp / "in/a.csv").lexically_normal().string());
+  CHECK_FALSE(listed[0].inputs[0].directory);
+  CHECK(listed[0].inputs[0].hash.size() == 32);
+
+  int under_directory = 0;
+  memostore::for_each_entry(store, {.input = tmp / "in/"}, [&](const auto&) { return ++under_directory, true; });
+  CHECK(under_directory == 2);
+  int all = 0;
+  memostore::for_each_entry(store, {}, [&](const auto&) { return ++all, true; });
+  CHECK(all == 3);
+}
+
+TEST_CASE("a File inside a result is its path; a singleton refuses File arguments") {
+  TempDir tmp;
+  auto store = open_store(tmp);
+  write_file(tmp / "x.txt", "x");
+  auto locate = memostore::memo(store, "locate", [&](int) { return File(tmp / "x.txt"); });
+  CHECK(locate(1).path() == tmp / "x.txt");
+  CHECK(locate(1).path() == tmp / "x.txt");
+
+  auto model = memostore::singleton("model", [](const File& f) { return std::make_shared<std::string>(read_file(f.path())); });
+  const std::string message =
+      memostore::test::error_message([&] { (void)model(File(tmp / "x.txt")); }, memostore::ErrorCode::usage);
+  CHECK(message.find("only memostore::memo") != std::string::npos);
+}
