@@ -179,6 +179,37 @@ TEST_CASE("show prints one entry; an unknown key exits 1 and an ambiguous one 2"
   CHECK(run(dir / "store", {"show", "nothex"}).exit_code == 2);
 }
 
+TEST_CASE("show lists an entry's input files with their hashes; ls --input filters by them") {
+  TempDir dir;
+  const std::filesystem::path prices = dir / "data/prices.csv";
+  std::filesystem::create_directories(prices.parent_path());
+  std::ofstream(prices) << "1,2,3";
+  std::ofstream(dir / "data/other.csv") << "4";
+  {
+    Store store = Store::open(dir / "store");
+    auto load = memostore::memo(store, "load", [](const memostore::File& f) {
+      return static_cast<std::uint64_t>(std::filesystem::file_size(f.path()));
+    });
+    (void)load(memostore::File(prices));
+    (void)load(memostore::File(dir / "data/other.csv"));
+    build_store(dir / "store", 2, 0);
+  }
+  const Json filtered = run_json(dir / "store", {"ls", "--input", prices.string()});
+  REQUIRE(filtered["entries"].size() == 1);
+  const Json& input = filtered["entries"][0]["inputs"][0];
+  CHECK(input["kind"] == "file");
+  CHECK(input["path"] == std::filesystem::absolute(prices).lexically_normal().string());
+  CHECK(input["hash"].get<std::string>().size() == 32);
+  CHECK(run_json(dir / "store", {"ls", "--input", (dir / "data").string()})["entries"].size() == 2);
+  CHECK(run_json(dir / "store", {"ls", "--input", (dir / "elsewhere.csv").string()})["entries"].empty());
+
+  const ProcessResult shown = run(dir / "store", {"show", filtered["entries"][0]["key"]});
+  REQUIRE(shown.exit_code == 0);
+  CHECK(shown.out.find("input file") != std::string::npos);
+  CHECK(shown.out.find(input["path"].get<std::string>() + "  xxh3-128 " + input["hash"].get<std::string>()) !=
+        std::string::npos);
+}
+
 TEST_CASE("clear, gc and compact change what stats reports") {
   TempDir dir;
   build_store(dir / "store", 40, 3, 20'000);  // large values: blob files

@@ -30,6 +30,7 @@ struct Context {
 
 struct LsOptions {
   std::string function;
+  std::string input;  // "" : any
   std::string sort;  // "", "size", "age" or "hits"
   std::optional<std::size_t> limit;
 };

@@ -173,7 +173,8 @@ int ls(const Context& context, const LsOptions& options) {
       entries.resize(limit);
     }
   };
-  for_each_entry(store, EntryFilter{.function = options.function}, [&](const EntrySummary& entry) {
+  for_each_entry(store, EntryFilter{.function = options.function, .input = options.input},
+                 [&](const EntrySummary& entry) {
     entries.push_back(entry);
     if (!before) {
       return entries.size() < limit;
@@ -255,6 +256,10 @@ int show(const Context& context, const std::string& key, const std::string& func
       entry.expires ? fmt::format("{} ({})", timestamp(*entry.expires), expiry_text(entry.expires, now)) : "never");
   fmt::print("last used     {} ({})\n", timestamp(entry.last_used), relative_time(entry.last_used, now));
   fmt::print("hits          {}\n", with_thousands(entry.hits));
+  for (const EntryInput& input : entry.inputs) {
+    fmt::print("input {:<7} {}{}  xxh3-128 {}\n", input.directory ? "dir" : "file", input.path,
+               input.pattern.empty() ? "" : fmt::format(" ({})", input.pattern), input.hash);
+  }
   if (!detail->problem.empty()) {
     fmt::print("problem       {}\n", detail->problem);
     return k_problems;

@@ -52,13 +52,15 @@ int main(int argc, char** argv) {
   cli::LsOptions ls_options;
   auto* ls = app.add_subcommand("ls", "One row per entry: function, version, key, size, age, expiry, hits");
   ls->add_option("--function", ls_options.function, "Only the entries of this function");
+  ls->add_option("--input", ls_options.input,
+                 "Only the entries computed from this input file or directory (or one inside it)");
   ls->add_option("--sort", ls_options.sort, "Order: size (largest first), age (oldest first), hits (most first)")
       ->check(CLI::IsMember({"size", "age", "hits"}));
   ls->add_option("--limit", ls_options.limit, "At most this many rows");
   ls->callback([&] { run = [&] { return cli::ls(context, ls_options); }; });
 
   std::string key;
-  auto* show = app.add_subcommand("show", "Everything about one entry: times, arguments, a hex preview of the value");
+  auto* show = app.add_subcommand("show", "Everything about one entry: times, input files, arguments, a hex preview of the value");
   std::string show_function;
   show->add_option("KEY", key, "The entry's key, or the start of it (as `ls` prints it)")->required();
   show->add_option("--function", show_function, "The entry's function, where calls of two functions share a key");

@@ -78,6 +78,13 @@ std::int64_t unix_ms(TimePoint when) {
 Json unix_ms_or_null(const std::optional<TimePoint>& when) { return when ? Json(unix_ms(*when)) : Json(nullptr); }
 
 Json to_json(const EntrySummary& entry) {
+  Json inputs = Json::array();
+  for (const EntryInput& input : entry.inputs) {
+    inputs.push_back(Json{{"kind", input.directory ? "directory" : "file"},
+                          {"path", input.path},
+                          {"pattern", input.pattern},
+                          {"hash", input.hash}});
+  }
   return Json{{"function", entry.function},
               {"version", entry.version},
               {"key", entry.short_key()},
@@ -86,7 +93,8 @@ Json to_json(const EntrySummary& entry) {
               {"created_ms", unix_ms(entry.created)},
               {"expires_ms", unix_ms_or_null(entry.expires)},
               {"last_used_ms", unix_ms(entry.last_used)},
-              {"hits", entry.hits}};
+              {"hits", entry.hits},
+              {"inputs", inputs}};
 }
 
 Json to_json(const Problem& problem) {
