@@ -1,7 +1,7 @@
-// The benchmark workloads (W1-W5, S1, M), each run for memostore and its
+// The benchmark workloads (W1-W5, S1, M, and F1/F2 in fingerprints.cpp), each run for memostore and its
 // baselines in one process, one JSON line per (workload, system).
 //
-//   memostore-bench --dir SCRATCH --cold-start PATH [--quick] [--only W1,W2,...]
+//   memostore-bench --dir SCRATCH --cold-start PATH [--quick] [--only W1,W2,...,F]
 //   memostore-bench --memory-child DIR ENTRIES HITS     (internal: the M workload's reader)
 #include <spawn.h>
 #include <sys/wait.h>
@@ -22,6 +22,7 @@
 #include <memostore/memostore.hpp>
 
 #include "baselines.hpp"
+#include "fingerprints.hpp"
 #include "harness.hpp"
 
 extern char** environ;
@@ -375,6 +376,7 @@ int main(int argc, char** argv) {
   if (c.wants("W4")) w4(c, q ? 1000 : 100'000, q ? 3 : 30);
   if (c.wants("W5")) w5(c, q ? 1000 : 10'000, q ? 2000 : 400'000);
   if (c.wants("S1")) s1(q ? 20 : 2000, q ? 2000 : 4'000'000);
+  if (c.wants("F")) fingerprint_workloads(c.scratch / "F", q);
   if (c.wants("M")) memory(c, argv[0], q ? 2000 : 1'000'000, q ? 2000 : 1'000'000);
   return sink == 42 ? 1 : 0;
 }

@@ -8,7 +8,7 @@ packages=(meson ninja-build pkg-config g++ cmake python3
           libcli11-dev nlohmann-json3-dev libssl-dev)
 for option in "$@"; do
   case $option in
-    --bench) packages+=(python3-diskcache python3-joblib) ;;
+    --bench) packages+=(python3-diskcache python3-joblib xxhash) ;;
     --fuzz) packages+=(clang libclang-rt-dev) ;;  # libFuzzer and clang's sanitizer runtimes
     *) echo "install-deps: unknown option $option (known: --bench, --fuzz)" >&2; exit 2 ;;
   esac

@@ -15,7 +15,7 @@
 namespace memostore::detail {
 namespace {
 
-constexpr std::size_t k_read_block = 256 << 10;
+constexpr std::size_t k_read_block = 1 << 20;
 
 Failure read_failure(const std::filesystem::path& path, std::string_view cause) {
   return Failure{ErrorCode::io, fmt::format("cannot read input {}: {}", path, cause)};

@@ -21,7 +21,7 @@ struct HashedFile {
 };
 
 /// Reads the regular file at `path` to its end and hashes it with XXH3-128
-/// (blocks of 256 KiB: the block stays in the L2 cache between read and hash).
+/// in 1 MiB blocks (of 64 KiB to 4 MiB, the fastest here: bench F1).
 Result<HashedFile> hash_file(const std::filesystem::path& path);
 
 }  // namespace memostore::detail

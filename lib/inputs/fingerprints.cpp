@@ -21,17 +21,24 @@ Fingerprints::Fingerprints(Database* database, std::shared_ptr<const Clock> cloc
       m_clock(std::move(clock)),
       m_always_hash(always_hash) {}
 
+bool Fingerprints::trusts_identity() const noexcept { return !m_always_hash && m_database != nullptr; }
+
 Result<Hash128> Fingerprints::file(const fs::path& path, LearntFiles& learnt) {
-  const std::string record_key = file_record_key(path.native());
-  if (!m_always_hash && m_database != nullptr) {
+  std::optional<FileRecord> known;
+  if (trusts_identity()) {
+    (void)m_database->get(Family::store, file_record_key(path.native()),
+                          [&](std::string_view bytes) { known = decode_file_record(bytes); });
+  }
+  return file(path, known, learnt);
+}
+
+Result<Hash128> Fingerprints::file(const fs::path& path, const std::optional<FileRecord>& known, LearntFiles& learnt) {
+  if (known && trusts_identity()) {
     auto identity = stat_file(path);
     if (!identity) {
       return identity.failure();
     }
-    std::optional<FileRecord> known;
-    (void)m_database->get(Family::store, record_key,
-                          [&](std::string_view bytes) { known = decode_file_record(bytes); });
-    if (known && known->identity == identity.value()) {
+    if (known->identity == identity.value()) {
       m_files_checked.fetch_add(1, std::memory_order_relaxed);
       return known->hash;
     }
@@ -46,7 +53,7 @@ Result<Hash128> Fingerprints::file(const fs::path& path, LearntFiles& learnt) {
   const std::int64_t settled_before_ns =
       (unix_ms(m_clock->now()) - std::chrono::milliseconds(k_racy_window).count()) * 1'000'000;
   if (m_database != nullptr && hashed->unchanged && std::max(id.mtime_ns, id.ctime_ns) < settled_before_ns) {
-    learnt.emplace_back(record_key, encode_file_record(FileRecord{id, hashed->hash}));
+    learnt.emplace_back(file_record_key(path.native()), encode_file_record(FileRecord{id, hashed->hash}));
   }
   return hashed->hash;
 }
@@ -56,9 +63,26 @@ Result<Hash128> Fingerprints::dir(const fs::path& path, const std::string& patte
   if (!files) {
     return files.failure();
   }
+  // The remembered hashes of the files below `path` share a key prefix: one
+  // scan reads them all, in the listing's order (bytewise on the same prefix).
+  std::vector<std::pair<std::string, FileRecord>> known;
+  const std::string prefix = file_record_key((path / "").native());
+  if (trusts_identity()) {
+    (void)m_database->for_each(Family::store, prefix, [&](std::string_view key, std::string_view bytes) {
+      if (auto record = decode_file_record(bytes)) {
+        known.emplace_back(key.substr(prefix.size()), *record);
+      }
+      return true;
+    });
+  }
+  auto next_known = known.begin();
   const HashState state = new_hash_state(HashWidth::bits128);
   for (const TreeFile& file : files.value()) {
-    auto hash = this->file(file.path, learnt);
+    while (next_known != known.end() && next_known->first < file.relative) {
+      ++next_known;  // a file that is gone
+    }
+    const bool found = next_known != known.end() && next_known->first == file.relative;
+    auto hash = this->file(file.path, found ? std::optional(next_known->second) : std::nullopt, learnt);
     if (!hash) {
       return hash.failure();
     }

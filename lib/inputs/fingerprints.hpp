@@ -13,6 +13,7 @@
 #include <chrono>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -53,6 +54,12 @@ class Fingerprints {
   InputStats stats() const noexcept;
 
  private:
+  /// Whether a remembered hash may stand for a file whose identity matches.
+  bool trusts_identity() const noexcept;
+  /// The hash of the file at `path`: `known` if its identity still matches, else read.
+  Result<Hash128> file(const std::filesystem::path& path, const std::optional<FileRecord>& known,
+                       LearntFiles& learnt);
+
   Database* m_database;
   std::shared_ptr<const Clock> m_clock;
   bool m_always_hash;
