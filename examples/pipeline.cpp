@@ -249,18 +249,19 @@ int main(int argc, char** argv) {
     std::printf("  %-28s %s  %s\n", "generate the CSV", "    ", format_time(seconds_since(start)).c_str());
   }
 
-  // The CSV is keyed by its path here; the file is deterministic for a given
-  // row count, which is part of the name.
-  auto parse = memostore::memo(store, "parse_csv", &parse_csv);
-  // Downstream steps are keyed by the same path and call `parse` themselves,
+  // The CSV is keyed by its content, not its name: edit it and the steps
+  // that read it run again; move it and they still hit.
+  auto parse = memostore::memo(store, "parse_csv",
+                               [](const memostore::File& file) { return parse_csv(file.path().string()); });
+  // Downstream steps are keyed by the same file and call `parse` themselves,
   // so a run whose statistics are cached never loads the parsed table at all.
-  auto stats = memostore::memo(store, "region_stats", [&parse](const std::string& path) {
-    const Sales sales = run_step("parse the CSV", parse, path);
+  auto stats = memostore::memo(store, "region_stats", [&parse](const memostore::File& file) {
+    const Sales sales = run_step("parse the CSV", parse, file);
     return region_stats(sales);
   });
   auto pi = memostore::memo(store, "estimate_pi", &estimate_pi);
 
-  const auto by_region = run_step("per-region statistics", stats, csv);
+  const auto by_region = run_step("per-region statistics", stats, memostore::File(csv));
   const PiEstimate estimate = run_step("estimate pi (100M samples)", pi, std::uint64_t{100'000'000}, std::uint64_t{7});
 
   std::printf("\n  %-8s %10s %12s %16s %8s\n", "region", "rows", "units", "revenue", "median");
