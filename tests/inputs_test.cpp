@@ -318,3 +318,24 @@ TEST_CASE("a File inside a result is its path; a singleton refuses File argument
       memostore::test::error_message([&] { (void)model(File(tmp / "x.txt")); }, memostore::ErrorCode::usage);
   CHECK(message.find("only memostore::memo") != std::string::npos);
 }
+
+TEST_CASE("gc drops the remembered hashes of files that are gone or changed, and keeps the others") {
+  TempDir tmp;
+  auto store = open_store(tmp);
+  for (const char* name : {"keep.txt", "gone.txt", "changed.txt"}) {
+    write_file(tmp / name, name);
+  }
+  auto load = memostore::memo(store, "load", [](const File& f) { return read_file(f.path()); });
+  for (const char* name : {"keep.txt", "gone.txt", "changed.txt"}) {
+    (void)load(File(tmp / name));
+  }
+  fs::remove(tmp / "gone.txt");
+  write_file(tmp / "changed.txt", "changed!");
+  CHECK(store.gc().stale_file_records == 2);
+  CHECK(store.gc().stale_file_records == 0);
+
+  const auto before = store.stats().inputs;
+  CHECK(load(File(tmp / "keep.txt")) == "keep.txt");
+  CHECK(store.stats().inputs.files_checked == before.files_checked + 1);  // still remembered
+  CHECK(store.stats().inputs.files_hashed == before.files_hashed);
+}

@@ -55,6 +55,9 @@ struct CleanupReport {
   std::uint64_t unused_bytes = 0;
   std::uint64_t evicted_entries = 0;     ///< removed to meet a size budget
   std::uint64_t evicted_bytes = 0;
+  /// Remembered input file hashes dropped by gc because the file is gone or
+  /// changed since (about 100 bytes each; not entries).
+  std::uint64_t stale_file_records = 0;
 
   std::uint64_t entries() const noexcept {
     return expired_entries + superseded_entries + unused_entries + evicted_entries;

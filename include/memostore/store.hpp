@@ -155,6 +155,7 @@ class Store {
 
   /// Like `evict`, and first removes every expired entry and every entry of a
   /// function version older than the newest one stored. Scans the store.
+  /// Also drops the remembered hashes of input files that are gone or changed.
   CleanupReport gc();
 
   /// The shared database; for memostore's own templates.

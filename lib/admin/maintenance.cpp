@@ -25,13 +25,16 @@ Freed clear(Store& store, const EntryFilter& filter) {
 }
 
 CleanupReport gc(Store& store, const GcOptions& options) {
-  detail::StorePolicy& policy = *detail::writable_core(store, "collect garbage in").policy();
+  detail::StoreCore& core = detail::writable_core(store, "collect garbage in");
+  detail::StorePolicy& policy = *core.policy();
   detail::CleanupRequest request{.collect_garbage = true};
   request.max_bytes = options.max_bytes;
   if (options.older_than) {
     request.unused_before_ms = policy.now_ms() - options.older_than->count();
   }
-  return detail::value_or_throw(policy.gc(request));
+  CleanupReport report = detail::value_or_throw(policy.gc(request));
+  report.stale_file_records = detail::value_or_throw(core.fingerprints().forget_stale());
+  return report;
 }
 
 CompactReport compact(Store& store, const Progress& progress) {

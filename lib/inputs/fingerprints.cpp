@@ -112,6 +112,31 @@ void Fingerprints::remember(LearntFiles& learnt) {
   learnt.clear();
 }
 
+Result<std::uint64_t> Fingerprints::forget_stale() {
+  if (m_database == nullptr) {
+    return std::uint64_t{0};
+  }
+  Batch batch(*m_database);
+  std::uint64_t stale = 0;
+  auto scanned = m_database->for_each(Family::store, k_file_record_prefix, [&](std::string_view key,
+                                                                                std::string_view bytes) {
+    const auto record = decode_file_record(bytes);
+    auto identity = stat_file(fs::path(std::string(key.substr(k_file_record_prefix.size()))));
+    if (!record || !identity || !(record->identity == identity.value())) {
+      batch.remove(Family::store, key);
+      stale += 1;
+    }
+    return true;
+  });
+  if (!scanned) {
+    return scanned.failure();
+  }
+  if (auto written = m_database->write(batch); !written) {
+    return written.failure();
+  }
+  return stale;
+}
+
 InputStats Fingerprints::stats() const noexcept {
   return InputStats{m_files_checked.load(std::memory_order_relaxed), m_files_hashed.load(std::memory_order_relaxed),
                     m_bytes_hashed.load(std::memory_order_relaxed)};

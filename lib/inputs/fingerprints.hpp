@@ -50,6 +50,10 @@ class Fingerprints {
   /// files are hashed again next time.
   void remember(LearntFiles& learnt);
 
+  /// Removes the remembered hashes of files that are gone or changed since
+  /// (they would never be used again); returns how many. Part of gc.
+  Result<std::uint64_t> forget_stale();
+
   /// What fingerprinting cost this process so far.
   InputStats stats() const noexcept;
 

@@ -167,7 +167,12 @@ CleanupReport Store::evict() {
 
 CleanupReport Store::gc() {
   auto* policy = m_core->policy();
-  return policy != nullptr ? detail::value_or_throw(policy->gc()) : CleanupReport{};
+  if (policy == nullptr || m_mode == Mode::readonly) {
+    return policy != nullptr ? detail::value_or_throw(policy->gc()) : CleanupReport{};
+  }
+  CleanupReport report = detail::value_or_throw(policy->gc());
+  report.stale_file_records = detail::value_or_throw(m_core->fingerprints().forget_stale());
+  return report;
 }
 
 Store Store::open_default() {

@@ -80,6 +80,10 @@ int gc(const Context& context, const GcArguments& arguments) {
   row("evicted for the size budget", report.evicted_entries, report.evicted_bytes);
   row("total", report.entries(), report.bytes());
   fmt::print("{}", table.render());
+  if (report.stale_file_records > 0) {
+    fmt::print("and {} remembered hashes of input files that are gone or changed\n",
+               with_thousands(report.stale_file_records));
+  }
   return k_ok;
 }
 

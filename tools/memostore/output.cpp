@@ -106,7 +106,8 @@ Json to_json(const CleanupReport& report) {
               {"superseded", {{"entries", report.superseded_entries}, {"bytes", report.superseded_bytes}}},
               {"unused", {{"entries", report.unused_entries}, {"bytes", report.unused_bytes}}},
               {"evicted", {{"entries", report.evicted_entries}, {"bytes", report.evicted_bytes}}},
-              {"removed", {{"entries", report.entries()}, {"bytes", report.bytes()}}}};
+              {"removed", {{"entries", report.entries()}, {"bytes", report.bytes()}}},
+              {"stale_file_records", report.stale_file_records}};
 }
 
 Json to_json(const TransferReport& report) {
