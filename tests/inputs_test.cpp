@@ -14,8 +14,11 @@
 #include <cereal/types/string.hpp>
 
 #include <memostore/memostore.hpp>
+#include <xxhash.h>
 
+#include "store/store_core.hpp"
 #include "support/test_support.hpp"
+#include "util/endian.hpp"
 
 namespace fs = std::filesystem;
 using memostore::Dir;
@@ -338,4 +341,82 @@ TEST_CASE("gc drops the remembered hashes of files that are gone or changed, and
   CHECK(load(File(tmp / "keep.txt")) == "keep.txt");
   CHECK(store.stats().inputs.files_checked == before.files_checked + 1);  // still remembered
   CHECK(store.stats().inputs.files_hashed == before.files_hashed);
+}
+
+namespace {
+
+std::vector<memostore::EntryInput> inputs_of_only_entry(const memostore::Store& store) {
+  std::vector<memostore::EntrySummary> entries;
+  memostore::for_each_entry(store, {}, [&](const auto& entry) {
+    entries.push_back(entry);
+    return true;
+  });
+  REQUIRE(entries.size() == 1);
+  return entries[0].inputs;
+}
+
+/// An export file of version 1 (before input records) holding every entry of
+/// `store`, written by hand from docs/format.md.
+void write_version_1_export(const memostore::Store& store, const fs::path& file) {
+  std::string bytes = "MEMOSTORE-EXPORT";
+  auto append_u32 = [&](std::uint32_t v) {
+    char b[4];
+    memostore::detail::put_u32le(b, v);
+    bytes.append(b, 4);
+  };
+  auto append_u64 = [&](std::uint64_t v) {
+    char b[8];
+    memostore::detail::put_u64le(b, v);
+    bytes.append(b, 8);
+  };
+  append_u32(1);
+  std::uint64_t records = 0;
+  REQUIRE(store.core()->database()->for_each(memostore::detail::Family::entries, "",
+                                             [&](std::string_view key, std::string_view envelope) {
+                                               bytes += 'E';
+                                               append_u32(static_cast<std::uint32_t>(key.size()));
+                                               bytes.append(key);
+                                               append_u64(envelope.size());
+                                               bytes.append(envelope);
+                                               append_u64(0);
+                                               ++records;
+                                               return true;
+                                             }));
+  bytes += 'Z';
+  append_u64(records);
+  append_u64(XXH3_64bits(bytes.data(), bytes.size()));
+  std::ofstream(file, std::ios::binary) << bytes;
+}
+
+}  // namespace
+
+TEST_CASE("export, import and merge carry an entry's input files; an export of version 1 still imports") {
+  TempDir tmp;
+  write_file(tmp / "data.csv", "1,2");
+  {
+    auto store = open_store(tmp);
+    auto load = memostore::memo(store, "load", [](const File& f) { return read_file(f.path()); });
+    (void)load(File(tmp / "data.csv"));
+    memostore::export_store(store, tmp / "all.export");
+    write_version_1_export(store, tmp / "v1.export");
+  }
+  const auto recorded = inputs_of_only_entry(open_store(tmp));
+  REQUIRE(recorded.size() == 1);
+
+  auto imported = memostore::Store::open(tmp / "imported");
+  CHECK(memostore::import_store(imported, tmp / "all.export").entries == 1);
+  const auto after_import = inputs_of_only_entry(imported);
+  REQUIRE(after_import.size() == 1);
+  CHECK(after_import[0].path == recorded[0].path);
+  CHECK(after_import[0].hash == recorded[0].hash);
+
+  auto merged = memostore::Store::open(tmp / "merged");
+  CHECK(memostore::merge_store(merged, tmp / "store").entries == 1);
+  CHECK(inputs_of_only_entry(merged).size() == 1);
+
+  auto old = memostore::Store::open(tmp / "from-v1");
+  CHECK(memostore::import_store(old, tmp / "v1.export").entries == 1);
+  CHECK(inputs_of_only_entry(old).empty());  // version 1 files have no input records
+  auto load = memostore::memo(old, "load", [](const File&) -> std::string { FAIL("computed"); return {}; });
+  CHECK(load(File(tmp / "data.csv")) == "1,2");  // the entry still hits
 }

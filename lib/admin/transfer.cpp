@@ -12,6 +12,7 @@
 #include "admin/access.hpp"
 #include "admin/transfer.hpp"
 #include "codec/entry_check.hpp"
+#include "codec/input_records.hpp"
 #include "codec/meta.hpp"
 #include "util/endian.hpp"
 #include "util/hex.hpp"
@@ -27,20 +28,24 @@ using detail::new_hash_state;
 
 // The export file (docs/format.md), integers little-endian:
 //   file    = magic version record* trailer
-//   magic   = "MEMOSTORE-EXPORT" (16 bytes), version = u32 (1)
+//   magic   = "MEMOSTORE-EXPORT" (16 bytes), version = u32 (2; 1 is read too)
 //   record  = 'E' | key_size u32 | key | envelope_size u64 | envelope | last_used_ms i64
+//             | inputs_size u32 | inputs (the meta family's inputs record; version 2 only)
 //   trailer = 'Z' | records u64 | checksum u64: XXH3-64 of every byte before it
 constexpr std::string_view k_export_magic = "MEMOSTORE-EXPORT";
-constexpr std::uint32_t k_export_version = 1;
+constexpr std::uint32_t k_export_version = 2;
+constexpr std::uint32_t k_first_export_version = 1;  // without input records
 constexpr char k_record_tag = 'E';
 constexpr char k_trailer_tag = 'Z';
 constexpr std::size_t k_max_key_size = 1024;  // far above any valid key; refuses lying sizes early
 
-/// Calls `visit(key, envelope, last_used_ms)` for each entry of `database` at
-/// one snapshot.
-void for_each_stored(const detail::Database& database,
-                     const std::function<void(std::string_view, std::string_view, std::int64_t)>& visit) {
+/// Calls `visit(key, envelope, last_used_ms, inputs)` for each entry of
+/// `database` at one snapshot (`inputs`: its input files record, or empty).
+void for_each_stored(
+    const detail::Database& database,
+    const std::function<void(std::string_view, std::string_view, std::int64_t, std::string_view)>& visit) {
   const auto snapshot = database.snapshot();
+  std::string inputs;
   detail::value_or_throw(database.for_each(
       detail::Family::entries, "",
       [&](std::string_view key, std::string_view bytes) {
@@ -48,7 +53,11 @@ void for_each_stored(const detail::Database& database,
         (void)database.get(
             detail::Family::meta, detail::meta_key(key, detail::k_access_tag),
             [&](std::string_view value) { last_access_ms = detail::decode_access(value).value_or(0); }, snapshot.get());
-        visit(key, bytes, last_access_ms);
+        inputs.clear();
+        (void)database.get(
+            detail::Family::meta, detail::meta_key(key, detail::k_inputs_tag),
+            [&](std::string_view value) { inputs.assign(value); }, snapshot.get());
+        visit(key, bytes, last_access_ms, inputs);
         return true;
       },
       snapshot.get()));
@@ -65,10 +74,15 @@ class EntryFolder {
         m_batch(m_database),
         m_report(report) {}
 
-  void add(std::string_view key, std::string_view bytes, std::int64_t last_used_ms) {
+  /// `inputs`: the entry's input files record, or empty.
+  void add(std::string_view key, std::string_view bytes, std::int64_t last_used_ms, std::string_view inputs) {
     auto checked = detail::check_entry(key, bytes, m_signer);
     if (!checked) {
       m_report.rejected.push_back(detail::problem_at(key, checked.failure().message));
+      return;
+    }
+    if (!inputs.empty() && !detail::decode_inputs(inputs)) {
+      m_report.rejected.push_back(detail::problem_at(key, "its input files record is damaged"));
       return;
     }
     if (m_keys_in_batch.count(key) > 0) {
@@ -86,7 +100,8 @@ class EntryFolder {
     detail::FunctionState& function = m_policy.function(checked->key.name);
     m_batch.put(detail::Family::entries, key, bytes);
     detail::LiveChange change =
-        m_policy.stage_store(m_batch, function, key, meta, existing ? std::optional(existing->size) : std::nullopt, 0);
+        m_policy.stage_store(m_batch, function, key, meta, existing ? std::optional(existing->size) : std::nullopt, 0,
+                             inputs);
     change.stores = 0;  // moved, not computed
     m_changes.push_back(change);
     if (last_used_ms > info.created_ms) {
@@ -140,13 +155,15 @@ class ExportWriter {
     write_u32(k_export_version);
   }
 
-  void record(std::string_view key, std::string_view envelope, std::int64_t last_used_ms) {
+  void record(std::string_view key, std::string_view envelope, std::int64_t last_used_ms, std::string_view inputs) {
     write(std::string_view(&k_record_tag, 1));
     write_u32(static_cast<std::uint32_t>(key.size()));
     write(key);
     write_u64(envelope.size());
     write(envelope);
     write_u64(static_cast<std::uint64_t>(last_used_ms));
+    write_u32(static_cast<std::uint32_t>(inputs.size()));
+    write(inputs);
     ++m_records;
   }
 
@@ -196,16 +213,17 @@ class ExportReader {
       throw Error(ErrorCode::format,
                   fmt::format("{} is not a memostore export file (made by `memostore export`)", path));
     }
-    const std::uint32_t version = read_u32();
-    if (version != k_export_version) {
-      throw Error(ErrorCode::format, fmt::format("{} is a memostore export of version {}, this build reads version {}. "
-                                                 "Import it with the memostore version that wrote it",
-                                                 path, version, k_export_version));
+    m_version = read_u32();
+    if (m_version < k_first_export_version || m_version > k_export_version) {
+      throw Error(ErrorCode::format,
+                  fmt::format("{} is a memostore export of version {}, this build reads versions {} to {}. "
+                              "Import it with the memostore version that wrote it",
+                              path, m_version, k_first_export_version, k_export_version));
     }
   }
 
   /// Reads the next record; false after the trailer (checked).
-  bool next(std::string& key, std::string& envelope, std::int64_t& last_used_ms) {
+  bool next(std::string& key, std::string& envelope, std::int64_t& last_used_ms, std::string& inputs) {
     std::string tag;
     if (!read(tag, 1)) {
       damaged("it ends before its trailer (truncated?)");
@@ -231,6 +249,13 @@ class ExportReader {
       damaged(fmt::format("a record claims {} bytes, more than the file holds", envelope_size));
     }
     last_used_ms = static_cast<std::int64_t>(read_u64());
+    inputs.clear();
+    if (m_version >= 2) {
+      const std::uint32_t inputs_size = read_u32();
+      if (inputs_size > remaining() || !read(inputs, inputs_size)) {
+        damaged(fmt::format("an input files record claims {} bytes, more than the file holds", inputs_size));
+      }
+    }
     ++m_records;
     return true;
   }
@@ -280,6 +305,7 @@ class ExportReader {
   std::uint64_t m_size = 0;
   std::uint64_t m_position = 0;
   std::uint64_t m_records = 0;
+  std::uint32_t m_version = 0;
   HashState m_hash = new_hash_state();
 };
 
@@ -293,7 +319,8 @@ TransferReport export_store(const Store& store, const fs::path& file, const Prog
   ExportWriter writer(temporary);
   const std::uint64_t estimate = database.estimate_keys(detail::Family::entries);
   std::uint64_t seen = 0;
-  for_each_stored(database, [&](std::string_view key, std::string_view bytes, std::int64_t last_access_ms) {
+  for_each_stored(database, [&](std::string_view key, std::string_view bytes, std::int64_t last_access_ms,
+                                std::string_view inputs) {
     if (progress && ++seen % 1024 == 0) {
       progress(seen, std::max(estimate, seen));
     }
@@ -302,7 +329,7 @@ TransferReport export_store(const Store& store, const fs::path& file, const Prog
       report.rejected.push_back(detail::problem_at(key, checked.failure().message));
       return;
     }
-    writer.record(key, bytes, std::max(last_access_ms, checked->envelope.info.created_ms));
+    writer.record(key, bytes, std::max(last_access_ms, checked->envelope.info.created_ms), inputs);
     report.entries += 1;
     report.bytes += key.size() + bytes.size();
   });
@@ -330,11 +357,12 @@ TransferReport import_store(Store& store, const fs::path& file, const Progress& 
   ExportReader reader(file);
   std::string key;
   std::string envelope;
+  std::string inputs;
   std::int64_t last_used_ms = 0;
   std::uint64_t records = 0;
   try {
-    while (reader.next(key, envelope, last_used_ms)) {
-      folder.add(key, envelope, last_used_ms);
+    while (reader.next(key, envelope, last_used_ms, inputs)) {
+      folder.add(key, envelope, last_used_ms, inputs);
       if (progress && ++records % 1024 == 0) {
         progress(reader.position(), reader.size());
       }
@@ -360,7 +388,9 @@ TransferReport salvage_entries(const Database& from, StoreCore& into) {
       return true;
     }
     auto found = from.get(Family::entries, records.key,
-                          [&](std::string_view bytes) { folder.add(records.key, bytes, records.last_used_ms()); });
+                          [&](std::string_view bytes) {
+                            folder.add(records.key, bytes, records.last_used_ms(), records.inputs);
+                          });
     if (!found) {
       report.rejected.push_back(problem_at(records.key, found.failure().message));
     }
@@ -384,8 +414,9 @@ TransferReport merge_store(Store& store, const fs::path& dir, const Progress& pr
   EntryFolder folder(core, report);
   const std::uint64_t estimate = database.estimate_keys(detail::Family::entries);
   std::uint64_t seen = 0;
-  for_each_stored(database, [&](std::string_view key, std::string_view bytes, std::int64_t last_access_ms) {
-    folder.add(key, bytes, last_access_ms);
+  for_each_stored(database, [&](std::string_view key, std::string_view bytes, std::int64_t last_access_ms,
+                                std::string_view inputs) {
+    folder.add(key, bytes, last_access_ms, inputs);
     if (progress && ++seen % 1024 == 0) {
       progress(seen, std::max(estimate, seen));
     }
