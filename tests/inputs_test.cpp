@@ -16,6 +16,8 @@
 #include <memostore/memostore.hpp>
 #include <xxhash.h>
 
+#include "codec/input_records.hpp"
+#include "inputs/content_hash.hpp"
 #include "store/store_core.hpp"
 #include "support/test_support.hpp"
 #include "util/endian.hpp"
@@ -419,4 +421,61 @@ TEST_CASE("export, import and merge carry an entry's input files; an export of v
   CHECK(inputs_of_only_entry(old).empty());  // version 1 files have no input records
   auto load = memostore::memo(old, "load", [](const File&) -> std::string { FAIL("computed"); return {}; });
   CHECK(load(File(tmp / "data.csv")) == "1,2");  // the entry still hits
+}
+
+TEST_CASE("a readonly store uses the remembered hashes but remembers nothing new") {
+  TempDir tmp;
+  write_file(tmp / "old.txt", "old");
+  write_file(tmp / "new.txt", "new");
+  {
+    auto store = open_store(tmp);
+    auto load = memostore::memo(store, "load", [](const File& f) { return read_file(f.path()); });
+    (void)load(File(tmp / "old.txt"));
+  }
+  for (int run = 0; run < 2; ++run) {
+    auto store = memostore::Store::open(
+        {.dir = tmp / "store", .mode = memostore::Mode::readonly, .clock = settled_clock()});
+    auto load = memostore::memo(store, "load", [](const File& f) { return read_file(f.path()); });
+    CHECK(load(File(tmp / "old.txt")) == "old");
+    CHECK(load(File(tmp / "new.txt")) == "new");
+    CHECK(store.stats().inputs.files_checked == 1);  // old.txt, both runs
+    CHECK(store.stats().inputs.files_hashed == 1);   // new.txt, both runs: nothing was written
+  }
+}
+
+TEST_CASE("with a secret, a planted file hash record cannot make one file pass for another") {
+  TempDir tmp;
+  write_file(tmp / "a.txt", "content of a");
+  write_file(tmp / "b.txt", "content of b");
+  auto open = [&](const char* secret) {
+    return memostore::Store::open({.dir = tmp / "store", .secret = secret, .clock = settled_clock()});
+  };
+  memostore::detail::Hash128 hash_of_a;
+  {
+    auto store = open("the secret");
+    auto load = memostore::memo(store, "load", [](const File& f) { return read_file(f.path()); });
+    CHECK(load(File(tmp / "a.txt")) == "content of a");
+    CHECK(load(File(tmp / "b.txt")) == "content of b");
+    hash_of_a = memostore::detail::hash_file(tmp / "a.txt").value().hash;
+  }
+  // Someone who can write the store (but has not the secret) claims that b.txt,
+  // as it is now, holds a's bytes: unsigned, and signed with another secret.
+  for (const char* planter : {"", "another secret"}) {
+    {
+      auto store = open(planter);
+      const auto b = fs::absolute(tmp / "b.txt").lexically_normal();
+      const std::string key = memostore::detail::file_record_key(b.native());
+      std::string record = memostore::detail::encode_file_record(
+          {memostore::detail::stat_file(b).value(), hash_of_a});
+      if (const auto* signer = store.core()->signer()) {
+        const auto signature = signer->sign(key, record).value();
+        record.append(reinterpret_cast<const char*>(signature.data()), signature.size());
+      }
+      REQUIRE(store.core()->database()->put(memostore::detail::Family::store, key, record));
+    }
+    auto store = open("the secret");
+    auto load = memostore::memo(store, "load", [](const File& f) { return read_file(f.path()); });
+    CHECK(load(File(tmp / "b.txt")) == "content of b");
+    CHECK(store.stats().inputs.files_hashed == 1);  // the planted record was not used
+  }
 }

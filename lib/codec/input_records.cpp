@@ -7,7 +7,7 @@
 namespace memostore::detail {
 namespace {
 
-constexpr std::size_t k_file_record_size = 5 * 8 + k_key_hash_size;
+static_assert(k_file_record_size == 5 * 8 + k_key_hash_size);
 
 void append_u32(std::string& out, std::uint32_t value) {
   char bytes[4];

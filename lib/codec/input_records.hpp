@@ -3,6 +3,7 @@
 //   "default" family, what the store knows about a file's content:
 //     key   = "memostore.file/" absolute-path
 //     value = device u64 | inode u64 | size u64 | mtime_ns i64 | ctime_ns i64 | hash 16 bytes (XXH3-128, high first)
+//             [| HMAC-SHA256 of (key, the 56 bytes before) when the store has a secret]
 //   "meta" family, which inputs made an entry's key:
 //     key   = entry key 'f'
 //     value = count u32 | count x (kind u8 ('F' file, 'D' dir) | hash 16 bytes
@@ -22,6 +23,7 @@
 namespace memostore::detail {
 
 inline constexpr std::string_view k_file_record_prefix = "memostore.file/";
+inline constexpr std::size_t k_file_record_size = 56;
 
 /// What identifies one version of a file's content without reading it.
 struct FileIdentity {

@@ -16,18 +16,44 @@ namespace memostore::detail {
 
 namespace fs = std::filesystem;
 
-Fingerprints::Fingerprints(Database* database, std::shared_ptr<const Clock> clock, bool always_hash)
-    : m_database(database != nullptr && !database->read_only() ? database : nullptr),
+Fingerprints::Fingerprints(Database* database, const EntrySigner* signer, std::shared_ptr<const Clock> clock,
+                           bool always_hash)
+    : m_database(database),
+      m_writable(database != nullptr && !database->read_only()),
+      m_signer(signer),
       m_clock(std::move(clock)),
       m_always_hash(always_hash) {}
 
 bool Fingerprints::trusts_identity() const noexcept { return !m_always_hash && m_database != nullptr; }
 
+std::optional<FileRecord> Fingerprints::read_record(std::string_view key, std::string_view bytes) const {
+  if (bytes.size() == k_file_record_size + k_signature_size) {
+    const std::string_view record = bytes.substr(0, k_file_record_size);
+    if (m_signer != nullptr && !m_signer->verify(key, record, bytes.substr(k_file_record_size))) {
+      return std::nullopt;
+    }
+    return decode_file_record(record);
+  }
+  return m_signer == nullptr ? decode_file_record(bytes) : std::nullopt;
+}
+
+std::string Fingerprints::record_bytes(std::string_view key, const FileRecord& record) const {
+  std::string bytes = encode_file_record(record);
+  if (m_signer != nullptr) {
+    const auto signature = m_signer->sign(key, bytes);
+    if (!signature) {
+      return {};  // OpenSSL failed: not remembered
+    }
+    bytes.append(reinterpret_cast<const char*>(signature->data()), signature->size());
+  }
+  return bytes;
+}
+
 Result<Hash128> Fingerprints::file(const fs::path& path, LearntFiles& learnt) {
   std::optional<FileRecord> known;
   if (trusts_identity()) {
-    (void)m_database->get(Family::store, file_record_key(path.native()),
-                          [&](std::string_view bytes) { known = decode_file_record(bytes); });
+    const std::string key = file_record_key(path.native());
+    (void)m_database->get(Family::store, key, [&](std::string_view bytes) { known = read_record(key, bytes); });
   }
   return file(path, known, learnt);
 }
@@ -52,8 +78,11 @@ Result<Hash128> Fingerprints::file(const fs::path& path, const std::optional<Fil
   const FileIdentity& id = hashed->identity;
   const std::int64_t settled_before_ns =
       (unix_ms(m_clock->now()) - std::chrono::milliseconds(k_racy_window).count()) * 1'000'000;
-  if (m_database != nullptr && hashed->unchanged && std::max(id.mtime_ns, id.ctime_ns) < settled_before_ns) {
-    learnt.emplace_back(file_record_key(path.native()), encode_file_record(FileRecord{id, hashed->hash}));
+  if (m_writable && hashed->unchanged && std::max(id.mtime_ns, id.ctime_ns) < settled_before_ns) {
+    std::string key = file_record_key(path.native());
+    if (std::string bytes = record_bytes(key, FileRecord{id, hashed->hash}); !bytes.empty()) {
+      learnt.emplace_back(std::move(key), std::move(bytes));
+    }
   }
   return hashed->hash;
 }
@@ -69,7 +98,7 @@ Result<Hash128> Fingerprints::dir(const fs::path& path, const std::string& patte
   const std::string prefix = file_record_key((path / "").native());
   if (trusts_identity()) {
     (void)m_database->for_each(Family::store, prefix, [&](std::string_view key, std::string_view bytes) {
-      if (auto record = decode_file_record(bytes)) {
+      if (auto record = read_record(key, bytes)) {
         known.emplace_back(key.substr(prefix.size()), *record);
       }
       return true;
@@ -99,7 +128,7 @@ Result<Hash128> Fingerprints::dir(const fs::path& path, const std::string& patte
 }
 
 void Fingerprints::remember(LearntFiles& learnt) {
-  if (m_database == nullptr || learnt.empty()) {
+  if (!m_writable || learnt.empty()) {
     return;
   }
   Batch batch(*m_database);
@@ -113,14 +142,14 @@ void Fingerprints::remember(LearntFiles& learnt) {
 }
 
 Result<std::uint64_t> Fingerprints::forget_stale() {
-  if (m_database == nullptr) {
+  if (!m_writable) {
     return std::uint64_t{0};
   }
   Batch batch(*m_database);
   std::uint64_t stale = 0;
   auto scanned = m_database->for_each(Family::store, k_file_record_prefix, [&](std::string_view key,
                                                                                 std::string_view bytes) {
-    const auto record = decode_file_record(bytes);
+    const auto record = read_record(key, bytes);
     auto identity = stat_file(fs::path(std::string(key.substr(k_file_record_prefix.size()))));
     if (!record || !identity || !(record->identity == identity.value())) {
       batch.remove(Family::store, key);

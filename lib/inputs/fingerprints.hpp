@@ -21,6 +21,7 @@
 #include <memostore/policy.hpp>
 #include <memostore/stats.hpp>
 
+#include "codec/entry_signer.hpp"
 #include "codec/input_records.hpp"
 #include "storage/database.hpp"
 #include "util/result.hpp"
@@ -34,9 +35,12 @@ using LearntFiles = std::vector<std::pair<std::string, std::string>>;
 
 class Fingerprints {
  public:
-  /// `database` null (Mode::off) or read-only: nothing is remembered.
+  /// `database` null (Mode::off): nothing is remembered; read-only: what is
+  /// remembered is used, nothing new is. `signer` (the store's, or null):
+  /// remembered hashes are signed with it and used only if they verify, so
+  /// a planted record cannot make a changed file pass for another content.
   /// `always_hash`: MEMOSTORE_FILE_CHECK=content, never trust the identity.
-  Fingerprints(Database* database, std::shared_ptr<const Clock> clock, bool always_hash);
+  Fingerprints(Database* database, const EntrySigner* signer, std::shared_ptr<const Clock> clock, bool always_hash);
 
   /// The XXH3-128 hash of the content of the regular file at `path`
   /// (absolute); an io failure naming it if it cannot be read.
@@ -64,7 +68,14 @@ class Fingerprints {
   Result<Hash128> file(const std::filesystem::path& path, const std::optional<FileRecord>& known,
                        LearntFiles& learnt);
 
+  /// The record under `key` if it is well formed (and signed, with a signer).
+  std::optional<FileRecord> read_record(std::string_view key, std::string_view bytes) const;
+  /// What to store under `key` for `record`; empty if it cannot be signed.
+  std::string record_bytes(std::string_view key, const FileRecord& record) const;
+
   Database* m_database;
+  bool m_writable;
+  const EntrySigner* m_signer;
   std::shared_ptr<const Clock> m_clock;
   bool m_always_hash;
   std::atomic<std::uint64_t> m_files_checked{0};

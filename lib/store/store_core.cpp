@@ -42,7 +42,8 @@ StoreCore::StoreCore(fs::path dir, std::unique_ptr<Database> database, StorePoli
       m_signer(std::move(signer)),
       m_database(std::move(database)),
       m_policy(m_database ? std::make_unique<StorePolicy>(*m_database, with_failure_reports(settings)) : nullptr),
-      m_fingerprints(m_database.get(), settings.clock ? settings.clock : system_clock(), settings.always_hash_inputs) {}
+      m_fingerprints(m_database.get(), m_signer.get(), settings.clock ? settings.clock : system_clock(),
+                     settings.always_hash_inputs) {}
 
 StorePolicySettings StoreCore::with_failure_reports(StorePolicySettings settings) {
   settings.on_write_failure = [this](std::string_view what, const Failure& failure) {
