@@ -7,6 +7,8 @@
 #include <chrono>
 #include <fstream>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -478,4 +480,34 @@ TEST_CASE("with a secret, a planted file hash record cannot make one file pass f
     CHECK(load(File(tmp / "b.txt")) == "content of b");
     CHECK(store.stats().inputs.files_hashed == 1);  // the planted record was not used
   }
+}
+
+TEST_CASE("threads fingerprinting the same and different inputs at once agree") {
+  TempDir tmp;
+  auto store = open_store(tmp);
+  for (int i = 0; i < 8; ++i) {
+    write_file(tmp / "tree" / (std::to_string(i) + ".txt"), std::string(1000 + i, 'a' + i));
+  }
+  std::atomic<int> computed{0};
+  auto size_of = memostore::memo(store, "size_of", [&](const File& f) {
+    ++computed;
+    return static_cast<std::uint64_t>(fs::file_size(f.path()));
+  });
+  auto files = memostore::memo(store, "files", [](const Dir& d) { return d.files().size(); });
+  std::vector<std::thread> threads;
+  std::atomic<int> wrong{0};
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int round = 0; round < 50; ++round) {
+        const int i = (t + round) % 8;
+        wrong += size_of(File(tmp / "tree" / (std::to_string(i) + ".txt"))) != 1000u + static_cast<unsigned>(i);
+        wrong += files(Dir(tmp / "tree")) != 8u;
+      }
+    });
+  }
+  for (auto& thread : threads) {
+    thread.join();
+  }
+  CHECK(wrong == 0);
+  CHECK(computed == 8);
 }
