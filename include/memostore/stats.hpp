@@ -39,10 +39,22 @@ struct InputStats {
   std::uint64_t bytes_hashed = 0;   ///< bytes of the files hashed
 };
 
+/// What the remote tier (StoreOptions::remote) did in this process since the
+/// store was opened; not kept across restarts.
+struct RemoteStats {
+  std::uint64_t hits = 0;            ///< local misses found remotely (before their checks)
+  std::uint64_t misses = 0;          ///< local misses not found remotely, or asked while it was unavailable
+  std::uint64_t writes = 0;          ///< entries sent to the remote tier
+  std::uint64_t dropped_writes = 0;  ///< entries not sent: the queue was full or the server unavailable
+  std::uint64_t rejected = 0;        ///< remote entries that failed a check (never returned)
+  std::uint64_t errors = 0;          ///< failed commands (connect, timeout, error reply)
+};
+
 struct StoreStats {
   FunctionStats total;
   std::vector<FunctionStats> functions;  ///< sorted by name
   InputStats inputs;                     ///< this process's input fingerprinting
+  RemoteStats remote;                    ///< this process's use of the remote tier
 };
 
 /// What Store::evict / Store::gc (and memostore::gc) removed.

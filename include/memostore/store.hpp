@@ -50,6 +50,38 @@ enum class FileCheck {
 /// valid values for anything else.
 FileCheck parse_file_check(std::string_view text);
 
+/// Whether this process writes to the remote tier. Env: `MEMOSTORE_REMOTE_MODE`.
+enum class RemoteMode {
+  readwrite,  ///< read remote entries and send new ones (default)
+  readonly,   ///< read only: for untrusted jobs that may use the fleet's cache but not fill it
+};
+
+/// The remote tier's settings beyond its URL (StoreOptions::remote).
+struct RemoteOptions {
+  /// See `RemoteMode`. Env: `MEMOSTORE_REMOTE_MODE` (overrides this field).
+  RemoteMode mode = RemoteMode::readwrite;
+  /// A password for servers whose URL has none. Never logged. Env:
+  /// `MEMOSTORE_REMOTE_PASSWORD` (overrides this field).
+  std::string password = {};
+  /// How long an entry stays in Redis when it has no ttl of its own (an
+  /// entry with a ttl stays as long as it is valid). Default: 7 days.
+  /// Env: `MEMOSTORE_REMOTE_TTL` (e.g. `7d`, `12h`).
+  Duration ttl = std::chrono::hours(24 * 7);
+  /// Before every key, so that one Redis serves several projects. Default: "memostore:".
+  std::string prefix = "memostore:";
+  /// The longest wait to connect to a server. Default: 100 ms.
+  std::chrono::milliseconds connect_timeout{100};
+  /// The longest wait for one command's reply. Default: 500 ms.
+  std::chrono::milliseconds command_timeout{500};
+  /// Entries larger than this stay local. Default: 64 MiB.
+  std::uint64_t max_value_bytes = std::uint64_t{64} << 20;
+  /// How long a server that failed is left alone before it is tried again. Default: 10 s.
+  std::chrono::milliseconds backoff{10'000};
+};
+
+/// Parses "readwrite" or "readonly". Throws `Error` (`ErrorCode::config`) otherwise.
+RemoteMode parse_remote_mode(std::string_view text);
+
 struct StoreOptions {
   /// The cache directory; created (with parents) if missing, except in
   /// readonly mode. Default: ".memostore". Env (default_store only): `MEMOSTORE_DIR`.
@@ -98,6 +130,20 @@ struct StoreOptions {
 
   /// See `FileCheck`. Default: stat. Env: `MEMOSTORE_FILE_CHECK` (overrides this field).
   FileCheck file_check = FileCheck::stat;
+
+  /// A shared remote tier on Redis beneath the local directory, for a fleet
+  /// of machines: `redis://[:password@]host[:port][/db]` or
+  /// `redis+unix://[:password@]/path/to/socket[?db=N]`; several URLs separated
+  /// by spaces spread the keys over several servers. A local hit never
+  /// touches the network; a local miss asks Redis, and a remote entry passes
+  /// every check a local one does before it is stored locally and returned.
+  /// New results are sent by a background writer, so no call waits on it; an
+  /// unavailable server costs one warning and is tried again later.
+  /// Empty: no remote tier (default). Env: `MEMOSTORE_REMOTE` (overrides this field).
+  std::string remote = {};
+
+  /// The remote tier's other settings.
+  RemoteOptions remote_options = {};
 
   /// The wall clock that ttls and access times use. Default (null): the
   /// system clock. Tests pass a ManualClock.

@@ -36,9 +36,12 @@ bool decode_shared(const MemoCore& memo, std::string_view payload, DecodeFn deco
   }
 }
 
-/// Writes the entry with its bookkeeping in one batch, then applies the size budgets.
+/// Writes the entry with its bookkeeping in one batch, then applies the size
+/// budgets. `computed`: false for an entry taken from the remote tier (not a
+/// store, no compute time of this process).
 void store_entry(const MemoCore& memo, const std::string& key, const std::string& envelope, const EntryInfo& info,
-                 std::optional<std::uint64_t> replaced_size, const std::vector<RecordedInput>& inputs) {
+                 std::optional<std::uint64_t> replaced_size, const std::vector<RecordedInput>& inputs,
+                 bool computed = true) {
   StoreCore& store = *memo.store().core();
   StorePolicy& policy = *store.policy();
   if (memo.store().mode() == Mode::refresh && !replaced_size) {
@@ -47,8 +50,12 @@ void store_entry(const MemoCore& memo, const std::string& key, const std::string
   Batch batch(*store.database());
   batch.put(Family::entries, key, envelope);
   const EntryMeta meta{key.size() + envelope.size(), info.created_ms, info.expires_ms};
-  const LiveChange change = policy.stage_store(batch, *memo.state(), key, meta, replaced_size, info.compute_ns,
-                                               inputs.empty() ? std::string() : encode_inputs(inputs));
+  LiveChange change = policy.stage_store(batch, *memo.state(), key, meta, replaced_size,
+                                         computed ? info.compute_ns : 0,
+                                         inputs.empty() ? std::string() : encode_inputs(inputs));
+  if (!computed) {
+    change.stores = 0;
+  }
   if (auto written = policy.commit(batch, change); !written) {
     store.report_write_failure(fmt::format("a result of {}", memo.name()), written.failure());
     return;
@@ -94,8 +101,56 @@ void compute_and_store(const MemoCore& memo, const std::string& key, std::string
   } else if (writes_results(memo.store().mode())) {
     store_entry(memo, key, *shared, info, last.existing_size, inputs);
   }
+  if (RemoteTier* remote = store.remote(); remote != nullptr && finished && writes_results(memo.store().mode())) {
+    const auto ttl = info.expires_ms != 0 ? Duration(info.expires_ms - info.created_ms) : remote->settings().default_ttl;
+    remote->put(key, shared, ttl);
+  }
   const std::string_view payload = finished_payload(*shared);
   ticket.finish(FlightResult{std::move(shared), payload});
+}
+
+/// Asks the remote tier for the entry under `key`: one that passes every
+/// check a local entry does is decoded, stored locally and counted as a hit.
+/// True if it was; otherwise the caller computes.
+bool result_from_remote(const MemoCore& memo, const std::string& key, std::string_view args,
+                        const std::vector<RecordedInput>& inputs, DecodeFn decode, const Lookup& last) {
+  StoreCore& store = *memo.store().core();
+  RemoteTier* remote = store.remote();
+  if (remote == nullptr) {
+    return false;
+  }
+  std::optional<std::string> bytes = remote->get(key);
+  if (!bytes) {
+    return false;
+  }
+  StorePolicy& policy = *store.policy();
+  const std::int64_t now = policy.now_ms();
+  auto entry = read_envelope(*bytes);
+  const Outcome outcome = entry ? judge_entry(memo, key, args, entry.value(), now) : Outcome::damaged;
+  if (outcome == Outcome::expired) {
+    return false;
+  }
+  bool decoded = outcome == Outcome::hit;
+  if (decoded) {
+    try {
+      decode(entry->payload);
+    } catch (const std::exception&) {
+      decoded = false;
+    }
+  }
+  if (!decoded) {
+    remote->record_rejected();
+    if (store.first_report_for(key)) {
+      warn("an entry of {} (version {}) from the remote tier failed its checks; computing it", memo.name(),
+           memo.version());
+    }
+    return false;
+  }
+  policy.record_hit(*memo.state(), key, entry->info.compute_ns, now);
+  if (writes_results(memo.store().mode())) {
+    store_entry(memo, key, *bytes, entry->info, last.existing_size, inputs, false);
+  }
+  return true;
 }
 
 /// Cross-process single flight: claims `key` for this process, or, while
@@ -211,6 +266,9 @@ void MemoCore::call(std::string_view args, const std::vector<RecordedInput>& inp
       // A flight that ended between our lookup and join may have stored it.
       if (use_hits && inflight.epoch() != epoch && (last = lookup(*this, key, args, decode)).outcome == Outcome::hit) {
         return;  // the ticket releases any waiters to look up themselves
+      }
+      if (use_hits && result_from_remote(*this, key, args, inputs, decode, last)) {
+        return;  // waiters look it up locally
       }
       std::optional<ProcessClaim> claim;  // held until the result is stored
       if (m_share_inflight && use_hits && writes_results(m_store.mode()) &&

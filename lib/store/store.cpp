@@ -63,6 +63,45 @@ detail::StorePolicySettings policy_settings(const StoreOptions& options, Mode mo
   return settings;
 }
 
+/// The remote tier for `options` after the environment (MEMOSTORE_REMOTE,
+/// MEMOSTORE_REMOTE_MODE, MEMOSTORE_REMOTE_PASSWORD, MEMOSTORE_REMOTE_TTL);
+/// none without a URL.
+std::optional<detail::RemoteSettings> remote_settings(const StoreOptions& options,
+                                                      std::shared_ptr<const Clock> clock) {
+  const char* urls = environment("MEMOSTORE_REMOTE");
+  auto endpoints = detail::value_or_throw(detail::parse_remote_urls(urls != nullptr ? urls : options.remote));
+  if (endpoints.empty()) {
+    return std::nullopt;
+  }
+  const RemoteOptions& remote = options.remote_options;
+  detail::RemoteSettings settings;
+  const auto overridden = [](const char* name, auto parse, auto value) {
+    if (const char* text = environment(name)) {
+      try {
+        return parse(text);
+      } catch (const Error& e) {
+        throw Error(ErrorCode::config, fmt::format("{}: {}", name, e.what()));
+      }
+    }
+    return value;
+  };
+  settings.read_only = overridden("MEMOSTORE_REMOTE_MODE", &parse_remote_mode, remote.mode) == RemoteMode::readonly;
+  settings.default_ttl = overridden("MEMOSTORE_REMOTE_TTL", &parse_duration, remote.ttl);
+  const char* password = environment("MEMOSTORE_REMOTE_PASSWORD");
+  for (detail::RemoteEndpoint& endpoint : endpoints) {
+    if (endpoint.password.empty()) {
+      endpoint.password = password != nullptr ? password : remote.password;
+    }
+  }
+  settings.endpoints = std::move(endpoints);
+  settings.prefix = remote.prefix;
+  settings.timeouts = detail::RemoteTimeouts{remote.connect_timeout, remote.command_timeout};
+  settings.max_value_bytes = remote.max_value_bytes;
+  settings.backoff = remote.backoff;
+  settings.clock = std::move(clock);
+  return settings;
+}
+
 /// The signer for the secret in effect (MEMOSTORE_SECRET overrides the
 /// field); null without one.
 std::unique_ptr<const detail::EntrySigner> signer_for(const StoreOptions& options) {
@@ -96,6 +135,16 @@ Mode parse_mode(std::string_view text) {
               fmt::format("unknown mode \"{}\": valid modes are readwrite, readonly, refresh and off", text));
 }
 
+RemoteMode parse_remote_mode(std::string_view text) {
+  if (text == "readwrite") {
+    return RemoteMode::readwrite;
+  }
+  if (text == "readonly") {
+    return RemoteMode::readonly;
+  }
+  throw Error(ErrorCode::config, fmt::format("unknown remote mode \"{}\": valid modes are readwrite and readonly", text));
+}
+
 FileCheck parse_file_check(std::string_view text) {
   if (text == "stat") {
     return FileCheck::stat;
@@ -124,8 +173,10 @@ Store Store::open(StoreOptions options) {
   database.block_cache_bytes = options.block_cache_bytes;
   database.blob_cache_bytes = options.blob_cache_bytes;
   database.directory_permissions = options.directory_permissions;
-  return Store(detail::value_or_throw(detail::open_store_core(options.dir, database, policy_settings(options, mode),
-                                                               signer_for(options))),
+  detail::StorePolicySettings settings = policy_settings(options, mode);
+  auto remote = remote_settings(options, settings.clock);
+  return Store(detail::value_or_throw(detail::open_store_core(options.dir, database, std::move(settings),
+                                                               signer_for(options), std::move(remote))),
                mode);
 }
 
@@ -157,6 +208,9 @@ StoreStats Store::stats() const {
   auto* policy = m_core->policy();
   StoreStats stats = policy != nullptr ? policy->stats() : StoreStats{};
   stats.inputs = m_core->fingerprints().stats();
+  if (const auto* remote = m_core->remote()) {
+    stats.remote = remote->stats();
+  }
   return stats;
 }
 

@@ -37,13 +37,14 @@ fs::path identity_of(const fs::path& dir) {
 }  // namespace
 
 StoreCore::StoreCore(fs::path dir, std::unique_ptr<Database> database, StorePolicySettings settings,
-                     std::unique_ptr<const EntrySigner> signer)
+                     std::unique_ptr<const EntrySigner> signer, std::unique_ptr<RemoteTier> remote)
     : m_dir(std::move(dir)),
       m_signer(std::move(signer)),
       m_database(std::move(database)),
       m_policy(m_database ? std::make_unique<StorePolicy>(*m_database, with_failure_reports(settings)) : nullptr),
       m_fingerprints(m_database.get(), m_signer.get(), settings.clock ? settings.clock : system_clock(),
-                     settings.always_hash_inputs) {}
+                     settings.always_hash_inputs),
+      m_remote(std::move(remote)) {}
 
 StorePolicySettings StoreCore::with_failure_reports(StorePolicySettings settings) {
   settings.on_write_failure = [this](std::string_view what, const Failure& failure) {
@@ -76,7 +77,8 @@ void StoreCore::report_rejected(std::string_view function) {
 
 Result<std::shared_ptr<StoreCore>> open_store_core(const fs::path& dir, DatabaseOptions options,
                                                    StorePolicySettings settings,
-                                                   std::unique_ptr<const EntrySigner> signer) {
+                                                   std::unique_ptr<const EntrySigner> signer,
+                                                   std::optional<RemoteSettings> remote) {
   auto& r = registry();
   const fs::path identity = identity_of(dir);
   std::lock_guard lock(r.mutex);
@@ -111,7 +113,9 @@ Result<std::shared_ptr<StoreCore>> open_store_core(const fs::path& dir, Database
   if (!database) {
     return database.failure();
   }
-  std::shared_ptr<StoreCore> core(new StoreCore(dir, std::move(database).value(), std::move(settings), std::move(signer)),
+  auto remote_tier = remote ? std::make_unique<RemoteTier>(std::move(*remote)) : nullptr;
+  std::shared_ptr<StoreCore> core(new StoreCore(dir, std::move(database).value(), std::move(settings), std::move(signer),
+                                                std::move(remote_tier)),
                                   [](StoreCore* closing) {
     std::lock_guard closing_lock(registry().mutex);
     delete closing;

@@ -15,6 +15,7 @@
 #include "inputs/fingerprints.hpp"
 #include "memo/inflight.hpp"
 #include "policy/store_policy.hpp"
+#include "remote/remote_tier.hpp"
 #include "storage/database.hpp"
 
 namespace memostore::detail {
@@ -23,7 +24,7 @@ class StoreCore {
  public:
   /// `database` is null for a store in Mode::off; `signer` is null without a secret.
   StoreCore(std::filesystem::path dir, std::unique_ptr<Database> database, StorePolicySettings settings,
-            std::unique_ptr<const EntrySigner> signer = nullptr);
+            std::unique_ptr<const EntrySigner> signer = nullptr, std::unique_ptr<RemoteTier> remote = nullptr);
 
   /// Null when the store is off.
   Database* database() const noexcept { return m_database.get(); }
@@ -32,6 +33,8 @@ class StoreCore {
   /// Signs what this store writes and checks what it reads; null without a secret.
   const EntrySigner* signer() const noexcept { return m_signer.get(); }
   InflightTable& inflight() noexcept { return m_inflight; }
+  /// The shared remote tier beneath this store; null without one.
+  RemoteTier* remote() const noexcept { return m_remote.get(); }
   /// The content hashes of input files, remembered in this store.
   Fingerprints& fingerprints() noexcept { return m_fingerprints; }
   const std::filesystem::path& dir() const noexcept { return m_dir; }
@@ -60,6 +63,7 @@ class StoreCore {
   std::unique_ptr<StorePolicy> m_policy;  // after m_database: flushes into it when destroyed
   InflightTable m_inflight;
   Fingerprints m_fingerprints;
+  std::unique_ptr<RemoteTier> m_remote;  // last: its writer flushes at close without the others
   std::mutex m_reported_mutex;
   std::unordered_set<std::string> m_reported_keys;  // guarded by m_reported_mutex
 };
@@ -67,8 +71,10 @@ class StoreCore {
 /// Opens `dir` with `options`, or returns the StoreCore already open for the
 /// same directory in this process (RocksDB allows one opener per directory;
 /// the first opener's settings apply, except that the secret must match).
+/// `remote`: the remote tier's settings, none without one.
 Result<std::shared_ptr<StoreCore>> open_store_core(const std::filesystem::path& dir, DatabaseOptions options,
                                                    StorePolicySettings settings,
-                                                   std::unique_ptr<const EntrySigner> signer);
+                                                   std::unique_ptr<const EntrySigner> signer,
+                                                   std::optional<RemoteSettings> remote = std::nullopt);
 
 }  // namespace memostore::detail

@@ -1,0 +1,247 @@
+#include "remote/remote_tier.hpp"
+
+#include <algorithm>
+
+#include <xxhash.h>
+
+#include "policy/expiry.hpp"
+#include "util/log.hpp"
+
+namespace memostore::detail {
+
+struct RemoteTier::Shard {
+  explicit Shard(RemoteEndpoint server) : endpoint(std::move(server)), seed(XXH3_64bits(endpoint.display.data(), endpoint.display.size())) {}
+
+  RemoteEndpoint endpoint;
+  std::uint64_t seed;  // rendezvous hashing: the server's weight for a key is the key's hash with this seed
+  std::mutex pool_mutex;
+  std::vector<std::unique_ptr<RedisConnection>> idle;  // guarded by pool_mutex
+  std::atomic<std::int64_t> down_until_ms{0};          // 0: in use
+  std::atomic<bool> outage_reported{false};
+};
+
+namespace {
+
+/// `prefix` with the characters SCAN's MATCH treats as a pattern escaped.
+std::string glob_escaped(std::string_view prefix) {
+  std::string out;
+  for (const char c : prefix) {
+    if (c == '*' || c == '?' || c == '[' || c == ']' || c == '\\') {
+      out.push_back('\\');
+    }
+    out.push_back(c);
+  }
+  return out;
+}
+
+}  // namespace
+
+RemoteTier::RemoteTier(RemoteSettings settings) : m_settings(std::move(settings)) {
+  for (const RemoteEndpoint& endpoint : m_settings.endpoints) {
+    m_shards.push_back(std::make_unique<Shard>(endpoint));
+  }
+  if (!m_settings.read_only) {
+    m_writer = std::thread([this] { run_writer(); });
+  }
+}
+
+RemoteTier::~RemoteTier() {
+  {
+    std::lock_guard lock(m_queue_mutex);
+    m_stopping = true;
+  }
+  m_queue_changed.notify_all();
+  if (m_writer.joinable()) {
+    m_writer.join();
+  }
+}
+
+std::int64_t RemoteTier::now_ms() const { return unix_ms(m_settings.clock->now()); }
+
+std::string RemoteTier::remote_key(std::string_view key) const {
+  std::string out = m_settings.prefix;
+  out.append(key);
+  return out;
+}
+
+RemoteTier::Shard& RemoteTier::shard_for(std::string_view key) {
+  Shard* best = m_shards.front().get();
+  std::uint64_t best_weight = 0;
+  for (const auto& shard : m_shards) {
+    const std::uint64_t weight = XXH3_64bits_withSeed(key.data(), key.size(), shard->seed);
+    if (weight >= best_weight) {
+      best_weight = weight;
+      best = shard.get();
+    }
+  }
+  return *best;
+}
+
+Result<RedisReply> RemoteTier::run(Shard& shard, std::initializer_list<std::string_view> arguments) {
+  const std::int64_t now = now_ms();
+  const std::int64_t down_until = shard.down_until_ms.load(std::memory_order_relaxed);
+  if (down_until != 0 && now < down_until) {
+    return Failure{ErrorCode::io, "backed off"};
+  }
+  std::unique_ptr<RedisConnection> connection;
+  {
+    std::lock_guard lock(shard.pool_mutex);
+    if (!shard.idle.empty()) {
+      connection = std::move(shard.idle.back());
+      shard.idle.pop_back();
+    }
+  }
+  if (!connection) {
+    connection = std::make_unique<RedisConnection>(shard.endpoint, m_settings.timeouts);
+  }
+  auto reply = connection->command(arguments);
+  {
+    std::lock_guard lock(shard.pool_mutex);
+    shard.idle.push_back(std::move(connection));  // a failed one reconnects on its next use
+  }
+  if (!reply) {
+    m_errors.fetch_add(1, std::memory_order_relaxed);
+    shard.down_until_ms.store(now + m_settings.backoff.count(), std::memory_order_relaxed);
+    if (!shard.outage_reported.exchange(true)) {
+      warn("remote cache unavailable: {}; results are computed and kept locally, and the server is tried again "
+           "every {} s",
+           reply.failure().message, m_settings.backoff.count() / 1000);
+    }
+    return reply;
+  }
+  if (down_until != 0) {
+    shard.down_until_ms.store(0, std::memory_order_relaxed);
+    if (shard.outage_reported.exchange(false)) {
+      log(LogLevel::info, "remote cache {} is available again", shard.endpoint.display);
+    }
+  }
+  return reply;
+}
+
+std::optional<std::string> RemoteTier::get(std::string_view key) {
+  auto reply = run(shard_for(key), {"GET", remote_key(key)});
+  if (!reply || reply->kind != RedisReply::Kind::string) {
+    m_misses.fetch_add(1, std::memory_order_relaxed);
+    return std::nullopt;
+  }
+  m_hits.fetch_add(1, std::memory_order_relaxed);
+  return std::move(reply->text);
+}
+
+void RemoteTier::put(std::string_view key, std::shared_ptr<const std::string> envelope,
+                     std::chrono::milliseconds ttl) {
+  if (m_settings.read_only || envelope->size() > m_settings.max_value_bytes) {
+    return;  // large results stay local
+  }
+  {
+    std::lock_guard lock(m_queue_mutex);
+    if (!m_stopping && m_queue.size() < m_settings.queue_entries &&
+        m_queued_bytes + envelope->size() <= m_settings.queue_bytes) {
+      m_queued_bytes += envelope->size();
+      m_queue.push_back(Job{remote_key(key), std::move(envelope), ttl});
+      m_queue_changed.notify_all();
+      return;
+    }
+  }
+  m_dropped.fetch_add(1, std::memory_order_relaxed);
+}
+
+void RemoteTier::run_writer() {
+  std::unique_lock lock(m_queue_mutex);
+  std::optional<std::chrono::steady_clock::time_point> deadline;  // set once stopping
+  for (;;) {
+    m_queue_changed.wait(lock, [this] { return m_stopping || !m_queue.empty(); });
+    if (m_stopping && !deadline) {
+      deadline = std::chrono::steady_clock::now() + m_settings.close_flush;
+    }
+    if (m_queue.empty() || (deadline && std::chrono::steady_clock::now() >= *deadline)) {
+      m_dropped.fetch_add(m_queue.size(), std::memory_order_relaxed);  // at close, past the limit
+      m_queue.clear();
+      m_queued_bytes = 0;
+      m_queue_changed.notify_all();
+      if (m_stopping) {
+        return;
+      }
+      continue;
+    }
+    Job job = std::move(m_queue.front());
+    m_queue.pop_front();
+    m_queued_bytes -= job.envelope->size();
+    m_writing = true;
+    lock.unlock();
+    const std::string ttl = std::to_string(std::max<std::int64_t>(job.ttl.count(), 1));
+    auto written = run(shard_for(std::string_view(job.key).substr(m_settings.prefix.size())),
+                       {"SET", job.key, *job.envelope, "PX", ttl});
+    (written ? m_writes : m_dropped).fetch_add(1, std::memory_order_relaxed);
+    lock.lock();
+    m_writing = false;
+    m_queue_changed.notify_all();
+  }
+}
+
+bool RemoteTier::drain(std::chrono::milliseconds limit) {
+  std::unique_lock lock(m_queue_mutex);
+  return m_queue_changed.wait_for(lock, limit, [this] { return m_queue.empty() && !m_writing; });
+}
+
+RemoteStats RemoteTier::stats() const noexcept {
+  return RemoteStats{m_hits.load(std::memory_order_relaxed),    m_misses.load(std::memory_order_relaxed),
+                     m_writes.load(std::memory_order_relaxed),  m_dropped.load(std::memory_order_relaxed),
+                     m_rejected.load(std::memory_order_relaxed), m_errors.load(std::memory_order_relaxed)};
+}
+
+std::vector<RemoteTier::Ping> RemoteTier::ping() {
+  std::vector<Ping> pings;
+  for (const auto& shard : m_shards) {
+    Ping ping{shard->endpoint.display};
+    RedisConnection connection(shard->endpoint, m_settings.timeouts);
+    if (auto connected = connection.command({"PING"}); !connected) {
+      ping.version = connected.failure();
+      pings.push_back(std::move(ping));
+      continue;
+    }
+    const auto start = std::chrono::steady_clock::now();
+    auto info = connection.command({"INFO", "server"});
+    ping.round_trip =
+        std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - start);
+    if (!info) {
+      ping.version = info.failure();
+    } else {
+      const std::string& text = info->text;
+      const auto at = text.find("redis_version:");
+      ping.version = at == std::string::npos ? std::string("unknown")
+                                             : text.substr(at + 14, text.find_first_of("\r\n", at) - at - 14);
+    }
+    pings.push_back(std::move(ping));
+  }
+  return pings;
+}
+
+Result<std::uint64_t> RemoteTier::clear() {
+  std::uint64_t removed = 0;
+  const std::string pattern = glob_escaped(m_settings.prefix) + "*";
+  for (const auto& shard : m_shards) {
+    RedisConnection connection(shard->endpoint, m_settings.timeouts);
+    std::string cursor = "0";
+    do {
+      auto page = connection.command({"SCAN", cursor, "MATCH", pattern, "COUNT", "1000"});
+      if (!page) {
+        return page.failure();
+      }
+      if (page->kind != RedisReply::Kind::array || page->elements.size() != 2) {
+        return Failure{ErrorCode::io, "Redis at " + shard->endpoint.display + ": unexpected SCAN reply"};
+      }
+      cursor = page->elements[0].text;
+      for (const RedisReply& key : page->elements[1].elements) {
+        auto deleted = connection.command({"UNLINK", key.text});
+        if (!deleted) {
+          return deleted.failure();
+        }
+        removed += static_cast<std::uint64_t>(deleted->integer);
+      }
+    } while (cursor != "0");
+  }
+  return removed;
+}
+
+}  // namespace memostore::detail

@@ -1,0 +1,276 @@
+// The remote tier against real redis-server instances started by the tests:
+// a fleet shares results, the remote never breaks a computation, and nothing
+// that comes from it is returned without passing every check.
+#include <doctest/doctest.h>
+
+#include <atomic>
+#include <chrono>
+#include <string>
+
+#include <cereal/types/string.hpp>
+#include <cereal/types/vector.hpp>
+
+#include <memostore/memostore.hpp>
+
+#include "store/store_core.hpp"
+#include "support/redis_server.hpp"
+#include "support/test_support.hpp"
+
+namespace fs = std::filesystem;
+using memostore::test::RedisServer;
+using memostore::test::TempDir;
+
+namespace {
+
+memostore::Store open_with(const fs::path& dir, const std::string& remote, memostore::RemoteOptions options = {},
+                           std::shared_ptr<const memostore::Clock> clock = nullptr, std::string secret = {}) {
+  return memostore::Store::open(
+      {.dir = dir, .secret = std::move(secret), .remote = remote, .remote_options = options, .clock = clock});
+}
+
+/// Waits until everything this store queued for the remote tier was sent.
+void drain(const memostore::Store& store) {
+  REQUIRE(store.core()->remote()->drain(std::chrono::seconds(10)));
+}
+
+/// The keys memostore wrote to `redis`.
+std::vector<std::string> remote_keys(RedisServer& redis) {
+  std::vector<std::string> keys;
+  for (const auto& key : redis.command({"KEYS", "*"}).elements) {
+    keys.push_back(key.text);
+  }
+  return keys;
+}
+
+}  // namespace
+
+TEST_CASE("a store with an empty directory hits what another store on the same Redis computed") {
+  TempDir tmp;
+  RedisServer redis(tmp / "redis");
+  std::atomic<int> computed{0};
+  auto square = [&](int x) {
+    ++computed;
+    return std::to_string(x * x);
+  };
+  {
+    auto first = open_with(tmp / "x", redis.url());
+    auto f = memostore::memo(first, "square", square);
+    for (int i = 0; i < 10; ++i) {
+      CHECK(f(i) == std::to_string(i * i));
+    }
+    drain(first);
+    CHECK(first.stats().remote.writes == 10);
+  }
+  auto second = open_with(tmp / "y", redis.url());
+  auto g = memostore::memo(second, "square", square);
+  for (int i = 0; i < 10; ++i) {
+    CHECK(g(i) == std::to_string(i * i));
+  }
+  CHECK(computed == 10);
+  CHECK(second.stats().remote.hits == 10);
+  CHECK(second.stats().total.hits == 10);
+  CHECK(second.stats().total.entries == 10);  // stored locally: the next call does not ask Redis
+  CHECK(g(3) == "9");
+  CHECK(second.stats().remote.hits == 10);
+}
+
+TEST_CASE("readonly remote mode reads the fleet's cache and never writes to it") {
+  TempDir tmp;
+  RedisServer redis(tmp / "redis");
+  {
+    auto writer = open_with(tmp / "w", redis.url());
+    auto f = memostore::memo(writer, "id", [](int x) { return x; });
+    (void)f(1);
+    drain(writer);
+  }
+  CHECK(remote_keys(redis).size() == 1);
+  memostore::test::ScopedEnv mode("MEMOSTORE_REMOTE_MODE", "readonly");
+  auto reader = open_with(tmp / "r", redis.url());
+  std::atomic<int> computed{0};
+  auto f = memostore::memo(reader, "id", [&](int x) {
+    ++computed;
+    return x;
+  });
+  CHECK(f(1) == 1);
+  CHECK(f(2) == 2);
+  CHECK(computed == 1);  // 1 came from Redis
+  CHECK(remote_keys(redis).size() == 1);
+  CHECK(reader.stats().remote.writes == 0);
+}
+
+TEST_CASE("Redis stopped mid-run: results stay correct, one warning, no waiting, and it is picked up again") {
+  TempDir tmp;
+  RedisServer redis(tmp / "redis");
+  auto clock = std::make_shared<memostore::ManualClock>(std::chrono::system_clock::now());
+  auto store = open_with(tmp / "s", redis.url(), {}, clock);
+  auto f = memostore::memo(store, "double", [](int x) { return 2 * x; });
+  CHECK(f(1) == 2);
+  drain(store);
+
+  redis.stop();
+  memostore::test::LogCapture log;
+  for (int i = 2; i < 50; ++i) {
+    const auto start = std::chrono::steady_clock::now();
+    CHECK(f(i) == 2 * i);
+    CHECK(std::chrono::steady_clock::now() - start < std::chrono::milliseconds(600));  // connect + command timeouts
+  }
+  CHECK(log.count("remote cache unavailable") == 1);
+  CHECK(store.stats().remote.errors >= 1);
+  CHECK(store.stats().remote.errors <= 2);  // backed off: not one failure per call
+
+  redis.start();
+  clock->advance(std::chrono::seconds(11));  // past the backoff
+  CHECK(f(100) == 200);
+  drain(store);
+  CHECK(remote_keys(redis).size() == 1);  // the new result reached the restarted (empty) server
+  CHECK(log.count("remote cache unavailable") == 1);
+}
+
+TEST_CASE("an entry tampered with in Redis, or signed with another secret, is rejected and recomputed") {
+  TempDir tmp;
+  RedisServer redis(tmp / "redis");
+  {
+    auto poisoner = open_with(tmp / "p", redis.url(), {}, nullptr, "another secret");
+    auto f = memostore::memo(poisoner, "value", [](int x) { return std::string("poison ") + std::to_string(x); });
+    (void)f(1);
+    (void)f(2);
+    drain(poisoner);
+  }
+  const auto keys = remote_keys(redis);
+  REQUIRE(keys.size() == 2);
+  // Flip one byte of the payload of value(1)'s entry.
+  for (const std::string& key : keys) {
+    std::string bytes = redis.command({"GET", key}).text;
+    if (const auto at = bytes.find("poison 1"); at != std::string::npos) {
+      bytes[at] ^= 0x01;
+      redis.command({"SET", key, bytes});
+    }
+  }
+
+  std::atomic<int> computed{0};
+  auto check = [&](const std::string& secret) {
+    auto store = open_with(tmp / ("s" + secret), redis.url(), {}, nullptr, secret);
+    auto f = memostore::memo(store, "value", [&](int x) {
+      ++computed;
+      return std::string("good ") + std::to_string(x);
+    });
+    CHECK(f(1) == "good 1");  // the flipped entry: its checksum fails
+    CHECK(f(2) == (secret.empty() ? "poison 2" : "good 2"));  // without a secret, signatures are not checked
+    return store.stats().remote.rejected;
+  };
+  CHECK(check("") == 1);
+  CHECK(check("the secret") == 2);
+}
+
+TEST_CASE("every remote key has an expiry: the entry's ttl, else the default") {
+  TempDir tmp;
+  RedisServer redis(tmp / "redis");
+  auto store = open_with(tmp / "s", redis.url(), {.ttl = std::chrono::hours(48)});
+  auto lasting = memostore::memo(store, "lasting", [](int x) { return x; });
+  auto brief = memostore::memo(store, "brief", [](int x) { return x; }, {.ttl = std::chrono::minutes(5)});
+  (void)lasting(1);
+  (void)brief(1);
+  drain(store);
+  for (const std::string& key : remote_keys(redis)) {
+    const long long ttl_ms = redis.command({"PTTL", key}).integer;
+    CHECK(ttl_ms > 0);
+    if (key.find("brief") != std::string::npos) {
+      CHECK(ttl_ms <= 5 * 60 * 1000);
+    } else {
+      CHECK(ttl_ms > 47 * 3600 * 1000LL);
+    }
+  }
+  CHECK(remote_keys(redis).size() == 2);
+}
+
+TEST_CASE("a 10 MB result passes through intact; one above max_value_bytes stays local") {
+  TempDir tmp;
+  RedisServer redis(tmp / "redis");
+  auto big = [](int n) {
+    std::vector<double> v(static_cast<std::size_t>(n));
+    for (std::size_t i = 0; i < v.size(); ++i) {
+      v[i] = static_cast<double>(i) * 0.5;
+    }
+    return v;
+  };
+  {
+    auto store = open_with(tmp / "a", redis.url(), {.max_value_bytes = 12'000'000});
+    auto f = memostore::memo(store, "big", big);
+    (void)f(1'250'000);  // 10 MB
+    (void)f(1'600'000);  // 12.8 MB: over the limit
+    drain(store);
+  }
+  CHECK(remote_keys(redis).size() == 1);
+  auto store = open_with(tmp / "b", redis.url());
+  std::atomic<int> computed{0};
+  auto f = memostore::memo(store, "big", [&](int n) {
+    ++computed;
+    return big(n);
+  });
+  CHECK(f(1'250'000) == big(1'250'000));
+  CHECK(computed == 0);
+}
+
+TEST_CASE("keys are spread over two servers by a stable hash, and both are read") {
+  TempDir tmp;
+  RedisServer one(tmp / "one");
+  RedisServer two(tmp / "two");
+  const std::string urls = one.url() + " " + two.url();
+  {
+    auto store = open_with(tmp / "a", urls);
+    auto f = memostore::memo(store, "id", [](int x) { return x; });
+    for (int i = 0; i < 40; ++i) {
+      (void)f(i);
+    }
+    drain(store);
+  }
+  const std::size_t on_one = remote_keys(one).size();
+  const std::size_t on_two = remote_keys(two).size();
+  CHECK(on_one + on_two == 40);
+  CHECK(on_one >= 8);  // 40 keys: a fair split is 20 each; this fails only for a broken spread
+  CHECK(on_two >= 8);
+
+  auto store = open_with(tmp / "b", two.url() + " " + one.url());  // the order of the URLs does not matter
+  std::atomic<int> computed{0};
+  auto f = memostore::memo(store, "id", [&](int x) {
+    ++computed;
+    return x;
+  });
+  for (int i = 0; i < 40; ++i) {
+    CHECK(f(i) == i);
+  }
+  CHECK(computed == 0);
+  CHECK(store.stats().remote.hits == 40);
+}
+
+TEST_CASE("clear of the remote tier removes only keys under its prefix") {
+  TempDir tmp;
+  RedisServer redis(tmp / "redis");
+  redis.command({"SET", "other-project:key", "keep me"});
+  auto store = open_with(tmp / "s", redis.url(), {.prefix = "proj*[1]:"});
+  auto f = memostore::memo(store, "id", [](int x) { return x; });
+  for (int i = 0; i < 5; ++i) {
+    (void)f(i);
+  }
+  drain(store);
+  CHECK(remote_keys(redis).size() == 6);
+  CHECK(store.core()->remote()->clear().value() == 5);
+  CHECK(remote_keys(redis) == std::vector<std::string>{"other-project:key"});
+}
+
+TEST_CASE("remote URLs: parsed, and a bad one is a config error that never shows the password") {
+  TempDir tmp;
+  const std::string message = memostore::test::error_message(
+      [&] { (void)open_with(tmp / "s", "http://user:hunter2@cache:6379"); }, memostore::ErrorCode::config);
+  CHECK(message.find("hunter2") == std::string::npos);
+  CHECK(message.find("redis://") != std::string::npos);
+  const auto parsed = memostore::detail::parse_remote_url("redis://:pw@cache.internal:6380/3").value();
+  CHECK(parsed.host == "cache.internal");
+  CHECK(parsed.port == 6380);
+  CHECK(parsed.db == 3);
+  CHECK(parsed.password == "pw");
+  CHECK(parsed.display.find("pw") == std::string::npos);
+  const auto socket = memostore::detail::parse_remote_url("redis+unix:///run/redis.sock?db=2").value();
+  CHECK(socket.socket_path == "/run/redis.sock");
+  CHECK(socket.db == 2);
+}
