@@ -191,6 +191,26 @@ VerifyReport verify(Store& store, const VerifyOptions& options = {});
 /// the store open, `format` if `dir` holds no store, `corruption`/`io` if it cannot be rebuilt.
 VerifyReport repair(const std::filesystem::path& dir);
 
+/// One remote server's answer to `ping_remote`.
+struct RemotePing {
+  std::string server = {};  ///< its URL without the password
+  bool ok = false;
+  std::string version = {};  ///< the Redis version, when ok
+  std::string error = {};    ///< why not, otherwise
+  std::chrono::microseconds round_trip{0};
+};
+
+/// Connects to every server of the store's remote tier (StoreOptions::remote
+/// or MEMOSTORE_REMOTE) and asks for its version, timing the round trip.
+/// Throws `Error` (usage) if the store has no remote tier.
+std::vector<RemotePing> ping_remote(const Store& store);
+
+/// Deletes every key under the remote tier's prefix on each of its servers
+/// (SCAN, never KEYS, so a large Redis is not blocked); other keys are left.
+/// Returns how many were deleted. The local store is not touched. Throws
+/// `Error`: usage without a remote tier, io if a server fails.
+std::uint64_t clear_remote(const Store& store);
+
 /// What an export, import or merge moved.
 struct TransferReport {
   std::uint64_t entries = 0;  ///< entries written (exported, or stored by import / merge)

@@ -45,6 +45,8 @@ int ls(const Context& context, const LsOptions& options);
 int show(const Context& context, const std::string& key, const std::string& function);
 int clear(const Context& context, const std::string& function, std::optional<std::uint32_t> version);
 int gc(const Context& context, const GcArguments& arguments);
+int clear_remote(const Context& context);
+int ping_remote(const Context& context);
 int compact(const Context& context);
 int verify(const Context& context, bool fix);
 int repair(const Context& context);

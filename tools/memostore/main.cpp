@@ -72,7 +72,18 @@ int main(int argc, char** argv) {
       app.add_subcommand("clear", "Delete entries (all, one function's, or one version's) and say what was freed");
   auto* function_option = clear->add_option("--function", function, "Only this function's entries");
   clear->add_option("--version", version, "Only this version of --function")->needs(function_option);
-  clear->callback([&] { run = [&] { return cli::clear(context, function, version); }; });
+  bool remote_only = false;
+  clear->add_flag("--remote", remote_only,
+                  "Clear the remote tier ($MEMOSTORE_REMOTE) instead: every key under its prefix, nothing else")
+      ->excludes(function_option);
+  clear->callback([&] {
+    run = [&] { return remote_only ? cli::clear_remote(context) : cli::clear(context, function, version); };
+  });
+
+  auto* remote = app.add_subcommand("remote", "The remote tier on Redis ($MEMOSTORE_REMOTE)");
+  remote->require_subcommand(1);
+  auto* ping = remote->add_subcommand("ping", "Connect to each server: its Redis version and round-trip time");
+  ping->callback([&] { run = [&] { return cli::ping_remote(context); }; });
 
   cli::GcArguments gc_arguments;
   auto* gc = app.add_subcommand("gc", "Remove expired and superseded entries, then evict to the size budget");

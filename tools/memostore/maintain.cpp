@@ -52,6 +52,42 @@ int clear(const Context& context, const std::string& function, std::optional<std
   return k_ok;
 }
 
+int clear_remote(const Context& context) {
+  const Store store = open_store(context, Access::read);
+  const std::uint64_t removed = memostore::clear_remote(store);
+  if (context.json) {
+    print_json(Json{{"remote_entries", removed}});
+  } else {
+    fmt::print("cleared the remote tier: {} entries\n", with_thousands(removed));
+  }
+  return k_ok;
+}
+
+int ping_remote(const Context& context) {
+  const Store store = open_store(context, Access::read);
+  const std::vector<RemotePing> pings = memostore::ping_remote(store);
+  bool all_ok = true;
+  Json list = Json::array();
+  for (const RemotePing& ping : pings) {
+    all_ok = all_ok && ping.ok;
+    if (context.json) {
+      list.push_back(Json{{"server", ping.server},
+                          {"ok", ping.ok},
+                          {"version", ping.ok ? Json(ping.version) : Json(nullptr)},
+                          {"error", ping.ok ? Json(nullptr) : Json(ping.error)},
+                          {"round_trip_us", ping.round_trip.count()}});
+    } else if (ping.ok) {
+      fmt::print("{}: Redis {}, round trip {}\n", ping.server, ping.version, format_duration(ping.round_trip));
+    } else {
+      fmt::print("{}: {}\n", ping.server, ping.error);
+    }
+  }
+  if (context.json) {
+    print_json(Json{{"servers", list}});
+  }
+  return all_ok ? k_ok : k_unavailable;
+}
+
 int gc(const Context& context, const GcArguments& arguments) {
   GcOptions options;
   if (!arguments.max_size.empty()) {

@@ -1,0 +1,43 @@
+// The remote tier's administration: ping and clear (memostore remote ping,
+// memostore clear --remote).
+#include <memostore/admin.hpp>
+
+#include <fmt/std.h>
+
+#include "store/store_core.hpp"
+
+namespace memostore {
+namespace {
+
+detail::RemoteTier& remote_of(const Store& store, std::string_view operation) {
+  detail::RemoteTier* remote = store.core()->remote();
+  if (remote == nullptr) {
+    throw Error(ErrorCode::usage,
+                fmt::format("cannot {} the remote tier of {}: it has none. Set MEMOSTORE_REMOTE (e.g. "
+                            "redis://cache.internal:6379/0) or StoreOptions::remote",
+                            operation, store.dir()));
+  }
+  return *remote;
+}
+
+}  // namespace
+
+std::vector<RemotePing> ping_remote(const Store& store) {
+  std::vector<RemotePing> pings;
+  for (auto& ping : remote_of(store, "ping").ping()) {
+    RemotePing out{ping.server};
+    out.ok = ping.version.ok();
+    if (out.ok) {
+      out.version = ping.version.value();
+    } else {
+      out.error = ping.version.failure().message;
+    }
+    out.round_trip = ping.round_trip;
+    pings.push_back(std::move(out));
+  }
+  return pings;
+}
+
+std::uint64_t clear_remote(const Store& store) { return detail::value_or_throw(remote_of(store, "clear").clear()); }
+
+}  // namespace memostore
