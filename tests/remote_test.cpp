@@ -5,12 +5,15 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdlib>
+#include <map>
 #include <string>
 
 #include <cereal/types/string.hpp>
 #include <cereal/types/vector.hpp>
 
 #include <memostore/memostore.hpp>
+#include <nlohmann/json.hpp>
 
 #include "store/store_core.hpp"
 #include "support/redis_server.hpp"
@@ -273,4 +276,37 @@ TEST_CASE("remote URLs: parsed, and a bad one is a config error that never shows
   const auto socket = memostore::detail::parse_remote_url("redis+unix:///run/redis.sock?db=2").value();
   CHECK(socket.socket_path == "/run/redis.sock");
   CHECK(socket.db == 2);
+}
+
+TEST_CASE("the tool: remote ping reports the server and clear --remote empties the prefix") {
+  TempDir tmp;
+  RedisServer redis(tmp / "redis");
+  {
+    auto store = open_with(tmp / "s", redis.url());
+    auto f = memostore::memo(store, "id", [](int x) { return x; });
+    (void)f(1);
+    (void)f(2);
+    drain(store);
+  }
+  const std::string tool = std::getenv("MEMOSTORE_TOOL");
+  const std::map<std::string, std::string> env{{"MEMOSTORE_REMOTE", redis.url()}};
+  const auto ping = memostore::test::run_process({tool, "--dir", (tmp / "s").string(), "remote", "ping", "--json"}, env);
+  REQUIRE(ping.exit_code == 0);
+  const auto servers = nlohmann::json::parse(ping.out)["servers"];
+  REQUIRE(servers.size() == 1);
+  CHECK(servers[0]["ok"] == true);
+  CHECK(servers[0]["version"].get<std::string>().find('.') != std::string::npos);
+
+  const auto cleared = memostore::test::run_process({tool, "--dir", (tmp / "s").string(), "clear", "--remote"}, env);
+  CHECK(cleared.exit_code == 0);
+  CHECK(cleared.out.find("2 entries") != std::string::npos);
+  CHECK(remote_keys(redis).empty());
+
+  redis.stop();
+  const auto down = memostore::test::run_process({tool, "--dir", (tmp / "s").string(), "remote", "ping"}, env);
+  CHECK(down.exit_code == 3);
+  CHECK(down.out.find("cannot connect") != std::string::npos);
+  const auto none = memostore::test::run_process({tool, "--dir", (tmp / "s").string(), "remote", "ping"});
+  CHECK(none.exit_code == 2);
+  CHECK(none.err.find("MEMOSTORE_REMOTE") != std::string::npos);
 }
