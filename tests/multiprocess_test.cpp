@@ -278,17 +278,7 @@ TEST_CASE("four processes on overlapping keys, one killed mid-run: every returne
 
 /// Reads `child`'s lines until one contains `text`; false at end of output,
 /// or at a line containing `instead` (so a broken feature fails, not hangs).
-bool wait_for_line(ChildProcess& child, const std::string& text, const std::string& instead = "\x01") {
-  for (std::string line = child.read_line(); !line.empty(); line = child.read_line()) {
-    if (line.find(text) != std::string::npos) {
-      return true;
-    }
-    if (line.find(instead) != std::string::npos) {
-      return false;
-    }
-  }
-  return false;
-}
+using memostore::test::wait_for_line;
 
 TEST_CASE("share_inflight: a process waits for another's computation of the same call instead of repeating it") {
   TempDir dir;

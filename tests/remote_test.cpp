@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <csignal>
 #include <cstdlib>
 #include <map>
 #include <string>
@@ -309,4 +310,55 @@ TEST_CASE("the tool: remote ping reports the server and clear --remote empties t
   const auto none = memostore::test::run_process({tool, "--dir", (tmp / "s").string(), "remote", "ping"});
   CHECK(none.exit_code == 2);
   CHECK(none.err.find("MEMOSTORE_REMOTE") != std::string::npos);
+}
+
+TEST_CASE("share_inflight across machines: one computes, the other waits for its result through Redis") {
+  TempDir tmp;
+  RedisServer redis(tmp / "redis");
+  const std::map<std::string, std::string> env{{"MEMOSTORE_REMOTE", redis.url()}};
+  using memostore::test::ChildProcess;
+  using memostore::test::wait_for_line;
+  // Two "machines": each its own cache directory, one Redis.
+  ChildProcess owner({memostore::test::child_program(), (tmp / "a").string(), "claimed-square", "7"}, env);
+  REQUIRE(wait_for_line(owner, "computing"));
+  ChildProcess waiter({memostore::test::child_program(), (tmp / "b").string(), "claimed-square", "7"}, env);
+  REQUIRE(wait_for_line(waiter, "remote lease", "computing"));
+  owner.close_stdin();  // the owner's function returns; it sends the result, then gives the lease up
+  CHECK(owner.wait() == 0);
+  CHECK(memostore::test::output_value(owner.out(), "computed") == "1");
+  waiter.close_stdin();  // had it computed after all, this would let it finish (and the check below fail)
+  CHECK(waiter.wait() == 0);
+  CHECK(memostore::test::output_value(waiter.out(), "result") == "49");
+  CHECK(memostore::test::output_value(waiter.out(), "computed") == "0");
+}
+
+TEST_CASE("share_inflight across machines: a crashed owner's lease expires, and the waiter computes") {
+  TempDir tmp;
+  RedisServer redis(tmp / "redis");
+  const std::map<std::string, std::string> env{{"MEMOSTORE_REMOTE", redis.url()}};
+  using memostore::test::ChildProcess;
+  using memostore::test::wait_for_line;
+  ChildProcess owner({memostore::test::child_program(), (tmp / "a").string(), "claimed-square", "7"}, env);
+  REQUIRE(wait_for_line(owner, "computing"));
+  std::string lease;
+  for (const std::string& key : remote_keys(redis)) {
+    if (key.find("lease:") != std::string::npos) {
+      lease = key;
+    }
+  }
+  REQUIRE_FALSE(lease.empty());
+  const long long ttl = redis.command({"PTTL", lease}).integer;
+  CHECK(ttl > 0);  // it expires by itself
+  CHECK(ttl <= memostore::detail::k_remote_lease.count());
+  ::kill(owner.pid(), SIGKILL);
+  CHECK(owner.wait() == 128 + SIGKILL);
+
+  ChildProcess waiter({memostore::test::child_program(), (tmp / "b").string(), "claimed-square", "7"}, env);
+  REQUIRE(wait_for_line(waiter, "remote lease", "computing"));
+  redis.command({"PEXPIRE", lease, "1"});  // what the passing of k_remote_lease does, without waiting for it
+  REQUIRE(wait_for_line(waiter, "computing"));
+  waiter.close_stdin();
+  CHECK(waiter.wait() == 0);
+  CHECK(memostore::test::output_value(waiter.out(), "result") == "49");
+  CHECK(memostore::test::output_value(waiter.out(), "computed") == "1");
 }

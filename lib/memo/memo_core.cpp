@@ -63,9 +63,26 @@ void store_entry(const MemoCore& memo, const std::string& key, const std::string
   policy.enforce_budgets(*memo.state());
 }
 
+/// A lease on a key in the remote tier (cross-machine single flight), given
+/// up when it goes out of scope: after the holder's result was sent, or when
+/// its function threw.
+class RemoteLease {
+ public:
+  RemoteLease(RemoteTier& remote, std::string key) : m_remote(&remote), m_key(std::move(key)) {}
+  ~RemoteLease() { m_remote->release_lease(m_key); }
+  RemoteLease(const RemoteLease&) = delete;
+  RemoteLease& operator=(const RemoteLease&) = delete;
+
+ private:
+  RemoteTier* m_remote;
+  std::string m_key;
+};
+
+/// Computes the result, stores it and hands it to waiting threads; sends it
+/// to the remote tier (at once when `lease` is held: other machines wait for it).
 void compute_and_store(const MemoCore& memo, const std::string& key, std::string_view args,
                        const std::vector<RecordedInput>& inputs, ComputeFn compute, InflightTable::Ticket& ticket,
-                       const Lookup& last) {
+                       const Lookup& last, const std::optional<RemoteLease>& lease = std::nullopt) {
   StorePolicy& policy = *memo.store().core()->policy();
   policy.record_miss(*memo.state());
   if (policy.settings().explain) {
@@ -103,7 +120,11 @@ void compute_and_store(const MemoCore& memo, const std::string& key, std::string
   }
   if (RemoteTier* remote = store.remote(); remote != nullptr && finished && writes_results(memo.store().mode())) {
     const auto ttl = info.expires_ms != 0 ? Duration(info.expires_ms - info.created_ms) : remote->settings().default_ttl;
-    remote->put(key, shared, ttl);
+    if (lease) {
+      remote->put_now(key, *shared, ttl);
+    } else {
+      remote->put(key, shared, ttl);
+    }
   }
   const std::string_view payload = finished_payload(*shared);
   ticket.finish(FlightResult{std::move(shared), payload});
@@ -211,6 +232,49 @@ bool result_from_other_process(const MemoCore& memo, const std::string& key, std
   }
 }
 
+/// Cross-machine single flight through the remote tier: takes the lease on
+/// `key`, or, while another machine holds it, polls the remote tier for its
+/// result until it arrives, the lease lapses or is given up without it, or
+/// inflight_lease runs out. True if the result was found; otherwise the
+/// caller computes, holding `lease` if it got it.
+bool result_from_other_machine(const MemoCore& memo, const std::string& key, std::string_view args,
+                               const std::vector<RecordedInput>& inputs, DecodeFn decode, const Lookup& last,
+                               std::optional<RemoteLease>& lease) {
+  RemoteTier* remote = memo.store().core()->remote();
+  if (remote == nullptr || remote->settings().read_only) {
+    return false;
+  }
+  StorePolicy& policy = *memo.store().core()->policy();
+  const std::int64_t give_up_ms = policy.now_ms() + memo.inflight_lease().count();
+  bool seen_holder = false;
+  for (;;) {
+    auto attempt = remote->try_lease(key);
+    if (!attempt) {
+      return false;  // the remote tier is unavailable: compute without a lease
+    }
+    if (attempt->taken) {
+      lease.emplace(*remote, key);
+      // A holder that gave the lease up may have sent its result just before.
+      return seen_holder && result_from_remote(memo, key, args, inputs, decode, last);
+    }
+    if (!seen_holder) {
+      log(LogLevel::debug, "{} (version {}): waiting for {}, which is computing the same call (remote lease)",
+          memo.name(), memo.version(), attempt->holder);
+      seen_holder = true;
+    }
+    if (policy.now_ms() >= give_up_ms) {
+      warn("{} (version {}): {} has been computing the same call for longer than inflight_lease; computing it "
+           "here too",
+           memo.name(), memo.version(), attempt->holder);
+      return false;
+    }
+    std::this_thread::sleep_for(k_claim_poll);
+    if (result_from_remote(memo, key, args, inputs, decode, last)) {
+      return true;
+    }
+  }
+}
+
 }  // namespace
 
 MemoCore::MemoCore(Store store, std::string name, const MemoPolicy& policy, Hash128 type)
@@ -275,7 +339,12 @@ void MemoCore::call(std::string_view args, const std::vector<RecordedInput>& inp
           result_from_other_process(*this, key, args, decode, claim)) {
         return;
       }
-      compute_and_store(*this, key, args, inputs, compute, ticket, last);
+      std::optional<RemoteLease> lease;  // likewise, across machines
+      if (m_share_inflight && use_hits && writes_results(m_store.mode()) &&
+          result_from_other_machine(*this, key, args, inputs, decode, last, lease)) {
+        return;
+      }
+      compute_and_store(*this, key, args, inputs, compute, ticket, last, lease);
       return;
     }
     const FlightResult shared = ticket.wait();  // rethrows the leader's exception

@@ -1,8 +1,12 @@
 #include "remote/remote_tier.hpp"
 
 #include <algorithm>
+#include <random>
 
+#include <unistd.h>
 #include <xxhash.h>
+
+#include <fmt/format.h>
 
 #include "policy/expiry.hpp"
 #include "util/log.hpp"
@@ -34,9 +38,24 @@ std::string glob_escaped(std::string_view prefix) {
   return out;
 }
 
+/// This process's name in leases: host:pid:random (a restarted process with
+/// the same pid does not inherit a lease).
+std::string lease_token() {
+  char host[256] = {};
+  ::gethostname(host, sizeof host - 1);
+  std::random_device random;
+  return fmt::format("{}:{}:{:08x}", host, ::getpid(), random());
+}
+
+// Deletes / extends a lease only if its value is still ours.
+constexpr std::string_view k_release_script =
+    "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end";
+constexpr std::string_view k_renew_script =
+    "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end";
+
 }  // namespace
 
-RemoteTier::RemoteTier(RemoteSettings settings) : m_settings(std::move(settings)) {
+RemoteTier::RemoteTier(RemoteSettings settings) : m_settings(std::move(settings)), m_lease_token(lease_token()) {
   for (const RemoteEndpoint& endpoint : m_settings.endpoints) {
     m_shards.push_back(std::make_unique<Shard>(endpoint));
   }
@@ -53,6 +72,80 @@ RemoteTier::~RemoteTier() {
   m_queue_changed.notify_all();
   if (m_writer.joinable()) {
     m_writer.join();
+  }
+  {
+    std::lock_guard lock(m_lease_mutex);
+    m_lease_stopping = true;
+  }
+  m_lease_changed.notify_all();
+  if (m_renewer.joinable()) {
+    m_renewer.join();
+  }
+}
+
+std::string RemoteTier::lease_key(std::string_view key) const {
+  std::string out = m_settings.prefix;
+  out.append("lease:");
+  out.append(key);
+  return out;
+}
+
+bool RemoteTier::put_now(std::string_view key, const std::string& envelope, std::chrono::milliseconds ttl) {
+  if (m_settings.read_only || envelope.size() > m_settings.max_value_bytes) {
+    return false;
+  }
+  const std::string ttl_text = std::to_string(std::max<std::int64_t>(ttl.count(), 1));
+  auto written = run(shard_for(key), {"SET", remote_key(key), envelope, "PX", ttl_text});
+  (written ? m_writes : m_dropped).fetch_add(1, std::memory_order_relaxed);
+  return written.ok();
+}
+
+Result<RemoteTier::LeaseAttempt> RemoteTier::try_lease(std::string_view key) {
+  const std::string lease = lease_key(key);
+  Shard& shard = shard_for(key);
+  auto set = run(shard, {"SET", lease, m_lease_token, "NX", "PX", std::to_string(k_remote_lease.count())});
+  if (!set) {
+    return set.failure();
+  }
+  if (set->kind == RedisReply::Kind::status) {  // OK: ours
+    {
+      std::lock_guard lock(m_lease_mutex);
+      m_leases.push_back(lease);
+      if (!m_renewer.joinable()) {
+        m_renewer = std::thread([this] { run_renewer(); });
+      }
+    }
+    return LeaseAttempt{true, {}};
+  }
+  auto holder = run(shard, {"GET", lease});
+  std::string name = holder && holder->kind == RedisReply::Kind::string ? holder->text : std::string("another process");
+  if (const auto last_colon = name.rfind(':'); last_colon != std::string::npos && name.find(':') != last_colon) {
+    name.resize(last_colon);  // host:pid, without the random part
+  }
+  return LeaseAttempt{false, std::move(name)};
+}
+
+void RemoteTier::release_lease(std::string_view key) {
+  const std::string lease = lease_key(key);
+  {
+    std::lock_guard lock(m_lease_mutex);
+    std::erase(m_leases, lease);
+  }
+  (void)run(shard_for(key), {"EVAL", k_release_script, "1", lease, m_lease_token});
+}
+
+void RemoteTier::run_renewer() {
+  std::unique_lock lock(m_lease_mutex);
+  while (!m_lease_stopping) {
+    m_lease_changed.wait_for(lock, k_remote_lease / 3);
+    const std::vector<std::string> held = m_leases;
+    lock.unlock();
+    for (const std::string& lease : held) {
+      const std::string_view key = std::string_view(lease).substr(m_settings.prefix.size() + 6);  // "lease:"
+      (void)run(shard_for(key),
+                {"EVAL", k_renew_script, "1", lease, m_lease_token, std::to_string(k_remote_lease.count())});
+    }
+    lock.lock();
   }
 }
 

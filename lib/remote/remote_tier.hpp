@@ -66,6 +66,21 @@ class RemoteTier {
   /// Counts an entry that came from the remote tier and failed its checks.
   void record_rejected() noexcept { m_rejected.fetch_add(1, std::memory_order_relaxed); }
 
+  /// Writes the entry now, waiting for the server (a lease holder's result,
+  /// which others are polling for); false if it could not be written.
+  bool put_now(std::string_view key, const std::string& envelope, std::chrono::milliseconds ttl);
+
+  /// Cross-machine single flight (MemoOptions::share_inflight): the lease on
+  /// `key` is this process's (SET NX with an expiry, renewed in the
+  /// background while held), or someone else's, or the server is unavailable.
+  struct LeaseAttempt {
+    bool taken = false;
+    std::string holder = {};  // who holds it, when not taken ("host:pid")
+  };
+  Result<LeaseAttempt> try_lease(std::string_view key);
+  /// Gives up a lease this process holds (only if it still holds it).
+  void release_lease(std::string_view key);
+
   /// Waits (at most `limit`) until the writer's queue is empty; true if it is.
   bool drain(std::chrono::milliseconds limit);
 
@@ -100,6 +115,8 @@ class RemoteTier {
   Result<RedisReply> run(Shard& shard, std::initializer_list<std::string_view> arguments);
   std::int64_t now_ms() const;
   void run_writer();
+  void run_renewer();
+  std::string lease_key(std::string_view key) const;
 
   RemoteSettings m_settings;
   std::vector<std::unique_ptr<Shard>> m_shards;
@@ -117,6 +134,18 @@ class RemoteTier {
   bool m_writing = false;             // a job is being sent; guarded by m_queue_mutex
   bool m_stopping = false;            // guarded by m_queue_mutex
   std::thread m_writer;
+
+  // Leases this process holds, renewed by m_renewer (started with the first).
+  const std::string m_lease_token;  // host:pid:random, the value of our leases
+  std::mutex m_lease_mutex;
+  std::condition_variable m_lease_changed;
+  std::vector<std::string> m_leases;  // guarded by m_lease_mutex; keys with the prefix
+  bool m_lease_stopping = false;      // guarded by m_lease_mutex
+  std::thread m_renewer;
 };
+
+/// How long a lease lives without renewal: a crashed holder's lease lapses
+/// after this. Renewed every third of it.
+inline constexpr std::chrono::milliseconds k_remote_lease{15'000};
 
 }  // namespace memostore::detail

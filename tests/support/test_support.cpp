@@ -148,6 +148,18 @@ ChildProcess::~ChildProcess() {
   }
 }
 
+bool wait_for_line(ChildProcess& child, const std::string& text, const std::string& instead) {
+  for (std::string line = child.read_line(); !line.empty(); line = child.read_line()) {
+    if (line.find(text) != std::string::npos) {
+      return true;
+    }
+    if (line.find(instead) != std::string::npos) {
+      return false;
+    }
+  }
+  return false;
+}
+
 std::string ChildProcess::read_line() {
   for (;;) {
     const auto nl = m_buffer.find('\n');

@@ -97,6 +97,10 @@ class ChildProcess {
   int m_status = -1;
 };
 
+/// Reads `child`'s output until a line contains `text` (true) or `instead`,
+/// or the output ends (false).
+bool wait_for_line(ChildProcess& child, const std::string& text, const std::string& instead = "\x01");
+
 struct ProcessResult {
   int exit_code;
   std::string out;
