@@ -157,6 +157,30 @@ for workload, title in [("F1", "F1 input file: a memoized call keyed by a 1 GiB 
         if r:
             speed = "–" if system == "memostore_stat" else f"{r['gb_per_s']:.2f}"  # reads no data
             out.append(f"| {label} | {fmt_ns(r['median_ms'] * 1e6)} | {speed} | {r['median_ms'] / base:.3g}× |")
+for workload, title in [("R1-small", "R1 remote hit, 100-byte result (Redis on a local Unix socket)"),
+                        ("R1-large", "R1 remote hit, 10 MB result")]:
+    base = get(workload, "memostore_local_hit", "median_ns")
+    if base is None:
+        continue
+    out += ["", f"### {title}", "",
+            "Each key's first call in a store with an empty directory is a remote hit (checked, stored locally); "
+            "the second is a local hit. A miss computes (the function returns at once), stores and queues the "
+            "entry for Redis.", "",
+            "| call | median | p99 | GB/s | ratio to a local hit |", "|---|---|---|---|---|"]
+    for system, label in [("memostore_local_hit", "local hit"), ("memostore_remote_hit", "remote hit"),
+                          ("memostore_miss", "miss (compute + store)")]:
+        r = by.get((workload, system))
+        if r:
+            out.append(f"| {label} | {fmt_ns(r['median_ns'])} | {fmt_ns(r['p99_ns'])} | {r['gb_per_s']:.2f} | "
+                       f"{r['median_ns'] / base:.1f}× |")
+alone, shared = by.get(("R2", "memostore_local_only")), by.get(("R2", "memostore_remote"))
+if alone and shared:
+    out += ["", "### R2 four processes, empty local directories, one Redis", "",
+            f"Each process calls the same {shared['keys']:,.0f} keys of a function that takes 1 ms "
+            "(`share_inflight`), in its own order.", "",
+            "| setup | computed | wall time |", "|---|---|---|",
+            f"| local directories only | {alone['computed']:,.0f} | {alone['seconds']:.2f} s |",
+            f"| sharing one Redis | {shared['computed']:,.0f} | {shared['seconds']:.2f} s |"]
 r = by.get(("M", "memostore"))
 if r:
     out += ["", "### M memory", "",

@@ -9,10 +9,15 @@ scripts/install-deps.sh --bench
 ninja -C build/bench bench/memostore-bench bench/cold-start >/dev/null
 
 scratch=$(mktemp -d "${TMPDIR:-/tmp}/memostore-bench.XXXXXX")
-trap 'rm -rf "$scratch"' EXIT
+# A Redis on a Unix socket for the remote tier's workloads (R1, R2).
+redis-server --port 0 --unixsocket "$scratch/redis.sock" --save "" --appendonly no --daemonize yes \
+  --pidfile "$scratch/redis.pid" --logfile "$scratch/redis.log" --dir "$scratch"
+trap 'kill "$(cat "$scratch/redis.pid" 2>/dev/null)" 2>/dev/null; rm -rf "$scratch"' EXIT
+for _ in $(seq 100); do [[ -S $scratch/redis.sock ]] && break; sleep 0.05; done
 results=$scratch/results.jsonl
 echo "== memostore and C++ baselines"
-build/bench/bench/memostore-bench --dir "$scratch/cpp" --cold-start build/bench/bench/cold-start "$@" | tee "$results"
+build/bench/bench/memostore-bench --dir "$scratch/cpp" --cold-start build/bench/bench/cold-start \
+  --redis "redis+unix://$scratch/redis.sock" "$@" | tee "$results"
 echo "== Python peers (diskcache, joblib)"
 /usr/bin/python3 bench/peers/peers.py "$scratch/peers" "$@" | tee -a "$results"
 BENCH_NOTES=bench/NOTES.md /usr/bin/python3 bench/report.py "$results" "bench/run.sh $*" > bench/RESULTS.md

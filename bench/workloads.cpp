@@ -23,6 +23,7 @@
 
 #include "baselines.hpp"
 #include "fingerprints.hpp"
+#include "remote.hpp"
 #include "harness.hpp"
 
 extern char** environ;
@@ -37,6 +38,7 @@ struct Config {
   std::string cold_start;
   bool quick = false;
   std::set<std::string> only;
+  std::string redis;  // a Redis server for R1/R2 (bench/run.sh starts one); empty: skipped
   bool wants(const std::string& w) const { return only.empty() || only.count(w) > 0; }
 };
 
@@ -351,17 +353,21 @@ int main(int argc, char** argv) {
   if (argc == 5 && std::strcmp(argv[1], "--memory-child") == 0) {
     return memory_child(argv[2], std::stoi(argv[3]), std::stoi(argv[4]));
   }
+  if (argc == 6 && std::strcmp(argv[1], "--remote-child") == 0) {
+    return remote_child(argv[2], argv[3], std::stoi(argv[4]), std::stoi(argv[5]));
+  }
   Config c;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     if (arg == "--quick") c.quick = true;
     else if (arg == "--dir" && i + 1 < argc) c.scratch = argv[++i];
     else if (arg == "--cold-start" && i + 1 < argc) c.cold_start = argv[++i];
+    else if (arg == "--redis" && i + 1 < argc) c.redis = argv[++i];
     else if (arg == "--only" && i + 1 < argc) {
       std::stringstream list(argv[++i]);
       for (std::string w; std::getline(list, w, ',');) c.only.insert(w);
     } else {
-      std::fprintf(stderr, "usage: memostore-bench --dir SCRATCH --cold-start PATH [--quick] [--only W1,W2,...]\n");
+      std::fprintf(stderr, "usage: memostore-bench --dir SCRATCH --cold-start PATH [--quick] [--only W1,W2,...] [--redis URL]\n");
       return 2;
     }
   }
@@ -377,6 +383,7 @@ int main(int argc, char** argv) {
   if (c.wants("W5")) w5(c, q ? 1000 : 10'000, q ? 2000 : 400'000);
   if (c.wants("S1")) s1(q ? 20 : 2000, q ? 2000 : 4'000'000);
   if (c.wants("F")) fingerprint_workloads(c.scratch / "F", q);
+  if (c.wants("R") && !c.redis.empty()) remote_workloads(c.scratch / "R", c.redis, argv[0], q);
   if (c.wants("M")) memory(c, argv[0], q ? 2000 : 1'000'000, q ? 2000 : 1'000'000);
   return sink == 42 ? 1 : 0;
 }
