@@ -17,6 +17,7 @@
 #include <memostore/memostore.hpp>
 
 #include "harness.hpp"
+#include "remote/redis_connection.hpp"
 #include "store/store_core.hpp"
 
 namespace fs = std::filesystem;
@@ -32,11 +33,23 @@ template <class Value>
 void remote_hits(const fs::path& scratch, const std::string& redis, const char* workload, int keys,
                  Value (*make)(int)) {
   const double bytes = static_cast<double>(sizeof(typename Value::value_type) * make(0).size());
+  memostore::detail::RedisConnection connection(memostore::detail::parse_remote_url(redis).value(), {});
+  (void)connection.command({"FLUSHALL"}).value();  // only this workload's entries below
   {
     auto producer = open_remote(scratch / workload / "producer", redis);
     auto f = memostore::memo(producer, workload, make);
     for (int k = 0; k < keys; ++k) f(k);
     (void)producer.core()->remote()->drain(std::chrono::minutes(1));
+  }
+  Samples raw;  // the floor: hiredis GET of the same entries, copied out (what the remote tier does first)
+  {
+    auto listed = connection.command({"KEYS", "*"});
+    if (!listed) throw std::runtime_error(listed.failure().message);
+    for (const auto& key : listed.value().elements) {
+      const auto start = Clock::now();
+      bench_sink += static_cast<int>(connection.command({"GET", key.text}).value().text.size());
+      raw.ns.push_back(ns_since(start));
+    }
   }
   auto consumer = open_remote(scratch / workload / "consumer", redis);
   auto f = memostore::memo(consumer, workload, make);
@@ -55,6 +68,7 @@ void remote_hits(const fs::path& scratch, const std::string& redis, const char* 
     Result(workload, system).add("median_ns", samples.median()).add("p99_ns", samples.p99())
         .add("gb_per_s", bytes / samples.median()).print();
   };
+  report("redis_get", raw);
   report("memostore_remote_hit", remote);
   report("memostore_local_hit", local);
   if (consumer.stats().remote.hits != static_cast<std::uint64_t>(keys)) {

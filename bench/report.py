@@ -167,7 +167,8 @@ for workload, title in [("R1-small", "R1 remote hit, 100-byte result (Redis on a
             "the second is a local hit. A miss computes (the function returns at once), stores and queues the "
             "entry for Redis.", "",
             "| call | median | p99 | GB/s | ratio to a local hit |", "|---|---|---|---|---|"]
-    for system, label in [("memostore_local_hit", "local hit"), ("memostore_remote_hit", "remote hit"),
+    for system, label in [("memostore_local_hit", "local hit"), ("redis_get", "hiredis GET alone (the floor)"),
+                          ("memostore_remote_hit", "remote hit"),
                           ("memostore_miss", "miss (compute + store)")]:
         r = by.get((workload, system))
         if r:

@@ -254,8 +254,9 @@ bool result_from_other_machine(const MemoCore& memo, const std::string& key, std
     }
     if (attempt->taken) {
       lease.emplace(*remote, key);
-      // A holder that gave the lease up may have sent its result just before.
-      return seen_holder && result_from_remote(memo, key, args, inputs, decode, last);
+      // A holder that gave the lease up (between our remote lookup and now,
+      // or while we waited) sent its result just before.
+      return result_from_remote(memo, key, args, inputs, decode, last);
     }
     if (!seen_holder) {
       log(LogLevel::debug, "{} (version {}): waiting for {}, which is computing the same call (remote lease)",
