@@ -78,6 +78,26 @@ TEST_CASE("a store with an empty directory hits what another store on the same R
   CHECK(second.stats().remote.hits == 10);
 }
 
+TEST_CASE("the remote tier's counters are kept in the store: across processes, and in memostore stats") {
+  TempDir tmp;
+  RedisServer redis(tmp / "redis");
+  for (int run = 0; run < 2; ++run) {  // two processes' worth, one after the other
+    auto store = open_with(tmp / "s", redis.url());
+    auto f = memostore::memo(store, "id", [](int x) { return x; });
+    (void)f(run);
+    drain(store);
+  }
+  CHECK(open_with(tmp / "s", redis.url()).stats().remote.writes == 2);
+  const std::string tool = std::getenv("MEMOSTORE_TOOL");
+  const auto shown = memostore::test::run_process({tool, "--dir", (tmp / "s").string(), "stats", "--json"});
+  REQUIRE(shown.exit_code == 0);
+  const auto remote = nlohmann::json::parse(shown.out)["remote"];
+  CHECK(remote["writes"] == 2);
+  CHECK(remote["misses"] == 2);  // both first calls asked Redis
+  const auto table = memostore::test::run_process({tool, "--dir", (tmp / "s").string(), "stats"});
+  CHECK(table.out.find("remote tier: 0 hits, 2 misses, 2 writes") != std::string::npos);
+}
+
 TEST_CASE("readonly remote mode reads the fleet's cache and never writes to it") {
   TempDir tmp;
   RedisServer redis(tmp / "redis");

@@ -39,8 +39,9 @@ struct InputStats {
   std::uint64_t bytes_hashed = 0;   ///< bytes of the files hashed
 };
 
-/// What the remote tier (StoreOptions::remote) did in this process since the
-/// store was opened; not kept across restarts.
+/// What the remote tier (StoreOptions::remote) did for this store: counted by
+/// every process using it and kept across restarts (written with the other
+/// counters every 2 s; a readonly store shows this process's alone).
 struct RemoteStats {
   std::uint64_t hits = 0;            ///< local misses found remotely (before their checks)
   std::uint64_t misses = 0;          ///< local misses not found remotely, or asked while it was unavailable
@@ -54,7 +55,7 @@ struct StoreStats {
   FunctionStats total;
   std::vector<FunctionStats> functions;  ///< sorted by name
   InputStats inputs;                     ///< this process's input fingerprinting
-  RemoteStats remote;                    ///< this process's use of the remote tier
+  RemoteStats remote;                    ///< the remote tier's counters
 };
 
 /// What Store::evict / Store::gc (and memostore::gc) removed.

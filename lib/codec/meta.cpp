@@ -74,6 +74,38 @@ std::optional<CounterKey> parse_counter_key(std::string_view key) noexcept {
   return std::nullopt;
 }
 
+namespace {
+std::string_view remote_counter_name(RemoteCounter counter) noexcept {
+  switch (counter) {
+    case RemoteCounter::hits: return "hits";
+    case RemoteCounter::misses: return "misses";
+    case RemoteCounter::writes: return "writes";
+    case RemoteCounter::dropped_writes: return "dropped_writes";
+    case RemoteCounter::rejected: return "rejected";
+    case RemoteCounter::errors: return "errors";
+  }
+  return "unknown";
+}
+}  // namespace
+
+std::string remote_counter_key(RemoteCounter counter) {
+  std::string key(k_remote_counter_prefix);
+  key.append(remote_counter_name(counter));
+  return key;
+}
+
+std::optional<RemoteCounter> parse_remote_counter_key(std::string_view key) noexcept {
+  if (!key.starts_with(k_remote_counter_prefix)) {
+    return std::nullopt;
+  }
+  for (RemoteCounter counter : k_all_remote_counters) {
+    if (key.substr(k_remote_counter_prefix.size()) == remote_counter_name(counter)) {
+      return counter;
+    }
+  }
+  return std::nullopt;
+}
+
 std::uint64_t decode_counter(std::string_view bytes) noexcept {
   return bytes.size() == 8 ? get_u64le(bytes.data()) : 0;
 }

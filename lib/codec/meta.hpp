@@ -54,6 +54,18 @@ struct CounterKey {
 };
 std::optional<CounterKey> parse_counter_key(std::string_view key) noexcept;
 
+/// The remote tier's store-wide counters, in the stats family under
+/// NUL "remote" NUL counter-name: no function's counter key starts with NUL
+/// (names are not empty), so builds that know no remote tier skip them.
+enum class RemoteCounter { hits, misses, writes, dropped_writes, rejected, errors };
+inline constexpr RemoteCounter k_all_remote_counters[] = {RemoteCounter::hits,           RemoteCounter::misses,
+                                                          RemoteCounter::writes,         RemoteCounter::dropped_writes,
+                                                          RemoteCounter::rejected,       RemoteCounter::errors};
+inline constexpr std::string_view k_remote_counter_prefix{"\0remote\0", 8};
+
+std::string remote_counter_key(RemoteCounter counter);
+std::optional<RemoteCounter> parse_remote_counter_key(std::string_view key) noexcept;
+
 /// Decodes a stored counter (8 bytes); 0 for anything else.
 std::uint64_t decode_counter(std::string_view bytes) noexcept;
 std::string encode_counter(std::uint64_t value);

@@ -306,7 +306,8 @@ Result<void> StorePolicy::zero_counters() {
   Batch batch(m_database);
   auto zeroed = m_database.for_each(Family::stats, "", [&](std::string_view key, std::string_view) {
     const auto parsed = parse_counter_key(key);
-    if (parsed && parsed->counter != Counter::entries && parsed->counter != Counter::bytes) {
+    if ((parsed && parsed->counter != Counter::entries && parsed->counter != Counter::bytes) ||
+        parse_remote_counter_key(key)) {
       batch.put(Family::stats, key, encode_counter(0));
     }
     return true;
@@ -408,6 +409,9 @@ Result<void> StorePolicy::flush() {
       add_signed(state->pending_entries, Counter::entries);
       add_signed(state->pending_bytes, Counter::bytes);
     }
+  }
+  if (m_settings.more_counters) {
+    m_settings.more_counters(batch);
   }
   for (AccessShard& shard : m_access) {
     AccessMap taken;

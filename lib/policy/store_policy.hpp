@@ -58,6 +58,8 @@ struct StorePolicySettings {
   // Told when statistics cannot be written, so that a full disk gives one
   // warning per store in all (StoreCore::report_write_failure). None: warn.
   std::function<void(std::string_view what, const Failure& failure)> on_write_failure;
+  // Adds counters kept elsewhere (the remote tier's) to each flush's batch.
+  std::function<void(Batch& batch)> more_counters;
 };
 
 /// One function's limits, as the latest memo handle for it set them.

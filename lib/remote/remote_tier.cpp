@@ -283,6 +283,16 @@ RemoteStats RemoteTier::stats() const noexcept {
                      m_rejected.load(std::memory_order_relaxed), m_errors.load(std::memory_order_relaxed)};
 }
 
+RemoteStats RemoteTier::take_unsaved() {
+  std::lock_guard lock(m_saved_mutex);
+  const RemoteStats now = stats();
+  const RemoteStats delta{now.hits - m_saved.hits,     now.misses - m_saved.misses,
+                          now.writes - m_saved.writes, now.dropped_writes - m_saved.dropped_writes,
+                          now.rejected - m_saved.rejected, now.errors - m_saved.errors};
+  m_saved = now;
+  return delta;
+}
+
 std::vector<RemoteTier::Ping> RemoteTier::ping() {
   std::vector<Ping> pings;
   for (const auto& shard : m_shards) {

@@ -84,7 +84,10 @@ class RemoteTier {
   /// Waits (at most `limit`) until the writer's queue is empty; true if it is.
   bool drain(std::chrono::milliseconds limit);
 
+  /// This process's counts so far.
   RemoteStats stats() const noexcept;
+  /// What was counted since the last call: for the store's persistent counters.
+  RemoteStats take_unsaved();
 
   /// Each server's Redis version and round-trip time, or why it failed.
   struct Ping {
@@ -126,6 +129,8 @@ class RemoteTier {
   std::atomic<std::uint64_t> m_dropped{0};
   std::atomic<std::uint64_t> m_rejected{0};
   std::atomic<std::uint64_t> m_errors{0};
+  std::mutex m_saved_mutex;
+  RemoteStats m_saved;  // guarded by m_saved_mutex: stats() at the last take_unsaved()
 
   std::mutex m_queue_mutex;
   std::condition_variable m_queue_changed;

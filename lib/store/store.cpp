@@ -4,6 +4,7 @@
 
 #include <fmt/std.h>
 
+#include "codec/meta.hpp"
 #include "store/store_core.hpp"
 #include "util/log.hpp"
 
@@ -100,6 +101,41 @@ std::optional<detail::RemoteSettings> remote_settings(const StoreOptions& option
   settings.backoff = remote.backoff;
   settings.clock = std::move(clock);
   return settings;
+}
+
+/// The remote tier's counters of `core`'s store: what every process wrote
+/// (policy flushes write them; Store::stats() flushed just before), plus this
+/// process's own counts where it writes nothing (readonly mode).
+RemoteStats remote_counters(detail::StoreCore& core) {
+  RemoteStats stats;
+  if (core.database() == nullptr) {
+    return stats;
+  }
+  (void)core.database()->for_each(detail::Family::stats, detail::k_remote_counter_prefix,
+                                  [&](std::string_view key, std::string_view value) {
+    const auto counter = detail::parse_remote_counter_key(key);
+    if (!counter) {
+      return true;
+    }
+    const std::uint64_t n = detail::decode_counter(value);
+    switch (*counter) {
+      case detail::RemoteCounter::hits: stats.hits = n; break;
+      case detail::RemoteCounter::misses: stats.misses = n; break;
+      case detail::RemoteCounter::writes: stats.writes = n; break;
+      case detail::RemoteCounter::dropped_writes: stats.dropped_writes = n; break;
+      case detail::RemoteCounter::rejected: stats.rejected = n; break;
+      case detail::RemoteCounter::errors: stats.errors = n; break;
+    }
+    return true;
+  });
+  if (detail::RemoteTier* remote = core.remote(); remote != nullptr && !core.policy()->settings().writable) {
+    const RemoteStats own = remote->stats();
+    stats.hits += own.hits;
+    stats.misses += own.misses;
+    stats.rejected += own.rejected;
+    stats.errors += own.errors;  // a readonly process writes nothing to Redis either
+  }
+  return stats;
 }
 
 /// The signer for the secret in effect (MEMOSTORE_SECRET overrides the
@@ -208,9 +244,7 @@ StoreStats Store::stats() const {
   auto* policy = m_core->policy();
   StoreStats stats = policy != nullptr ? policy->stats() : StoreStats{};
   stats.inputs = m_core->fingerprints().stats();
-  if (const auto* remote = m_core->remote()) {
-    stats.remote = remote->stats();
-  }
+  stats.remote = remote_counters(*m_core);
   return stats;
 }
 

@@ -41,15 +41,33 @@ StoreCore::StoreCore(fs::path dir, std::unique_ptr<Database> database, StorePoli
     : m_dir(std::move(dir)),
       m_signer(std::move(signer)),
       m_database(std::move(database)),
-      m_policy(m_database ? std::make_unique<StorePolicy>(*m_database, with_failure_reports(settings)) : nullptr),
+      m_remote(std::move(remote)),
+      m_policy(m_database ? std::make_unique<StorePolicy>(*m_database, with_store_hooks(settings)) : nullptr),
       m_fingerprints(m_database.get(), m_signer.get(), settings.clock ? settings.clock : system_clock(),
-                     settings.always_hash_inputs),
-      m_remote(std::move(remote)) {}
+                     settings.always_hash_inputs) {}
 
-StorePolicySettings StoreCore::with_failure_reports(StorePolicySettings settings) {
+StoreCore::~StoreCore() {
+  if (m_remote) {
+    (void)m_remote->drain(m_remote->settings().close_flush);  // so the policy's last flush counts its writes
+  }
+}
+
+StorePolicySettings StoreCore::with_store_hooks(StorePolicySettings settings) {
   settings.on_write_failure = [this](std::string_view what, const Failure& failure) {
     report_write_failure(what, failure);
   };
+  if (m_remote) {
+    settings.more_counters = [remote = m_remote.get()](Batch& batch) {
+      const RemoteStats unsaved = remote->take_unsaved();
+      const std::uint64_t counts[] = {unsaved.hits,           unsaved.misses,   unsaved.writes,
+                                      unsaved.dropped_writes, unsaved.rejected, unsaved.errors};
+      for (std::size_t i = 0; i < std::size(k_all_remote_counters); ++i) {
+        if (counts[i] != 0) {
+          batch.add(remote_counter_key(k_all_remote_counters[i]), static_cast<std::int64_t>(counts[i]));
+        }
+      }
+    };
+  }
   return settings;
 }
 

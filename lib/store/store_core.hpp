@@ -25,6 +25,8 @@ class StoreCore {
   /// `database` is null for a store in Mode::off; `signer` is null without a secret.
   StoreCore(std::filesystem::path dir, std::unique_ptr<Database> database, StorePolicySettings settings,
             std::unique_ptr<const EntrySigner> signer = nullptr, std::unique_ptr<RemoteTier> remote = nullptr);
+  /// Sends what the remote tier has queued (bounded), then closes.
+  ~StoreCore();
 
   /// Null when the store is off.
   Database* database() const noexcept { return m_database.get(); }
@@ -53,17 +55,18 @@ class StoreCore {
   void report_rejected(std::string_view function);
 
  private:
-  StorePolicySettings with_failure_reports(StorePolicySettings settings);
+  /// `settings` with this store's failure reports and remote counters.
+  StorePolicySettings with_store_hooks(StorePolicySettings settings);
 
   std::filesystem::path m_dir;
   std::unique_ptr<const EntrySigner> m_signer;
   std::atomic<bool> m_write_failure_reported{false};
   std::atomic<bool> m_rejected_reported{false};  // before m_policy, which reports through it
   std::unique_ptr<Database> m_database;
+  std::unique_ptr<RemoteTier> m_remote;  // before m_policy, whose last flush writes its counters
   std::unique_ptr<StorePolicy> m_policy;  // after m_database: flushes into it when destroyed
   InflightTable m_inflight;
   Fingerprints m_fingerprints;
-  std::unique_ptr<RemoteTier> m_remote;  // last: its writer flushes at close without the others
   std::mutex m_reported_mutex;
   std::unordered_set<std::string> m_reported_keys;  // guarded by m_reported_mutex
 };

@@ -107,6 +107,10 @@ int stats(const Context& context, bool zero) {
               {"bytes", held.bytes},
               {"disk_bytes", held.disk_bytes}};
     add_counters(json, total);
+    const RemoteStats& remote = counters.remote;
+    json["remote"] = Json{{"hits", remote.hits},         {"misses", remote.misses},
+                          {"writes", remote.writes},     {"dropped_writes", remote.dropped_writes},
+                          {"rejected", remote.rejected}, {"errors", remote.errors}};
     json["functions"] = std::move(functions);
     print_json(json);
     return k_ok;
@@ -120,6 +124,11 @@ int stats(const Context& context, bool zero) {
   if (total.rejected != 0) {
     fmt::print("rejected: {} entries without a valid signature for the store's secret were ignored\n",
                with_thousands(total.rejected));
+  }
+  if (const RemoteStats& r = counters.remote; r.hits + r.misses + r.writes + r.errors != 0) {
+    fmt::print("remote tier: {} hits, {} misses, {} writes ({} dropped), {} rejected, {} errors\n",
+               with_thousands(r.hits), with_thousands(r.misses), with_thousands(r.writes),
+               with_thousands(r.dropped_writes), with_thousands(r.rejected), with_thousands(r.errors));
   }
   if (rows.empty()) {
     return k_ok;
