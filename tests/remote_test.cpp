@@ -78,6 +78,21 @@ TEST_CASE("a store with an empty directory hits what another store on the same R
   CHECK(second.stats().remote.hits == 10);
 }
 
+TEST_CASE("process B with an empty directory hits what process A computed, through Redis") {
+  TempDir tmp;
+  RedisServer redis(tmp / "redis");
+  const std::map<std::string, std::string> env{{"MEMOSTORE_REMOTE", redis.url()}};
+  const auto a = memostore::test::run_process(
+      {memostore::test::child_program(), (tmp / "x").string(), "squares-range", "0", "20"}, env);
+  REQUIRE(a.exit_code == 0);
+  CHECK(memostore::test::output_value(a.out, "computed") == "20");  // its close sent the queue
+  const auto b = memostore::test::run_process(
+      {memostore::test::child_program(), (tmp / "y").string(), "squares-range", "0", "20"}, env);
+  REQUIRE(b.exit_code == 0);
+  CHECK(memostore::test::output_value(b.out, "computed") == "0");
+  CHECK(memostore::test::output_value(b.out, "wrong") == "0");
+}
+
 TEST_CASE("the remote tier's counters are kept in the store: across processes, and in memostore stats") {
   TempDir tmp;
   RedisServer redis(tmp / "redis");
