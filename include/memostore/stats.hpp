@@ -51,11 +51,20 @@ struct RemoteStats {
   std::uint64_t errors = 0;          ///< failed commands (connect, timeout, error reply)
 };
 
+/// The in-process hot tier (StoreOptions::hot_cache_bytes) of this process;
+/// not kept across restarts.
+struct HotTierStats {
+  std::uint64_t hits = 0;     ///< hits served from memory (also counted in FunctionStats::hits)
+  std::uint64_t entries = 0;  ///< entries kept now
+  std::uint64_t bytes = 0;    ///< memory they are charged, bookkeeping included
+};
+
 struct StoreStats {
   FunctionStats total;
   std::vector<FunctionStats> functions;  ///< sorted by name
   InputStats inputs;                     ///< this process's input fingerprinting
   RemoteStats remote;                    ///< the remote tier's counters
+  HotTierStats hot;                      ///< this process's hot tier
 };
 
 /// What Store::evict / Store::gc (and memostore::gc) removed.

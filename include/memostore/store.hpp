@@ -100,6 +100,14 @@ struct StoreOptions {
   /// Filled only by large values that are read. Default: 256 MiB.
   std::uint64_t blob_cache_bytes = std::uint64_t{256} << 20;
 
+  /// Memory for the hot tier: small entries (up to 16 KiB) read recently,
+  /// kept checked and ready to decode in this process, so that a repeated hit
+  /// skips RocksDB (about 4 times faster on a 100-byte result). 0 turns it
+  /// off. A process sees removals and replacements by other processes in its
+  /// hot tier when it sees them in the store (within about 200 ms).
+  /// Default: 32 MiB. Env: `MEMOSTORE_HOT_CACHE` (e.g. `0`, `64M`; overrides this field).
+  std::uint64_t hot_cache_bytes = std::uint64_t{32} << 20;
+
   /// Upper bound on the live bytes of all entries (keys and stored results).
   /// Above it, the least recently used entries (older versions first) are
   /// evicted until about 90 % remains; 0 means no bound. Files on disk shrink

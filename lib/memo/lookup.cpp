@@ -77,12 +77,42 @@ std::optional<std::string> changed_input(const MemoCore& memo, const std::vector
   return found;
 }
 
+/// A hit on the copy of `key`'s entry in the hot tier, if one is kept and
+/// current (`generation`), still valid and decodes: the entry's size, with
+/// the hit recorded. Otherwise none, and the caller reads the database (which
+/// also says why an entry that is no longer valid is not).
+std::optional<std::uint64_t> hit_in_memory(const MemoCore& memo, const std::string& key, std::string_view args,
+                                           DecodeFn decode, std::uint64_t generation) {
+  StoreCore& store = *memo.store().core();
+  const std::shared_ptr<const HotEntry> entry = store.hot().find(key, generation);
+  if (!entry) {
+    return std::nullopt;
+  }
+  StorePolicy& policy = *store.policy();
+  const std::int64_t now = policy.now_ms();
+  bool decoded = judge_entry(memo, key, args, entry->view, now, SignatureCheck::done) == Outcome::hit;
+  if (decoded) {
+    try {
+      decode(entry->view.payload);
+    } catch (const std::exception&) {  // it decoded when it was read: not for this caller's type after all
+      decoded = false;
+    }
+  }
+  if (!decoded) {
+    store.hot().erase(key);
+    return std::nullopt;
+  }
+  policy.record_hit(*memo.state(), key, entry->view.info.compute_ns, now);
+  return key.size() + entry->envelope.size();
+}
+
 }  // namespace
 
 Outcome judge_entry(const MemoCore& memo, std::string_view key, std::string_view args, const EntryView& entry,
-                    std::int64_t now_ms) {
+                    std::int64_t now_ms, SignatureCheck signature) {
   const StoreCore& store = *memo.store().core();
-  if (const EntrySigner* signer = store.signer(); signer != nullptr && !signed_by(*signer, key, entry)) {
+  if (const EntrySigner* signer = store.signer();
+      signer != nullptr && signature == SignatureCheck::needed && !signed_by(*signer, key, entry)) {
     return Outcome::rejected;
   }
   if (entry.info.type != memo.type()) {
@@ -102,6 +132,10 @@ Lookup lookup(const MemoCore& memo, const std::string& key, std::string_view arg
   StoreCore& store = *memo.store().core();
   StorePolicy& policy = *store.policy();
   Database& database = *store.database();
+  const std::uint64_t generation = database.entry_changes();  // before the read: see HotEntry::generation
+  if (auto size = hit_in_memory(memo, key, args, decode, generation)) {
+    return Lookup{Outcome::hit, size};
+  }
   Lookup result;
   std::string damage;
   std::uint64_t compute_ns = 0;
@@ -123,6 +157,7 @@ Lookup lookup(const MemoCore& memo, const std::string& key, std::string_view arg
       decode(entry->payload);
       result.outcome = Outcome::hit;
       compute_ns = entry->info.compute_ns;
+      store.hot().insert(key, bytes, generation);
     } catch (const std::exception& e) {  // cereal::Exception, std::length_error, the type's own load code
       damage = fmt::format("its value does not decode ({})", e.what());
       result.outcome = Outcome::damaged;

@@ -30,14 +30,18 @@ struct Lookup {
   std::optional<std::uint64_t> existing_size;  // key + entry bytes, if anything is stored under the key
 };
 
+/// Whether an entry's signature is still to be checked: `checked` for a copy
+/// kept in this process's memory after its signature was checked.
+enum class SignatureCheck { needed, done };
+
 /// Whether a well-formed `entry` stored under `key` is the result of a call
 /// of `memo` with encoded arguments `args` at time `now_ms`: hit, or why not
 /// (rejected, other_type, other_arguments, expired).
 Outcome judge_entry(const MemoCore& memo, std::string_view key, std::string_view args, const EntryView& entry,
-                    std::int64_t now_ms);
+                    std::int64_t now_ms, SignatureCheck signature = SignatureCheck::needed);
 
-/// Reads the entry for `key` and, if it is valid, decodes it through `decode`
-/// and records the hit. A damaged entry is removed (in writable modes) and
+/// Reads the entry for `key` (from the hot tier, else from the database) and,
+/// if it is valid, decodes it through `decode` and records the hit. A damaged entry is removed (in writable modes) and
 /// warned about; an expired or rejected one is counted and left for the new
 /// result to replace.
 Lookup lookup(const MemoCore& memo, const std::string& key, std::string_view args, DecodeFn decode);

@@ -44,11 +44,14 @@ void store_entry(const MemoCore& memo, const std::string& key, const std::string
                  bool computed = true) {
   StoreCore& store = *memo.store().core();
   StorePolicy& policy = *store.policy();
+  // Nothing to replace if the lookup found nothing (refresh mode does not look).
+  const Overwrites overwrites =
+      replaced_size || memo.store().mode() == Mode::refresh ? Overwrites::maybe : Overwrites::no;
   if (memo.store().mode() == Mode::refresh && !replaced_size) {
     replaced_size = policy.stored_size(key);  // refresh mode skipped the read that would have told
   }
   Batch batch(*store.database());
-  batch.put(Family::entries, key, envelope);
+  batch.put(Family::entries, key, envelope, overwrites);
   const EntryMeta meta{key.size() + envelope.size(), info.created_ms, info.expires_ms};
   LiveChange change = policy.stage_store(batch, *memo.state(), key, meta, replaced_size,
                                          computed ? info.compute_ns : 0,

@@ -55,6 +55,7 @@ struct StorePolicySettings {
   bool explain = false;     // MEMOSTORE_EXPLAIN: log why each miss missed
   bool exit_summary = false;  // MEMOSTORE_STATS: one line at close
   bool always_hash_inputs = false;  // MEMOSTORE_FILE_CHECK=content
+  std::uint64_t hot_cache_bytes = 0;  // the hot tier's budget (MEMOSTORE_HOT_CACHE)
   // Told when statistics cannot be written, so that a full disk gives one
   // warning per store in all (StoreCore::report_write_failure). None: warn.
   std::function<void(std::string_view what, const Failure& failure)> on_write_failure;

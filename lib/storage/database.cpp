@@ -465,6 +465,16 @@ Result<void> Database::write(Batch& batch) {
   if (batch.empty()) {
     return {};
   }
+  // Counted after the write, so that a reader that saw the old count before
+  // its read cannot keep what it read as current (a failed write counts too).
+  struct CountChange {
+    std::atomic<std::uint64_t>* changes;
+    ~CountChange() {
+      if (changes != nullptr) {
+        changes->fetch_add(1);
+      }
+    }
+  } count_change{batch.m_changes_entries ? &m_entry_changes : nullptr};
   auto& h = *m_handles;
   if (!h.secondary) {
     return checked(write_batch(*h.db, h.write_options, *batch.m_batch), "write to", m_dir);
@@ -593,10 +603,11 @@ Batch::~Batch() = default;
 Batch::Batch(Batch&&) noexcept = default;
 Batch& Batch::operator=(Batch&&) noexcept = default;
 
-void Batch::put(Family family, std::string_view key, std::string_view value) {
+void Batch::put(Family family, std::string_view key, std::string_view value, Overwrites overwrites) {
   if (auto* handle = m_database->family(family)) {
     m_batch->Put(handle, slice(key), slice(value)).PermitUncheckedError();  // fails only past 4 GiB
     ++m_count;
+    m_changes_entries |= family == Family::entries && overwrites == Overwrites::maybe;
   }
 }
 
@@ -604,6 +615,7 @@ void Batch::remove(Family family, std::string_view key) {
   if (auto* handle = m_database->family(family)) {
     m_batch->Delete(handle, slice(key)).PermitUncheckedError();
     ++m_count;
+    m_changes_entries |= family == Family::entries;
   }
 }
 
@@ -611,6 +623,7 @@ void Batch::remove_range(Family family, std::string_view begin, std::string_view
   if (auto* handle = m_database->family(family)) {
     m_batch->DeleteRange(handle, slice(begin), slice(end)).PermitUncheckedError();
     ++m_count;
+    m_changes_entries |= family == Family::entries;
   }
 }
 

@@ -18,6 +18,7 @@
 #pragma once
 
 #include <chrono>
+#include <atomic>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -69,6 +70,10 @@ struct DatabaseOptions {
 class Database;
 
 /// Writes applied together or not at all (Database::write). Copies what it is given.
+/// Whether a put into Family::entries may replace an entry that readers keep
+/// in memory (the hot tier): `maybe` makes the write invalidate them.
+enum class Overwrites { maybe, no };
+
 class Batch {
  public:
   explicit Batch(const Database& database);
@@ -76,7 +81,8 @@ class Batch {
   Batch(Batch&&) noexcept;
   Batch& operator=(Batch&&) noexcept;
 
-  void put(Family family, std::string_view key, std::string_view value);
+  /// `overwrites`: whether `key` may already hold an entry (Family::entries only).
+  void put(Family family, std::string_view key, std::string_view value, Overwrites overwrites = Overwrites::maybe);
   void remove(Family family, std::string_view key);
   /// Adds `delta` (negative to decrease) to a counter: any key of
   /// Family::stats, or a hit-count record of Family::meta.
@@ -91,6 +97,7 @@ class Batch {
   const Database* m_database;
   std::unique_ptr<rocksdb::WriteBatch> m_batch;
   std::size_t m_count = 0;
+  bool m_changes_entries = false;  // removes or may replace an entry
 };
 
 /// A consistent view of the database at one moment, for reads that must
@@ -132,6 +139,12 @@ class Database {
 
   /// Applies every write of `batch` atomically.
   Result<void> write(Batch& batch);
+
+  /// How many writes of this process so far removed or may have replaced an
+  /// entry (Family::entries), counted after each such write is applied. A copy
+  /// of an entry read while this was N is current as long as it is still N.
+  /// Writes of other processes are not counted.
+  std::uint64_t entry_changes() const noexcept { return m_entry_changes.load(); }
 
   /// Removes every key of `family` that starts with `prefix` (one range
   /// tombstone); an empty prefix removes everything.
@@ -198,6 +211,7 @@ class Database {
   std::filesystem::path m_dir;
   Access m_access;
   std::unique_ptr<Handles> m_handles;
+  std::atomic<std::uint64_t> m_entry_changes{0};
 };
 
 /// The error for an operation that needs `dir` to itself while another

@@ -104,6 +104,7 @@ Result<void> Database::apply_units() {
         status = batch.Put(defaults, marker, rocksdb::Slice());
         if (status.ok()) {
           status = write_batch(*h.db, h.write_options, batch);
+          m_entry_changes.fetch_add(1);  // another process's unit may remove or replace entries
         }
         if (!status.ok() && !status.IsCorruption() && !status.IsInvalidArgument()) {
           return failure_from(status, "apply what another process handed over to", m_dir);
@@ -147,8 +148,12 @@ Result<void> Database::catch_up() {
     }
   }
   const auto applied = h.own_writes.applied_units();
+  const rocksdb::SequenceNumber before = h.db->GetLatestSequenceNumber();
   if (auto status = h.db->TryCatchUpWithPrimary(); !status.ok()) {
     return failure_from(status, "catch up with the process that holds", m_dir);
+  }
+  if (h.db->GetLatestSequenceNumber() != before) {
+    m_entry_changes.fetch_add(1);  // the primary's writes may remove or replace entries
   }
   if (applied) {
     h.own_writes.forget_through(*applied);

@@ -61,6 +61,14 @@ detail::StorePolicySettings policy_settings(const StoreOptions& options, Mode mo
     }
   }
   settings.always_hash_inputs = file_check == FileCheck::content;
+  settings.hot_cache_bytes = options.hot_cache_bytes;
+  if (const char* text = environment("MEMOSTORE_HOT_CACHE")) {
+    try {
+      settings.hot_cache_bytes = parse_size(text);
+    } catch (const Error& e) {
+      throw Error(ErrorCode::config, fmt::format("MEMOSTORE_HOT_CACHE: {}", e.what()));
+    }
+  }
   return settings;
 }
 
@@ -245,6 +253,7 @@ StoreStats Store::stats() const {
   StoreStats stats = policy != nullptr ? policy->stats() : StoreStats{};
   stats.inputs = m_core->fingerprints().stats();
   stats.remote = remote_counters(*m_core);
+  stats.hot = m_core->hot().stats();
   return stats;
 }
 

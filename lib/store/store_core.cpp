@@ -43,6 +43,7 @@ StoreCore::StoreCore(fs::path dir, std::unique_ptr<Database> database, StorePoli
       m_database(std::move(database)),
       m_remote(std::move(remote)),
       m_policy(m_database ? std::make_unique<StorePolicy>(*m_database, with_store_hooks(settings)) : nullptr),
+      m_hot(settings.hot_cache_bytes),
       m_fingerprints(m_database.get(), m_signer.get(), settings.clock ? settings.clock : system_clock(),
                      settings.always_hash_inputs) {}
 

@@ -13,6 +13,7 @@
 
 #include "codec/entry_signer.hpp"
 #include "inputs/fingerprints.hpp"
+#include "memo/hot_entries.hpp"
 #include "memo/inflight.hpp"
 #include "policy/store_policy.hpp"
 #include "remote/remote_tier.hpp"
@@ -35,6 +36,8 @@ class StoreCore {
   /// Signs what this store writes and checks what it reads; null without a secret.
   const EntrySigner* signer() const noexcept { return m_signer.get(); }
   InflightTable& inflight() noexcept { return m_inflight; }
+  /// Recently read small entries, in memory.
+  HotEntries& hot() noexcept { return m_hot; }
   /// The shared remote tier beneath this store; null without one.
   RemoteTier* remote() const noexcept { return m_remote.get(); }
   /// The content hashes of input files, remembered in this store.
@@ -66,6 +69,7 @@ class StoreCore {
   std::unique_ptr<RemoteTier> m_remote;  // before m_policy, whose last flush writes its counters
   std::unique_ptr<StorePolicy> m_policy;  // after m_database: flushes into it when destroyed
   InflightTable m_inflight;
+  HotEntries m_hot;
   Fingerprints m_fingerprints;
   std::mutex m_reported_mutex;
   std::unordered_set<std::string> m_reported_keys;  // guarded by m_reported_mutex

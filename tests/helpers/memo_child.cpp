@@ -3,7 +3,8 @@
 //
 //   memo_child DIR|- squares N          call square(0..N-1); "-" = default_store()
 //   memo_child DIR square-then-kill K   call square(K), report, then SIGKILL itself
-//   memo_child DIR hold                 open the store, print "ready", wait for stdin EOF
+//   memo_child DIR hold                 open the store, print "ready", wait for stdin EOF;
+//                                       for each line read, catch up and print "caught-up"
 //   memo_child DIR squares-from B       call square(B), square(B+1), ... printing "returned=i"
 //                                       after each call returns, until killed
 //   memo_child DIR squares-range B E    call square(B..E-1), printing "returned=i" after each;
@@ -17,6 +18,7 @@
 //   memo_child DIR claimed-square K     call slow_square(K) (share_inflight), which prints
 //                                       "computing" and waits for a line on stdin; log lines
 //                                       are printed as "log=..."; then "result=" and "computed="
+//   memo_child DIR forget K             forget square(K), print "forgot"
 //   memo_child - singletons-at-exit     make three singletons and return from main: their
 //                                       destructors print at exit, newest first
 #include <sys/resource.h>
@@ -201,10 +203,17 @@ int main(int argc, char** argv) {
       std::cout << "result=" << result << "\ncomputed=" << g_computed << std::endl;
       return 0;
     }
+    if (command == "forget") {
+      memo_square.forget(n);
+      std::cout << "forgot" << std::endl;
+      return 0;
+    }
     if (command == "hold") {
       std::cout << "ready" << std::endl;
       std::string ignored;
       while (std::getline(std::cin, ignored)) {
+        store.catch_up();  // applies what other processes handed over
+        std::cout << "caught-up" << std::endl;
       }
       return 0;
     }

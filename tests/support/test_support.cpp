@@ -179,6 +179,12 @@ std::string ChildProcess::read_line() {
   }
 }
 
+void ChildProcess::write_line(const std::string& line) {
+  const std::string text = line + "\n";
+  REQUIRE(m_stdin >= 0);
+  REQUIRE(write(m_stdin, text.data(), text.size()) == static_cast<ssize_t>(text.size()));
+}
+
 void ChildProcess::close_stdin() {
   if (m_stdin >= 0) {
     close(m_stdin);

@@ -79,6 +79,8 @@ class ChildProcess {
   int pid() const noexcept { return m_pid; }
   /// Reads one line of stdout (without newline); empty at end of file.
   std::string read_line();
+  /// Writes `line` and a newline to the child's stdin.
+  void write_line(const std::string& line);
   void close_stdin();
   /// Waits for exit; returns the exit code, or 128 + signal number.
   int wait();

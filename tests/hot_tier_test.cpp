@@ -1,0 +1,263 @@
+// The hot tier: small entries read recently are served from memory, and no
+// change to the store (forget, clear, eviction, expiry, a refresh, another
+// process's removal) is hidden by a copy kept there.
+#include <doctest/doctest.h>
+
+#include <string>
+#include <vector>
+
+#include <cereal/types/string.hpp>
+#include <cereal/types/vector.hpp>
+#include <memostore/memostore.hpp>
+
+#include "store/store_core.hpp"
+#include "support/test_support.hpp"
+
+using memostore::Store;
+using memostore::StoreOptions;
+using memostore::test::ChildProcess;
+using memostore::test::TempDir;
+
+namespace {
+
+Store open_store(const TempDir& dir, std::uint64_t hot_cache_bytes = std::uint64_t{32} << 20,
+                 std::shared_ptr<memostore::ManualClock> clock = nullptr) {
+  StoreOptions options;
+  options.dir = dir / "cache";
+  options.hot_cache_bytes = hot_cache_bytes;
+  options.clock = std::move(clock);
+  return Store::open(std::move(options));
+}
+
+std::vector<std::int64_t> square(int x) { return {x, std::int64_t{x} * x}; }
+
+std::uint64_t hot_hits(const Store& store) { return store.stats().hot.hits; }
+
+}  // namespace
+
+TEST_SUITE_BEGIN("hot tier");
+
+TEST_CASE("a repeated hit is served from memory and counted as a hit") {
+  TempDir dir;
+  Store store = open_store(dir);
+  int computed = 0;
+  auto memo_square = memostore::memo(store, "square", [&](int x) {
+    ++computed;
+    return square(x);
+  });
+  CHECK(memo_square(3) == square(3));  // computed and stored, not kept in memory
+  CHECK(hot_hits(store) == 0);
+  CHECK(memo_square(3) == square(3));  // read from the store, kept
+  CHECK(hot_hits(store) == 0);
+  for (int i = 0; i < 5; ++i) {
+    CHECK(memo_square(3) == square(3));
+  }
+  CHECK(hot_hits(store) == 5);
+  CHECK(computed == 1);
+  const auto stats = store.stats();
+  CHECK(stats.total.hits == 6);
+  CHECK(stats.hot.entries == 1);
+  CHECK(stats.hot.bytes > 0);
+}
+
+TEST_CASE("a hot tier of 0 bytes, or MEMOSTORE_HOT_CACHE=0, keeps nothing") {
+  TempDir dir;
+  SUBCASE("option") {
+    Store store = open_store(dir, 0);
+    auto memo_square = memostore::memo(store, "square", &square);
+    for (int i = 0; i < 4; ++i) {
+      CHECK(memo_square(1) == square(1));
+    }
+    CHECK(hot_hits(store) == 0);
+    CHECK(store.stats().hot.entries == 0);
+  }
+  SUBCASE("environment") {
+    memostore::test::ScopedEnv off("MEMOSTORE_HOT_CACHE", "0");
+    Store store = open_store(dir);
+    auto memo_square = memostore::memo(store, "square", &square);
+    for (int i = 0; i < 4; ++i) {
+      CHECK(memo_square(1) == square(1));
+    }
+    CHECK(hot_hits(store) == 0);
+  }
+  SUBCASE("a bad size names the variable") {
+    memostore::test::ScopedEnv bad("MEMOSTORE_HOT_CACHE", "lots");
+    const std::string message =
+        memostore::test::error_message([&] { (void)open_store(dir); }, memostore::ErrorCode::config);
+    CHECK(message.find("MEMOSTORE_HOT_CACHE") != std::string::npos);
+  }
+}
+
+TEST_CASE("forget, clear and Store::clear are seen at once by copies in memory") {
+  TempDir dir;
+  Store store = open_store(dir);
+  int computed = 0;
+  auto memo_square = memostore::memo(store, "square", [&](int x) {
+    ++computed;
+    return square(x);
+  });
+  const auto warm = [&](int x) {
+    for (int i = 0; i < 3; ++i) {
+      CHECK(memo_square(x) == square(x));
+    }
+  };
+  warm(1);
+  warm(2);
+  REQUIRE(hot_hits(store) == 2);
+  REQUIRE(computed == 2);
+
+  memo_square.forget(1);
+  CHECK(memo_square(1) == square(1));
+  CHECK(computed == 3);
+  CHECK(memo_square(2) == square(2));  // a copy read before the change is not used; the store still has it
+  CHECK(computed == 3);
+
+  warm(2);
+  memo_square.clear();
+  CHECK(memo_square(2) == square(2));
+  CHECK(computed == 4);
+
+  warm(2);
+  store.clear();
+  CHECK(memo_square(2) == square(2));
+  CHECK(computed == 5);
+}
+
+TEST_CASE("an entry past its ttl is not served from memory") {
+  TempDir dir;
+  auto clock = std::make_shared<memostore::ManualClock>();
+  Store store = open_store(dir, std::uint64_t{32} << 20, clock);
+  int computed = 0;
+  auto memo_square = memostore::memo(
+      store, "square",
+      [&](int x) {
+        ++computed;
+        return square(x);
+      },
+      {.ttl = std::chrono::minutes(1)});
+  for (int i = 0; i < 3; ++i) {
+    CHECK(memo_square(4) == square(4));
+  }
+  REQUIRE(hot_hits(store) == 1);
+  clock->advance(std::chrono::seconds(61));
+  CHECK(memo_square(4) == square(4));
+  CHECK(computed == 2);
+  CHECK(store.stats().total.expirations >= 1);
+}
+
+TEST_CASE("an entry evicted by a size budget is computed again, not served from memory") {
+  TempDir dir;
+  Store store = open_store(dir);
+  int computed = 0;
+  auto memo_square = memostore::memo(
+      store, "square",
+      [&](int x) {
+        ++computed;
+        return square(x);
+      },
+      {.max_entries = 2});
+  for (int i = 0; i < 3; ++i) {
+    CHECK(memo_square(1) == square(1));
+  }
+  REQUIRE(hot_hits(store) == 1);
+  CHECK(memo_square(2) == square(2));
+  CHECK(memo_square(3) == square(3));  // over the budget: the least recently used, 1, goes
+  REQUIRE(computed == 3);
+  REQUIRE(store.stats().total.evictions >= 1);
+  CHECK(memo_square(1) == square(1));
+  CHECK(computed == 4);
+}
+
+TEST_CASE("a result recomputed in refresh mode replaces the copy in memory") {
+  TempDir dir;
+  Store store = open_store(dir);
+  Store refreshing = Store::open({.dir = dir / "cache", .mode = memostore::Mode::refresh});
+  int calls = 0;
+  const auto counted = [&](int x) { return std::to_string(x) + "#" + std::to_string(++calls); };
+  auto reader = memostore::memo(store, "counted", counted);
+  auto refresher = memostore::memo(refreshing, "counted", counted);
+  CHECK(reader(7) == "7#1");
+  CHECK(reader(7) == "7#1");
+  CHECK(reader(7) == "7#1");
+  REQUIRE(hot_hits(store) == 1);
+  CHECK(refresher(7) == "7#2");
+  CHECK(reader(7) == "7#2");
+  CHECK(reader(7) == "7#2");
+}
+
+TEST_CASE("the hot tier stays within its budget and only keeps small entries") {
+  TempDir dir;
+  Store store = open_store(dir, 64 << 10);
+  auto padded = memostore::memo(store, "padded", [](int x) { return std::string(1000, static_cast<char>('a' + x % 26)); });
+  for (int round = 0; round < 2; ++round) {
+    for (int i = 0; i < 500; ++i) {
+      CHECK(padded(i) == std::string(1000, static_cast<char>('a' + i % 26)));
+    }
+  }
+  const auto stats = store.stats();
+  CHECK(stats.hot.bytes <= 64 << 10);
+  CHECK(stats.hot.entries > 10);
+  CHECK(stats.hot.entries < 64);
+
+  auto large = memostore::memo(store, "large", [](int x) { return std::string(32 << 10, static_cast<char>('a' + x)); });
+  for (int i = 0; i < 3; ++i) {
+    CHECK(large(1) == std::string(32 << 10, 'b'));
+  }
+  CHECK(store.stats().hot.hits == stats.hot.hits);  // 32 KiB: read from RocksDB's blob cache
+}
+
+TEST_CASE("another process's forget reaches this process's copy when the store catches up") {
+  TempDir dir;
+  Store store = open_store(dir);  // this process holds the store
+  REQUIRE_FALSE(store.core()->database()->secondary());
+  int computed = 0;
+  auto memo_square = memostore::memo(store, "square", [&](int x) {
+    ++computed;
+    return square(x);
+  });
+  for (int i = 0; i < 3; ++i) {
+    CHECK(memo_square(5) == square(5));
+  }
+  REQUIRE(hot_hits(store) == 1);
+  ChildProcess other({memostore::test::child_program(), (dir / "cache").string(), "forget", "5"});
+  CHECK(other.read_line() == "forgot");
+  REQUIRE(other.wait() == 0);
+  store.catch_up();  // applies what the other process handed over
+  CHECK(memo_square(5) == square(5));
+  CHECK(computed == 2);
+}
+
+TEST_CASE("a process sharing another's store sees a third process's forget when it catches up") {
+  TempDir dir;
+  ChildProcess holder({memostore::test::child_program(), (dir / "cache").string(), "hold"});
+  REQUIRE(holder.read_line() == "ready");
+  {
+    Store store = open_store(dir);
+    REQUIRE(store.core()->database()->secondary());
+    int computed = 0;
+    auto memo_square = memostore::memo(store, "square", [&](int x) {
+      ++computed;
+      return square(x);
+    });
+    CHECK(memo_square(5) == square(5));
+    holder.write_line("apply");
+    REQUIRE(holder.read_line() == "caught-up");
+    store.catch_up();  // this process now reads the entry from the holder's files
+    for (int i = 0; i < 3; ++i) {
+      CHECK(memo_square(5) == square(5));
+    }
+    REQUIRE(hot_hits(store) >= 1);
+    ChildProcess other({memostore::test::child_program(), (dir / "cache").string(), "forget", "5"});
+    CHECK(other.read_line() == "forgot");
+    REQUIRE(other.wait() == 0);
+    holder.write_line("apply");
+    REQUIRE(holder.read_line() == "caught-up");
+    store.catch_up();
+    CHECK(memo_square(5) == square(5));
+    CHECK(computed == 2);
+  }
+  holder.close_stdin();
+  CHECK(holder.wait() == 0);
+}
+
+TEST_SUITE_END();
