@@ -32,6 +32,52 @@ std::size_t shard_of(std::string_view key, std::size_t shards) {
 
 }  // namespace
 
+namespace {
+
+/// This thread's hit stripe: threads take stripes in turn as they first count a hit.
+std::size_t hit_stripe_of_this_thread(std::size_t stripes) noexcept {
+  static std::atomic<std::size_t> next{0};
+  thread_local const std::size_t stripe = next.fetch_add(1, std::memory_order_relaxed);
+  return stripe % stripes;
+}
+
+}  // namespace
+
+void FunctionState::count_hit(std::uint64_t saved_ns) noexcept {
+  HitStripe& stripe = m_hit_stripes[hit_stripe_of_this_thread(k_hit_stripes)];
+  stripe.pending_hits.fetch_add(1, std::memory_order_relaxed);
+  stripe.pending_saved_ns.fetch_add(saved_ns, std::memory_order_relaxed);
+  stripe.session_hits.fetch_add(1, std::memory_order_relaxed);
+  stripe.session_saved_ns.fetch_add(saved_ns, std::memory_order_relaxed);
+}
+
+FunctionState::HitCount FunctionState::pending_hits() const noexcept {
+  HitCount count;
+  for (const HitStripe& stripe : m_hit_stripes) {
+    count.hits += stripe.pending_hits.load(std::memory_order_relaxed);
+    count.saved_ns += stripe.pending_saved_ns.load(std::memory_order_relaxed);
+  }
+  return count;
+}
+
+FunctionState::HitCount FunctionState::take_pending_hits() noexcept {
+  HitCount count;
+  for (HitStripe& stripe : m_hit_stripes) {
+    count.hits += stripe.pending_hits.exchange(0, std::memory_order_relaxed);
+    count.saved_ns += stripe.pending_saved_ns.exchange(0, std::memory_order_relaxed);
+  }
+  return count;
+}
+
+FunctionState::HitCount FunctionState::session_hits() const noexcept {
+  HitCount count;
+  for (const HitStripe& stripe : m_hit_stripes) {
+    count.hits += stripe.session_hits.load(std::memory_order_relaxed);
+    count.saved_ns += stripe.session_saved_ns.load(std::memory_order_relaxed);
+  }
+  return count;
+}
+
 std::optional<Duration> FunctionState::ttl() const noexcept {
   const Duration::rep ms = m_ttl_ms.load(std::memory_order_relaxed);
   return ms < 0 ? std::nullopt : std::optional<Duration>(Duration(ms));
@@ -127,10 +173,7 @@ std::optional<Duration> StorePolicy::ttl_for(const FunctionState& function) cons
 
 void StorePolicy::record_hit(FunctionState& function, std::string_view key, std::uint64_t compute_ns,
                              std::int64_t now_ms) {
-  function.pending_hits.fetch_add(1, std::memory_order_relaxed);
-  function.pending_saved_ns.fetch_add(compute_ns, std::memory_order_relaxed);
-  function.session_hits.fetch_add(1, std::memory_order_relaxed);
-  function.session_saved_ns.fetch_add(compute_ns, std::memory_order_relaxed);
+  function.count_hit(compute_ns);
   AccessShard& shard = m_access[shard_of(key, k_access_shards)];
   std::size_t buffered = 0;
   {
@@ -316,7 +359,8 @@ Result<void> StorePolicy::zero_counters() {
     return zeroed;
   }
   for (auto& [name, state] : m_functions) {
-    for (auto* pending : {&state->pending_hits, &state->pending_saved_ns, &state->pending_misses,
+    (void)state->take_pending_hits();
+    for (auto* pending : {&state->pending_misses,
                           &state->pending_expirations, &state->pending_rejected, &state->pending_evictions, &state->pending_stores,
                           &state->pending_compute_ns}) {
       pending->store(0, std::memory_order_relaxed);
@@ -388,18 +432,22 @@ Result<void> StorePolicy::flush() {
   {
     std::lock_guard lock(m_functions_mutex);
     for (auto& [name, state] : m_functions) {
-      auto add = [&](std::atomic<std::uint64_t>& pending, Counter counter) {
-        if (const std::uint64_t n = pending.exchange(0, std::memory_order_relaxed); n != 0) {
+      auto add_taken = [&](std::uint64_t n, Counter counter) {
+        if (n != 0) {
           batch.add(counter_key(name, counter), static_cast<std::int64_t>(n));
         }
+      };
+      auto add = [&](std::atomic<std::uint64_t>& pending, Counter counter) {
+        add_taken(pending.exchange(0, std::memory_order_relaxed), counter);
       };
       auto add_signed = [&](std::atomic<std::int64_t>& pending, Counter counter) {
         if (const std::int64_t n = pending.exchange(0, std::memory_order_relaxed); n != 0) {
           batch.add(counter_key(name, counter), n);
         }
       };
-      add(state->pending_hits, Counter::hits);
-      add(state->pending_saved_ns, Counter::saved_ns);
+      const FunctionState::HitCount hits = state->take_pending_hits();
+      add_taken(hits.hits, Counter::hits);
+      add_taken(hits.saved_ns, Counter::saved_ns);
       add(state->pending_misses, Counter::misses);
       add(state->pending_expirations, Counter::expirations);
       add(state->pending_rejected, Counter::rejected);
@@ -494,11 +542,12 @@ StoreStats StorePolicy::stats() {
     std::lock_guard lock(m_functions_mutex);
     for (auto& [name, state] : m_functions) {
       FunctionStats& s = by_name[name];
-      s.hits += state->pending_hits.load(std::memory_order_relaxed);
+      const FunctionState::HitCount hits = state->pending_hits();
+      s.hits += hits.hits;
       s.misses += state->pending_misses.load(std::memory_order_relaxed);
       s.expirations += state->pending_expirations.load(std::memory_order_relaxed);
       s.rejected += state->pending_rejected.load(std::memory_order_relaxed);
-      s.saved_time += std::chrono::nanoseconds(state->pending_saved_ns.load(std::memory_order_relaxed));
+      s.saved_time += std::chrono::nanoseconds(hits.saved_ns);
       if (!m_settings.writable) {  // nothing is written: the in-memory view is the current one
         s.entries = static_cast<std::uint64_t>(std::max<std::int64_t>(0, state->entries.load()));
         s.bytes = static_cast<std::uint64_t>(std::max<std::int64_t>(0, state->bytes.load()));
@@ -538,9 +587,10 @@ void StorePolicy::print_exit_summary() {
   {
     std::lock_guard lock(m_functions_mutex);
     for (const auto& [name, state] : m_functions) {
-      hits += state->session_hits.load();
+      const FunctionState::HitCount session = state->session_hits();
+      hits += session.hits;
       misses += state->session_misses.load();
-      saved_ns += state->session_saved_ns.load();
+      saved_ns += session.saved_ns;
       entries += state->entries.load();
       bytes += state->bytes.load();
     }

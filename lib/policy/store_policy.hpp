@@ -77,9 +77,23 @@ class FunctionState {
 
   const std::string& name() const noexcept { return m_name; }
 
-  // Counted in memory and written by flush. Hits and saved time share a cache line.
-  alignas(64) std::atomic<std::uint64_t> pending_hits{0};
-  std::atomic<std::uint64_t> pending_saved_ns{0};
+  /// Hits and the compute time they saved.
+  struct HitCount {
+    std::uint64_t hits = 0;
+    std::uint64_t saved_ns = 0;
+  };
+
+  /// Counts a hit on an entry that took `saved_ns` to compute. Lock-free, and
+  /// threads mostly write different cache lines (see HitStripe).
+  void count_hit(std::uint64_t saved_ns) noexcept;
+  /// Hits not yet written by a flush.
+  HitCount pending_hits() const noexcept;
+  /// Hits not yet written, reset to zero: what a flush writes.
+  HitCount take_pending_hits() noexcept;
+  /// This process's hits, for the exit summary.
+  HitCount session_hits() const noexcept;
+
+  // Counted in memory and written by flush.
   alignas(64) std::atomic<std::uint64_t> pending_misses{0};
   std::atomic<std::uint64_t> pending_expirations{0};
   std::atomic<std::uint64_t> pending_rejected{0};
@@ -93,10 +107,8 @@ class FunctionState {
   std::atomic<std::int64_t> entries{0};
   std::atomic<std::int64_t> bytes{0};
 
-  // This process's calls, for the exit summary.
-  std::atomic<std::uint64_t> session_hits{0};
+  // This process's misses, for the exit summary.
   std::atomic<std::uint64_t> session_misses{0};
-  std::atomic<std::uint64_t> session_saved_ns{0};
 
   /// Read on every hit (the ttl) and after every store: lock-free.
   FunctionLimits limits() const noexcept;
@@ -104,6 +116,18 @@ class FunctionState {
   void set_limits(const FunctionLimits& limits) noexcept;
 
  private:
+  // Hit counters, one stripe per cache line, a thread always on the same
+  // stripe: two threads hitting one function through one line of counters
+  // made W5 scale 0.8-1.5 x instead of about 1.9 x.
+  struct alignas(64) HitStripe {
+    std::atomic<std::uint64_t> pending_hits{0};
+    std::atomic<std::uint64_t> pending_saved_ns{0};
+    std::atomic<std::uint64_t> session_hits{0};
+    std::atomic<std::uint64_t> session_saved_ns{0};
+  };
+  static constexpr std::size_t k_hit_stripes = 8;
+  HitStripe m_hit_stripes[k_hit_stripes];
+
   const std::string m_name;
   std::atomic<Duration::rep> m_ttl_ms{-1};  // -1: none
   std::atomic<std::uint64_t> m_max_entries{0};
