@@ -54,7 +54,7 @@ class HotEntries {
   HotTierStats stats() const;
 
  private:
-  struct Shard {
+  struct alignas(64) Shard {  // a cache line of its own: threads lock different shards at once
     mutable std::mutex mutex;
     std::list<std::shared_ptr<const HotEntry>> order;  // most recently used first; guarded by mutex
     std::unordered_map<std::string_view, std::list<std::shared_ptr<const HotEntry>>::iterator>

@@ -241,7 +241,7 @@ class StorePolicy {
     std::uint64_t hits = 0;
   };
   using AccessMap = std::unordered_map<std::string, Accesses, KeyHash, std::equal_to<>>;
-  struct AccessShard {
+  struct alignas(64) AccessShard {  // a cache line of its own: threads lock different shards at once
     std::mutex mutex;
     AccessMap accesses;  // guarded by mutex
   };
