@@ -12,7 +12,15 @@ scratch=$(mktemp -d "${TMPDIR:-/tmp}/memostore-bench.XXXXXX")
 # A Redis on a Unix socket for the remote tier's workloads (R1, R2).
 redis-server --port 0 --unixsocket "$scratch/redis.sock" --save "" --appendonly no --daemonize yes \
   --pidfile "$scratch/redis.pid" --logfile "$scratch/redis.log" --dir "$scratch"
-trap 'kill "$(cat "$scratch/redis.pid" 2>/dev/null)" 2>/dev/null; rm -rf "$scratch"' EXIT
+stop_redis() {  # and wait for it: it writes its log in $scratch as it exits
+  local pid
+  pid=$(cat "$scratch/redis.pid" 2>/dev/null) || pid=
+  if [[ -n $pid ]] && kill "$pid" 2>/dev/null; then
+    for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
+  fi
+  rm -rf "$scratch"
+}
+trap stop_redis EXIT
 for _ in $(seq 100); do [[ -S $scratch/redis.sock ]] && break; sleep 0.05; done
 results=$scratch/results.jsonl
 echo "== memostore and C++ baselines"
