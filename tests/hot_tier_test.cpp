@@ -33,6 +33,17 @@ std::vector<std::int64_t> square(int x) { return {x, std::int64_t{x} * x}; }
 
 std::uint64_t hot_hits(const Store& store) { return store.stats().hot.hits; }
 
+/// square, memoized as "square" on `store`, counting its computations in `computed`.
+auto counted_square(const Store& store, int& computed, memostore::MemoOptions options = {}) {
+  return memostore::memo(
+      store, "square",
+      [&computed](int x) {
+        ++computed;
+        return square(x);
+      },
+      std::move(options));
+}
+
 }  // namespace
 
 TEST_SUITE_BEGIN("hot tier");
@@ -41,10 +52,7 @@ TEST_CASE("a repeated hit is served from memory and counted as a hit") {
   TempDir dir;
   Store store = open_store(dir);
   int computed = 0;
-  auto memo_square = memostore::memo(store, "square", [&](int x) {
-    ++computed;
-    return square(x);
-  });
+  auto memo_square = counted_square(store, computed);
   CHECK(memo_square(3) == square(3));  // computed and stored, not kept in memory
   CHECK(hot_hits(store) == 0);
   CHECK(memo_square(3) == square(3));  // read from the store, kept
@@ -92,10 +100,7 @@ TEST_CASE("forget, clear and Store::clear are seen at once by copies in memory")
   TempDir dir;
   Store store = open_store(dir);
   int computed = 0;
-  auto memo_square = memostore::memo(store, "square", [&](int x) {
-    ++computed;
-    return square(x);
-  });
+  auto memo_square = counted_square(store, computed);
   const auto warm = [&](int x) {
     for (int i = 0; i < 3; ++i) {
       CHECK(memo_square(x) == square(x));
@@ -128,13 +133,7 @@ TEST_CASE("an entry past its ttl is not served from memory") {
   auto clock = std::make_shared<memostore::ManualClock>();
   Store store = open_store(dir, std::uint64_t{32} << 20, clock);
   int computed = 0;
-  auto memo_square = memostore::memo(
-      store, "square",
-      [&](int x) {
-        ++computed;
-        return square(x);
-      },
-      {.ttl = std::chrono::minutes(1)});
+  auto memo_square = counted_square(store, computed, {.ttl = std::chrono::minutes(1)});
   for (int i = 0; i < 3; ++i) {
     CHECK(memo_square(4) == square(4));
   }
@@ -149,13 +148,7 @@ TEST_CASE("an entry evicted by a size budget is computed again, not served from 
   TempDir dir;
   Store store = open_store(dir);
   int computed = 0;
-  auto memo_square = memostore::memo(
-      store, "square",
-      [&](int x) {
-        ++computed;
-        return square(x);
-      },
-      {.max_entries = 2});
+  auto memo_square = counted_square(store, computed, {.max_entries = 2});
   for (int i = 0; i < 3; ++i) {
     CHECK(memo_square(1) == square(1));
   }
@@ -211,10 +204,7 @@ TEST_CASE("another process's forget reaches this process's copy when the store c
   Store store = open_store(dir);  // this process holds the store
   REQUIRE_FALSE(store.core()->database()->secondary());
   int computed = 0;
-  auto memo_square = memostore::memo(store, "square", [&](int x) {
-    ++computed;
-    return square(x);
-  });
+  auto memo_square = counted_square(store, computed);
   for (int i = 0; i < 3; ++i) {
     CHECK(memo_square(5) == square(5));
   }
@@ -235,10 +225,7 @@ TEST_CASE("a process sharing another's store sees a third process's forget when 
     Store store = open_store(dir);
     REQUIRE(store.core()->database()->secondary());
     int computed = 0;
-    auto memo_square = memostore::memo(store, "square", [&](int x) {
-      ++computed;
-      return square(x);
-    });
+    auto memo_square = counted_square(store, computed);
     CHECK(memo_square(5) == square(5));
     holder.write_line("apply");
     REQUIRE(holder.read_line() == "caught-up");

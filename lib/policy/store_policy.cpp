@@ -44,37 +44,35 @@ std::size_t hit_stripe_of_this_thread(std::size_t stripes) noexcept {
 }  // namespace
 
 void FunctionState::count_hit(std::uint64_t saved_ns) noexcept {
-  HitStripe& stripe = m_hit_stripes[hit_stripe_of_this_thread(k_hit_stripes)];
-  stripe.pending_hits.fetch_add(1, std::memory_order_relaxed);
-  stripe.pending_saved_ns.fetch_add(saved_ns, std::memory_order_relaxed);
-  stripe.session_hits.fetch_add(1, std::memory_order_relaxed);
-  stripe.session_saved_ns.fetch_add(saved_ns, std::memory_order_relaxed);
+  HitStripe& stripe = m_pending_hits[hit_stripe_of_this_thread(k_hit_stripes)];
+  stripe.hits.fetch_add(1, std::memory_order_relaxed);
+  stripe.saved_ns.fetch_add(saved_ns, std::memory_order_relaxed);
 }
 
 FunctionState::HitCount FunctionState::pending_hits() const noexcept {
   HitCount count;
-  for (const HitStripe& stripe : m_hit_stripes) {
-    count.hits += stripe.pending_hits.load(std::memory_order_relaxed);
-    count.saved_ns += stripe.pending_saved_ns.load(std::memory_order_relaxed);
+  for (const HitStripe& stripe : m_pending_hits) {
+    count.hits += stripe.hits.load(std::memory_order_relaxed);
+    count.saved_ns += stripe.saved_ns.load(std::memory_order_relaxed);
   }
   return count;
 }
 
 FunctionState::HitCount FunctionState::take_pending_hits() noexcept {
   HitCount count;
-  for (HitStripe& stripe : m_hit_stripes) {
-    count.hits += stripe.pending_hits.exchange(0, std::memory_order_relaxed);
-    count.saved_ns += stripe.pending_saved_ns.exchange(0, std::memory_order_relaxed);
+  for (HitStripe& stripe : m_pending_hits) {
+    count.hits += stripe.hits.exchange(0, std::memory_order_relaxed);
+    count.saved_ns += stripe.saved_ns.exchange(0, std::memory_order_relaxed);
   }
+  m_taken_hits.fetch_add(count.hits, std::memory_order_relaxed);
+  m_taken_saved_ns.fetch_add(count.saved_ns, std::memory_order_relaxed);
   return count;
 }
 
 FunctionState::HitCount FunctionState::session_hits() const noexcept {
-  HitCount count;
-  for (const HitStripe& stripe : m_hit_stripes) {
-    count.hits += stripe.session_hits.load(std::memory_order_relaxed);
-    count.saved_ns += stripe.session_saved_ns.load(std::memory_order_relaxed);
-  }
+  HitCount count = pending_hits();
+  count.hits += m_taken_hits.load(std::memory_order_relaxed);
+  count.saved_ns += m_taken_saved_ns.load(std::memory_order_relaxed);
   return count;
 }
 
