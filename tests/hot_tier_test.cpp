@@ -1,6 +1,7 @@
-// The hot tier: small entries read recently are served from memory, and no
-// change to the store (forget, clear, eviction, expiry, a refresh, another
-// process's removal) is hidden by a copy kept there.
+// The hot tier: entries read recently are served from memory (small ones
+// copied, large ones pinned in RocksDB's blob cache), and no change to the
+// store (forget, clear, eviction, expiry, a refresh, another process's
+// removal) is hidden by a copy kept there.
 #include <doctest/doctest.h>
 
 #include <string>
@@ -178,7 +179,7 @@ TEST_CASE("a result recomputed in refresh mode replaces the copy in memory") {
   CHECK(reader(7) == "7#2");
 }
 
-TEST_CASE("the hot tier stays within its budget and only keeps small entries") {
+TEST_CASE("the hot tier copies small entries within its budget") {
   TempDir dir;
   Store store = open_store(dir, 64 << 10);
   auto padded = memostore::memo(store, "padded", [](int x) { return std::string(1000, static_cast<char>('a' + x % 26)); });
@@ -191,12 +192,74 @@ TEST_CASE("the hot tier stays within its budget and only keeps small entries") {
   CHECK(stats.hot.bytes <= 64 << 10);
   CHECK(stats.hot.entries > 10);
   CHECK(stats.hot.entries < 64);
+}
 
-  auto large = memostore::memo(store, "large", [](int x) { return std::string(32 << 10, static_cast<char>('a' + x)); });
-  for (int i = 0; i < 3; ++i) {
-    CHECK(large(1) == std::string(32 << 10, 'b'));
+std::string large_value(int x) { return std::string(32 << 10, static_cast<char>('a' + x % 26)); }
+
+TEST_CASE("large entries stay pinned in the blob cache, as many as it holds, and are never evicted under a hit") {
+  TempDir dir;
+  StoreOptions options;
+  options.dir = dir / "cache";
+  options.blob_cache_bytes = 100 << 10;  // three 32 KiB entries
+  {
+    Store store = Store::open(options);
+    auto large = memostore::memo(store, "large", large_value);
+    for (int i = 0; i < 8; ++i) {
+      large(i);
+    }
   }
-  CHECK(store.stats().hot.hits == stats.hot.hits);  // 32 KiB: read from RocksDB's blob cache
+  Store store = Store::open(options);  // the values are in blob files now
+  int computed = 0;
+  auto large = memostore::memo(store, "large", [&computed](int x) {
+    ++computed;
+    return large_value(x);
+  });
+  for (int round = 0; round < 3; ++round) {
+    for (int i = 0; i < 8; ++i) {  // more than the cache holds: the pinned ones stay, others come and go
+      CHECK(large(i) == large_value(i));
+    }
+    for (int repeat = 0; repeat < 3; ++repeat) {
+      CHECK(large(7) == large_value(7));
+    }
+  }
+  CHECK(computed == 0);
+  const auto stats = store.stats();
+  CHECK(stats.hot.entries >= 1);
+  CHECK(stats.hot.entries <= 3);
+  CHECK(stats.hot.bytes <= 100 << 10);
+  CHECK(stats.hot.hits >= 8);  // at least the repeats of 7 after its first read
+}
+
+TEST_CASE("a large entry kept pinned is replaced by a refresh and dropped by forget") {
+  TempDir dir;
+  Store store = open_store(dir);
+  Store refreshing = Store::open(memostore::StoreOptions{.dir = dir / "cache", .mode = memostore::Mode::refresh});
+  int version = 0;
+  auto versioned = [&version](int x) { return large_value(x + version); };
+  auto reader = memostore::memo(store, "large", versioned);
+  auto refresher = memostore::memo(refreshing, "large", versioned);
+  CHECK(reader(1) == large_value(1));
+  CHECK(reader(1) == large_value(1));
+  CHECK(reader(1) == large_value(1));
+  REQUIRE(hot_hits(store) == 1);
+  version = 1;
+  CHECK(refresher(1) == large_value(2));
+  CHECK(reader(1) == large_value(2));
+  CHECK(reader(1) == large_value(2));
+  reader.forget(1);
+  version = 2;
+  CHECK(reader(1) == large_value(3));
+}
+
+TEST_CASE("with the hot tier off, large entries are not kept either") {
+  TempDir dir;
+  Store store = open_store(dir, 0);
+  auto large = memostore::memo(store, "large", large_value);
+  for (int i = 0; i < 4; ++i) {
+    CHECK(large(1) == large_value(1));
+  }
+  CHECK(store.stats().hot.hits == 0);
+  CHECK(store.stats().hot.entries == 0);
 }
 
 TEST_CASE("another process's forget reaches this process's copy when the store catches up") {

@@ -56,7 +56,7 @@ struct RemoteStats {
 struct HotTierStats {
   std::uint64_t hits = 0;     ///< hits served from memory (also counted in FunctionStats::hits)
   std::uint64_t entries = 0;  ///< entries kept now
-  std::uint64_t bytes = 0;    ///< memory they are charged, bookkeeping included
+  std::uint64_t bytes = 0;    ///< memory they are charged, bookkeeping included (large entries: in the blob cache)
 };
 
 struct StoreStats {

@@ -97,13 +97,16 @@ struct StoreOptions {
 
   /// Memory for recently read large values (16 KiB and up, kept in RocksDB blob
   /// files), so that a hit on a 10 MB result does not read it from disk again.
-  /// Filled only by large values that are read. Default: 256 MiB.
+  /// Filled only by large values that are read. With the hot tier on, the
+  /// large values it keeps (checked, ready to decode) stay pinned here, as
+  /// many as fit. Default: 256 MiB.
   std::uint64_t blob_cache_bytes = std::uint64_t{256} << 20;
 
   /// Memory for the hot tier: small entries (up to 16 KiB) read recently,
-  /// kept checked and ready to decode in this process, so that a repeated hit
-  /// skips RocksDB (about 4 times faster on a 100-byte result). 0 turns it
-  /// off. A process sees removals and replacements by other processes in its
+  /// copied, checked and ready to decode in this process, so that a repeated
+  /// hit skips RocksDB (about 4 times faster on a 100-byte result). Large
+  /// entries are kept without a copy, in blob_cache_bytes. 0 turns it off
+  /// for both. A process sees removals and replacements by other processes in its
   /// hot tier when it sees them in the store (within about 200 ms).
   /// Default: 32 MiB. Env: `MEMOSTORE_HOT_CACHE` (e.g. `0`, `64M`; overrides this field).
   std::uint64_t hot_cache_bytes = std::uint64_t{32} << 20;

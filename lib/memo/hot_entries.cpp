@@ -14,23 +14,21 @@ std::uint64_t charge(const HotEntry& entry) { return entry.key.size() + entry.en
 
 }  // namespace
 
-HotEntries::HotEntries(std::uint64_t budget_bytes) : m_shard_budget(budget_bytes / k_shards) {}
+HotEntries::HotEntries(std::uint64_t copied_budget, std::uint64_t held_budget)
+    : m_shard_budget(copied_budget / k_shards), m_held_budget(held_budget) {}
 
 HotEntries::Shard& HotEntries::shard_for(std::string_view key) noexcept {
   return m_shards[std::hash<std::string_view>{}(key) % k_shards];
 }
 
-void HotEntries::drop(Shard& shard, std::list<std::shared_ptr<const HotEntry>>::iterator it) {
+void HotEntries::drop(Shard& shard, Order::iterator it) {
   shard.bytes -= charge(**it);
   shard.index.erase((*it)->key);
   shard.order.erase(it);
+  shard.entries.store(shard.index.size(), std::memory_order_relaxed);
 }
 
-std::shared_ptr<const HotEntry> HotEntries::find(std::string_view key, std::uint64_t generation) {
-  if (m_shard_budget == 0) {
-    return nullptr;
-  }
-  Shard& shard = shard_for(key);
+std::shared_ptr<const HotEntry> HotEntries::find_in(Shard& shard, std::string_view key, std::uint64_t generation) {
   std::lock_guard lock(shard.mutex);
   const auto found = shard.index.find(key);
   if (found == shard.index.end()) {
@@ -46,23 +44,21 @@ std::shared_ptr<const HotEntry> HotEntries::find(std::string_view key, std::uint
   return *it;
 }
 
-void HotEntries::insert(std::string_view key, std::string_view envelope, std::uint64_t generation) {
-  if (key.size() + envelope.size() > k_max_entry_bytes) {
-    return;
+std::shared_ptr<const HotEntry> HotEntries::find(std::string_view key, std::uint64_t generation) {
+  std::shared_ptr<const HotEntry> entry;
+  if (m_shard_budget != 0) {
+    entry = find_in(shard_for(key), key, generation);
   }
-  auto entry = std::make_shared<HotEntry>();
-  entry->key = key;
-  entry->envelope = envelope;
-  entry->generation = generation;
-  auto view = read_envelope(entry->envelope);  // the views must point into the copy
-  if (!view || charge(*entry) > m_shard_budget) {
-    return;
+  if (!entry && m_held.entries.load(std::memory_order_relaxed) != 0) {
+    entry = find_in(m_held, key, generation);
   }
-  entry->view = view.value();
-  Shard& shard = shard_for(key);
+  return entry;
+}
+
+void HotEntries::insert_into(Shard& shard, std::uint64_t budget, std::shared_ptr<HotEntry> entry) {
   std::lock_guard lock(shard.mutex);
-  if (const auto found = shard.index.find(key); found != shard.index.end()) {
-    if ((*found->second)->generation > generation) {
+  if (const auto found = shard.index.find(entry->key); found != shard.index.end()) {
+    if ((*found->second)->generation > entry->generation) {
       return;  // a newer copy is kept already
     }
     drop(shard, found->second);
@@ -70,27 +66,69 @@ void HotEntries::insert(std::string_view key, std::string_view envelope, std::ui
   shard.bytes += charge(*entry);
   shard.order.push_front(std::move(entry));
   shard.index.emplace(shard.order.front()->key, shard.order.begin());
-  while (shard.bytes > m_shard_budget) {
+  shard.entries.store(shard.index.size(), std::memory_order_relaxed);
+  while (shard.bytes > budget) {
     drop(shard, std::prev(shard.order.end()));
   }
 }
 
-void HotEntries::erase(std::string_view key) {
-  Shard& shard = shard_for(key);
+void HotEntries::insert(std::string_view key, std::string_view envelope, std::uint64_t generation) {
+  if (key.size() + envelope.size() > k_max_copied_bytes) {
+    return;
+  }
+  auto entry = std::make_shared<HotEntry>();
+  entry->key = key;
+  entry->copy = envelope;
+  entry->envelope = entry->copy;
+  entry->generation = generation;
+  auto view = read_envelope(entry->envelope);  // the views must point into the copy
+  if (!view || charge(*entry) > m_shard_budget) {
+    return;
+  }
+  entry->view = view.value();
+  insert_into(shard_for(key), m_shard_budget, std::move(entry));
+}
+
+void HotEntries::insert_held(std::string_view key, HeldValue value, const EntryView& view,
+                             std::uint64_t generation) {
+  if (!holds(key.size() + value.bytes().size())) {
+    return;
+  }
+  auto entry = std::make_shared<HotEntry>();
+  entry->key = key;
+  entry->envelope = value.bytes();
+  entry->held = std::move(value);  // the bytes stay where they are: `view` still points into them
+  entry->view = view;
+  entry->generation = generation;
+  insert_into(m_held, m_held_budget, std::move(entry));
+}
+
+void HotEntries::erase_from(Shard& shard, std::string_view key) {
   std::lock_guard lock(shard.mutex);
   if (const auto found = shard.index.find(key); found != shard.index.end()) {
     drop(shard, found->second);
   }
 }
 
+void HotEntries::erase(std::string_view key) {
+  erase_from(shard_for(key), key);
+  if (m_held.entries.load(std::memory_order_relaxed) != 0) {
+    erase_from(m_held, key);
+  }
+}
+
 HotTierStats HotEntries::stats() const {
   HotTierStats stats;
-  for (const Shard& shard : m_shards) {
+  auto add = [&stats](const Shard& shard) {
     std::lock_guard lock(shard.mutex);
     stats.hits += shard.hits;
     stats.entries += shard.index.size();
     stats.bytes += shard.bytes;
+  };
+  for (const Shard& shard : m_shards) {
+    add(shard);
   }
+  add(m_held);
   return stats;
 }
 

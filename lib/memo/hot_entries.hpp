@@ -1,15 +1,23 @@
-// HotEntries: the in-process hot tier in front of RocksDB. Small entries that
-// were read and checked recently are kept in memory, so a repeated hit costs a
-// map lookup instead of a RocksDB point read (and no signature check: the copy
-// is in this process's memory, not in a directory others can write).
-// Bounded in bytes (StoreOptions::hot_cache_bytes), least recently used out
-// first, in shards with a mutex each. Thread-safe.
+// HotEntries: the in-process hot tier in front of RocksDB. Entries that were
+// read and checked recently are kept in memory, so a repeated hit costs a map
+// lookup instead of a RocksDB point read, the checksum over the whole entry
+// and the signature check (what is kept cannot change under this process).
+//
+// Small entries are copied, within StoreOptions::hot_cache_bytes, in shards
+// with a mutex each. Large ones (over k_max_copied_bytes, which live in
+// RocksDB's blob files) are not copied: they stay pinned where RocksDB read
+// them, in its blob cache, up to StoreOptions::blob_cache_bytes of them, in
+// one shard (a 10 MB value would not fit a shard's share of the budget, and
+// its hit is a 10 MB copy next to which the lock costs nothing). Least
+// recently used out first. Thread-safe.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <list>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -17,14 +25,17 @@
 #include <memostore/stats.hpp>
 
 #include "codec/envelope.hpp"
+#include "storage/database.hpp"
 
 namespace memostore::detail {
 
 /// A checked entry, as read from the store.
 struct HotEntry {
   std::string key;
-  std::string envelope;
-  EntryView view;  // into `envelope`
+  std::string copy;                // a small entry's bytes
+  std::optional<HeldValue> held;   // a large entry's bytes, where RocksDB keeps them
+  std::string_view envelope;       // into `copy` or `held`
+  EntryView view;                  // into `envelope`
   /// Database::entry_changes() before the read that found the entry: the
   /// copy is current while the count has not moved.
   std::uint64_t generation = 0;
@@ -32,12 +43,12 @@ struct HotEntry {
 
 class HotEntries {
  public:
-  /// Entries of up to this many bytes (key and envelope) are kept; larger
-  /// ones live in RocksDB's blob files and blob cache, read without a copy.
-  static constexpr std::size_t k_max_entry_bytes = 16 << 10;
+  /// Entries of up to this many bytes (key and envelope) are copied.
+  static constexpr std::size_t k_max_copied_bytes = 16 << 10;
 
-  /// `budget_bytes`: the memory the entries and their bookkeeping may use; 0 keeps nothing.
-  explicit HotEntries(std::uint64_t budget_bytes);
+  /// `copied_budget`: the memory copied entries and their bookkeeping may use;
+  /// `held_budget`: the bytes of large entries kept pinned. 0 keeps none.
+  HotEntries(std::uint64_t copied_budget, std::uint64_t held_budget);
 
   /// The entry for `key` if it is kept and its generation is `generation`
   /// (an older copy is dropped); null otherwise. Counts a hit when found.
@@ -45,8 +56,15 @@ class HotEntries {
 
   /// Keeps a copy of `envelope` (a well-formed entry, checked by the caller)
   /// for `key`, read when the database's entry_changes() was `generation`.
-  /// Does nothing for entries over k_max_entry_bytes or without a budget.
+  /// Does nothing for entries over k_max_copied_bytes or without a budget.
   void insert(std::string_view key, std::string_view envelope, std::uint64_t generation);
+
+  /// Whether an entry of `bytes` (key and envelope) would be kept held
+  /// rather than copied: the caller then holds the value it reads.
+  bool holds(std::size_t bytes) const noexcept { return bytes > k_max_copied_bytes && bytes <= m_held_budget; }
+
+  /// Keeps `value` (a checked entry, `view` pointing into it) for `key`.
+  void insert_held(std::string_view key, HeldValue value, const EntryView& view, std::uint64_t generation);
 
   void erase(std::string_view key);
 
@@ -54,22 +72,28 @@ class HotEntries {
   HotTierStats stats() const;
 
  private:
+  using Order = std::list<std::shared_ptr<const HotEntry>>;
   struct alignas(64) Shard {  // a cache line of its own: threads lock different shards at once
     mutable std::mutex mutex;
-    std::list<std::shared_ptr<const HotEntry>> order;  // most recently used first; guarded by mutex
-    std::unordered_map<std::string_view, std::list<std::shared_ptr<const HotEntry>>::iterator>
-        index;                    // views of the entries' keys; guarded by mutex
-    std::uint64_t bytes = 0;      // guarded by mutex
-    std::uint64_t hits = 0;       // guarded by mutex
+    Order order;  // most recently used first; guarded by mutex
+    std::unordered_map<std::string_view, Order::iterator> index;  // views of the entries' keys; guarded by mutex
+    std::uint64_t bytes = 0;  // guarded by mutex
+    std::uint64_t hits = 0;   // guarded by mutex
+    std::atomic<std::size_t> entries{0};  // written under mutex; read without, to skip an empty shard
   };
   static constexpr std::size_t k_shards = 16;
 
   Shard& shard_for(std::string_view key) noexcept;
+  static std::shared_ptr<const HotEntry> find_in(Shard& shard, std::string_view key, std::uint64_t generation);
+  static void insert_into(Shard& shard, std::uint64_t budget, std::shared_ptr<HotEntry> entry);
+  static void erase_from(Shard& shard, std::string_view key);
   /// Removes the entry `it` points to. Requires: the shard's mutex held.
-  static void drop(Shard& shard, std::list<std::shared_ptr<const HotEntry>>::iterator it);
+  static void drop(Shard& shard, Order::iterator it);
 
   std::uint64_t m_shard_budget;
+  std::uint64_t m_held_budget;
   Shard m_shards[k_shards];
+  Shard m_held;  // the large entries
 };
 
 }  // namespace memostore::detail

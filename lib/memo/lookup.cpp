@@ -140,8 +140,14 @@ Lookup lookup(const MemoCore& memo, const std::string& key, std::string_view arg
   std::string damage;
   std::uint64_t compute_ns = 0;
   std::int64_t now = 0;
-  auto found = database.get(Family::entries, key, [&](std::string_view bytes) {
+  auto found = database.get_holdable(Family::entries, key, [&](ReadValue& value) {
+    std::string_view bytes = value.bytes();
     result.existing_size = key.size() + bytes.size();
+    std::optional<HeldValue> held;  // a large entry the hot tier will keep where it is
+    if (store.hot().holds(key.size() + bytes.size())) {
+      held = value.hold();
+      bytes = held->bytes();
+    }
     auto entry = read_envelope(bytes);
     if (!entry) {
       damage = entry.failure().message;
@@ -157,7 +163,11 @@ Lookup lookup(const MemoCore& memo, const std::string& key, std::string_view arg
       decode(entry->payload);
       result.outcome = Outcome::hit;
       compute_ns = entry->info.compute_ns;
-      store.hot().insert(key, bytes, generation);
+      if (held) {
+        store.hot().insert_held(key, std::move(*held), entry.value(), generation);
+      } else {
+        store.hot().insert(key, bytes, generation);
+      }
     } catch (const std::exception& e) {  // cereal::Exception, std::length_error, the type's own load code
       damage = fmt::format("its value does not decode ({})", e.what());
       result.outcome = Outcome::damaged;

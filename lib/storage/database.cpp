@@ -22,6 +22,7 @@
 #include <rocksdb/file_system.h>
 #include <rocksdb/merge_operator.h>
 #include <rocksdb/options.h>
+#include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
 
 #include "util/endian.hpp"
@@ -38,6 +39,10 @@ constexpr std::string_view k_format_key = "memostore.format";
 // rather than misread merge records it cannot resolve.
 constexpr std::string_view k_format_version = "2";
 constexpr std::string_view k_upgradable_format = "1";
+/// A close leaves at most this much in write-ahead logs for the next open to
+/// replay: a process that only hit leaves a few hundred bytes of bookkeeping.
+constexpr std::size_t k_logs_before_flush = 8;
+constexpr std::uintmax_t k_log_bytes_before_flush = 1 << 20;
 
 std::mutex g_test_file_system_mutex;
 std::shared_ptr<rocksdb::FileSystem> g_test_file_system;  // guarded by g_test_file_system_mutex
@@ -199,13 +204,49 @@ bool only_store_files(const fs::path& dir) {
   return !ec;
 }
 
-std::size_t count_write_ahead_logs(const fs::path& dir) {
+struct WriteAheadLogs {
+  std::size_t files = 0;
+  std::uintmax_t bytes = 0;
+};
+
+WriteAheadLogs write_ahead_logs(const fs::path& dir) {
   std::error_code ec;
-  std::size_t logs = 0;
+  WriteAheadLogs logs;
   for (const auto& entry : fs::directory_iterator(dir, ec)) {
-    logs += entry.path().extension() == ".log" ? 1 : 0;
+    if (entry.path().extension() == ".log") {
+      ++logs.files;
+      const std::uintmax_t size = entry.file_size(ec);
+      logs.bytes += ec ? 0 : size;
+    }
   }
   return logs;
+}
+
+/// True if a family holds records but no table yet.
+bool only_in_memory(rocksdb::DB& db, const std::vector<rocksdb::ColumnFamilyHandle*>& families) {
+  for (auto* family : families) {
+    rocksdb::ColumnFamilyMetaData tables;
+    db.GetColumnFamilyMetaData(family, &tables);
+    std::uint64_t in_memory = 0;
+    if (tables.file_count == 0 && db.GetIntProperty(family, rocksdb::DB::Properties::kNumEntriesActiveMemTable, &in_memory) &&
+        in_memory > 0) {
+      return true;
+    }
+  }
+  return false;
+}
+
+/// The caches of the entries family, which a held value may pin.
+std::shared_ptr<const void> caches_of(const std::vector<rocksdb::ColumnFamilyDescriptor>& descriptors) {
+  using Caches = std::pair<std::shared_ptr<rocksdb::Cache>, std::shared_ptr<rocksdb::Cache>>;
+  for (const auto& descriptor : descriptors) {
+    if (descriptor.name == k_entries_family) {
+      const auto* table = descriptor.options.table_factory->GetOptions<rocksdb::BlockBasedTableOptions>();
+      return std::make_shared<const Caches>(table != nullptr ? table->block_cache : nullptr,
+                                            descriptor.options.blob_cache);
+    }
+  }
+  return nullptr;
 }
 
 }  // namespace
@@ -298,6 +339,7 @@ Result<std::unique_ptr<Database>> Database::open_once(const fs::path& dir, const
     }
   }
   const auto descriptors = family_descriptors(names, options, handles->entry_filter.get(), handles->meta_filter.get());
+  handles->caches = caches_of(descriptors);
 
   rocksdb::DB* raw = nullptr;
   rocksdb::Status status;
@@ -389,20 +431,25 @@ Database::~Database() {
   }
   if (m_access == Access::read_write) {
     (void)apply_units();  // what others handed over since the last round
-    // RocksDB 7.8 starts a new write-ahead log at every open and keeps the
-    // old ones, even empty, until a flush writes something; a store used
-    // only for hits would gather one empty log per run. A write that cancels
-    // out gives the flush below something to do, and the old logs go.
-    if (count_write_ahead_logs(m_dir) > 1) {
+    // What this process wrote stays in the write-ahead log, and the next open
+    // replays it into memory without writing a table (avoid_flush_during_recovery):
+    // a flush here costs a table file per family and a MANIFEST update, each with
+    // an fsync, which was most of a short process's close. RocksDB starts a new
+    // log at every open and keeps the old ones until a flush, so once a few have
+    // gathered, or a process wrote more than a little, this close flushes. So
+    // does the first close of a store: `repair` recovers a log's records only
+    // for families that have a table (which records the family's id). An empty store's logs would never
+    // go (a flush with nothing to write does nothing): a write that cancels out
+    // gives it something to write.
+    const WriteAheadLogs logs = write_ahead_logs(m_dir);
+    if (logs.files > k_logs_before_flush || logs.bytes > k_log_bytes_before_flush || only_in_memory(*h.db, h.families)) {
       constexpr std::string_view k_marker = "memostore.log-rotation";
       h.db->Put(h.write_options, slice(k_marker), rocksdb::Slice()).PermitUncheckedError();
       h.db->Delete(h.write_options, slice(k_marker)).PermitUncheckedError();
+      rocksdb::FlushOptions flush;
+      flush.wait = true;
+      h.db->Flush(flush, h.families).PermitUncheckedError();
     }
-    // Not needed for durability (the log has every write); it makes the next
-    // open fast because there is no log to replay.
-    rocksdb::FlushOptions flush;
-    flush.wait = true;
-    h.db->Flush(flush, h.families).PermitUncheckedError();
   }
   for (auto* family : h.families) {
     h.db->DestroyColumnFamilyHandle(family).PermitUncheckedError();
@@ -420,8 +467,8 @@ rocksdb::ColumnFamilyHandle* Database::family(Family family) const noexcept {
   return nullptr;
 }
 
-Result<bool> Database::get(Family which, std::string_view key, FunctionRef<void(std::string_view value)> use,
-                           const Snapshot* at) const {
+Result<bool> Database::read(Family which, std::string_view key, const Snapshot* at,
+                            rocksdb::PinnableSlice& value) const {
   auto& h = *m_handles;
   rocksdb::ColumnFamilyHandle* handle = family(which);
   if (handle == nullptr) {
@@ -431,13 +478,12 @@ Result<bool> Database::get(Family which, std::string_view key, FunctionRef<void(
     std::string own;
     switch (h.own_writes.find(handle->GetID(), key, own)) {
       case OwnWrites::Found::removed: return false;
-      case OwnWrites::Found::value: use(own); return true;
+      case OwnWrites::Found::value: value.PinSelf(slice(own)); return true;
       case OwnWrites::Found::unknown: break;
     }
   }
   rocksdb::ReadOptions read = h.read_options;
   read.snapshot = at != nullptr ? at->m_snapshot : nullptr;
-  rocksdb::PinnableSlice value;
   const rocksdb::Status status = h.db->Get(read, handle, slice(key), &value);
   if (status.IsNotFound()) {
     return false;
@@ -445,8 +491,56 @@ Result<bool> Database::get(Family which, std::string_view key, FunctionRef<void(
   if (!status.ok()) {
     return failure_from(status, "read from", m_dir);
   }
-  use(std::string_view(value.data(), value.size()));
   return true;
+}
+
+Result<bool> Database::get(Family which, std::string_view key, FunctionRef<void(std::string_view value)> use,
+                           const Snapshot* at) const {
+  rocksdb::PinnableSlice value;
+  auto found = read(which, key, at, value);
+  if (found && found.value()) {
+    use(std::string_view(value.data(), value.size()));
+  }
+  return found;
+}
+
+Result<bool> Database::get_holdable(Family which, std::string_view key, FunctionRef<void(ReadValue& value)> use) const {
+  rocksdb::PinnableSlice value;
+  auto found = read(which, key, nullptr, value);
+  if (found && found.value()) {
+    ReadValue read_value(value, m_handles->caches);
+    use(read_value);
+  }
+  return found;
+}
+
+std::uint64_t Database::blob_cache_bytes() const noexcept { return m_handles->options.blob_cache_bytes; }
+
+/// What a held value owns: the caches first, so that they outlive the value
+/// that may pin one of their entries.
+struct HeldValue::State {
+  std::shared_ptr<const void> caches;
+  rocksdb::PinnableSlice value;
+};
+
+HeldValue::HeldValue(std::unique_ptr<State> state) noexcept : m_state(std::move(state)) {}
+HeldValue::HeldValue(HeldValue&&) noexcept = default;
+HeldValue& HeldValue::operator=(HeldValue&&) noexcept = default;
+HeldValue::~HeldValue() = default;
+
+std::string_view HeldValue::bytes() const noexcept {
+  return m_state ? std::string_view(m_state->value.data(), m_state->value.size()) : std::string_view();
+}
+
+ReadValue::ReadValue(rocksdb::PinnableSlice& slice, std::shared_ptr<const void> caches)
+    : m_slice(&slice), m_bytes(slice.data(), slice.size()), m_caches(std::move(caches)) {}
+
+HeldValue ReadValue::hold() {
+  auto state = std::make_unique<HeldValue::State>();
+  state->caches = m_caches;
+  state->value = std::move(*m_slice);  // a pinned value moves its pin; a value of its own, its buffer
+  m_bytes = std::string_view(state->value.data(), state->value.size());
+  return HeldValue(std::move(state));
 }
 
 Result<void> Database::put(Family which, std::string_view key, std::string_view value) {

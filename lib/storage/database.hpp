@@ -36,6 +36,7 @@ struct DBOptions;
 class DB;
 class ColumnFamilyHandle;
 class FileSystem;
+class PinnableSlice;
 class Snapshot;
 class WriteBatch;
 }  // namespace rocksdb
@@ -115,13 +116,50 @@ class Snapshot {
   const rocksdb::Snapshot* m_snapshot;
 };
 
+/// A value read from the database and kept past the read where RocksDB holds
+/// it: pinned in its blob or block cache (not copied), or RocksDB's own copy
+/// of a value not yet written to a table. The cache cannot evict a pinned
+/// value. Keeps the caches alive, so it may outlive the database.
+class HeldValue {
+ public:
+  HeldValue(HeldValue&&) noexcept;
+  HeldValue& operator=(HeldValue&&) noexcept;
+  ~HeldValue();
+
+  std::string_view bytes() const noexcept;
+
+ private:
+  friend class ReadValue;
+  struct State;
+  explicit HeldValue(std::unique_ptr<State> state) noexcept;
+  std::unique_ptr<State> m_state;
+};
+
+/// A value during a Database::get_holdable() call.
+class ReadValue {
+ public:
+  std::string_view bytes() const noexcept { return m_bytes; }
+  /// Keeps the value past the call, without a copy. Call at most once; bytes()
+  /// stays valid, held by the result.
+  HeldValue hold();
+
+ private:
+  friend class Database;
+  ReadValue(rocksdb::PinnableSlice& slice, std::shared_ptr<const void> caches);
+  rocksdb::PinnableSlice* m_slice;
+  std::string_view m_bytes;
+  std::shared_ptr<const void> m_caches;  // what a held value keeps alive
+};
+
 class Database {
  public:
   /// Opens or creates the store in `dir`. Failures name the directory, the
   /// cause and what to do.
   static Result<std::unique_ptr<Database>> open(const std::filesystem::path& dir, const DatabaseOptions& options);
 
-  /// Flushes the in-memory table (so the next open does not replay the log) and closes.
+  /// Applies what other processes handed over and closes. Leaves this
+  /// process's writes in the write-ahead log for the next open to replay,
+  /// unless several logs or more than a little have gathered (then flushes).
   ~Database();
 
   Database(const Database&) = delete;
@@ -131,6 +169,12 @@ class Database {
   /// call (pinned, not copied). Returns false when there is no such key.
   Result<bool> get(Family family, std::string_view key, FunctionRef<void(std::string_view value)> use,
                    const Snapshot* at = nullptr) const;
+
+  /// The capacity of the cache that large values are read into (DatabaseOptions).
+  std::uint64_t blob_cache_bytes() const noexcept;
+
+  /// Like get(), and `use` may keep the value past the call (ReadValue::hold).
+  Result<bool> get_holdable(Family family, std::string_view key, FunctionRef<void(ReadValue& value)> use) const;
 
   /// Stores `value` under `key`; on return it is in the write-ahead log.
   Result<void> put(Family family, std::string_view key, std::string_view value);
@@ -196,6 +240,8 @@ class Database {
   Result<void> apply_units();
   void run_worker();
   rocksdb::ColumnFamilyHandle* family(Family family) const noexcept;
+  /// Reads `key` into `value` (this process's own writes first, in a secondary).
+  Result<bool> read(Family family, std::string_view key, const Snapshot* at, rocksdb::PinnableSlice& value) const;
   /// Compacts [begin, end) of one family fully; empty bounds are open.
   Result<void> compact_handle(rocksdb::ColumnFamilyHandle* handle, std::string_view begin, std::string_view end);
   Database(std::filesystem::path dir, Access access, std::unique_ptr<Handles> handles);

@@ -61,6 +61,7 @@ struct Database::Handles {
   rocksdb::ColumnFamilyHandle* entries = nullptr;
   rocksdb::ColumnFamilyHandle* meta = nullptr;   // null only in an older store opened read-only
   rocksdb::ColumnFamilyHandle* stats = nullptr;  // likewise
+  std::shared_ptr<const void> caches;  // the block and blob caches, kept alive by held values
   rocksdb::ReadOptions read_options;
   rocksdb::WriteOptions write_options;
   DatabaseOptions options;  // as opened: a secondary reopens as primary at close to apply what is left

@@ -43,7 +43,10 @@ StoreCore::StoreCore(fs::path dir, std::unique_ptr<Database> database, StorePoli
       m_database(std::move(database)),
       m_remote(std::move(remote)),
       m_policy(m_database ? std::make_unique<StorePolicy>(*m_database, with_store_hooks(settings)) : nullptr),
-      m_hot(settings.hot_cache_bytes),
+      // Large entries stay pinned in the blob cache, as much as it holds; with
+      // the hot tier off, none.
+      m_hot(settings.hot_cache_bytes,
+            settings.hot_cache_bytes != 0 && m_database ? m_database->blob_cache_bytes() : 0),
       m_fingerprints(m_database.get(), m_signer.get(), settings.clock ? settings.clock : system_clock(),
                      settings.always_hash_inputs) {}
 
