@@ -214,6 +214,23 @@ TEST_SUITE("store") {
     CHECK(memostore::parse_mode("refresh") == memostore::Mode::refresh);
   }
 
+  TEST_CASE("every named setting parses its names and lists them when it does not know one") {
+    using memostore::ErrorCode;
+    using memostore::test::error_message;
+    for (const memostore::Mode mode :
+         {memostore::Mode::readwrite, memostore::Mode::readonly, memostore::Mode::refresh, memostore::Mode::off}) {
+      CHECK(memostore::parse_mode(memostore::to_string(mode)) == mode);
+    }
+    CHECK(memostore::parse_remote_mode("readonly") == memostore::RemoteMode::readonly);
+    CHECK(memostore::parse_remote_mode("readwrite") == memostore::RemoteMode::readwrite);
+    CHECK(memostore::parse_file_check("stat") == memostore::FileCheck::stat);
+    CHECK(memostore::parse_file_check("content") == memostore::FileCheck::content);
+    CHECK(error_message([] { memostore::parse_remote_mode("both"); }, ErrorCode::config) ==
+          "unknown remote mode \"both\": valid modes are readwrite and readonly");
+    CHECK(error_message([] { memostore::parse_file_check("mtime"); }, ErrorCode::config) ==
+          "unknown file check \"mtime\": valid values are stat and content");
+  }
+
   TEST_CASE("a failing disk is logged once and results are still returned") {
     TempDir dir;
     LogCapture log;

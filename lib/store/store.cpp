@@ -11,7 +11,31 @@
 namespace memostore {
 namespace {
 
-constexpr Mode k_all_modes[] = {Mode::readwrite, Mode::readonly, Mode::refresh, Mode::off};
+template <class Enum>
+struct Named {
+  Enum value;
+  std::string_view name;
+};
+
+constexpr Named<Mode> k_mode_names[] = {
+    {Mode::readwrite, "readwrite"}, {Mode::readonly, "readonly"}, {Mode::refresh, "refresh"}, {Mode::off, "off"}};
+constexpr Named<RemoteMode> k_remote_mode_names[] = {{RemoteMode::readwrite, "readwrite"},
+                                                     {RemoteMode::readonly, "readonly"}};
+constexpr Named<FileCheck> k_file_check_names[] = {{FileCheck::stat, "stat"}, {FileCheck::content, "content"}};
+
+/// The value `text` names among `names`; else a configuration error naming
+/// `what` was parsed and listing the valid `kinds` ("valid modes are a, b and c").
+template <class Enum, std::size_t N>
+Enum parse_named(std::string_view text, const Named<Enum> (&names)[N], std::string_view what, std::string_view kinds) {
+  std::string valid;
+  for (std::size_t i = 0; i < N; ++i) {
+    if (text == names[i].name) {
+      return names[i].value;
+    }
+    valid += fmt::format("{}{}", i == 0 ? "" : i + 1 == N ? " and " : ", ", names[i].name);
+  }
+  throw Error(ErrorCode::config, fmt::format("unknown {} \"{}\": valid {} are {}", what, text, kinds, valid));
+}
 
 const char* environment(const char* name) {
   const char* value = std::getenv(name);
@@ -160,43 +184,22 @@ std::unique_ptr<const detail::EntrySigner> signer_for(const StoreOptions& option
 }  // namespace
 
 std::string_view to_string(Mode mode) noexcept {
-  switch (mode) {
-    case Mode::readwrite: return "readwrite";
-    case Mode::readonly: return "readonly";
-    case Mode::refresh: return "refresh";
-    case Mode::off: return "off";
+  for (const auto& [value, name] : k_mode_names) {
+    if (value == mode) {
+      return name;
+    }
   }
   return "unknown";
 }
 
-Mode parse_mode(std::string_view text) {
-  for (Mode mode : k_all_modes) {
-    if (text == to_string(mode)) {
-      return mode;
-    }
-  }
-  throw Error(ErrorCode::config,
-              fmt::format("unknown mode \"{}\": valid modes are readwrite, readonly, refresh and off", text));
-}
+Mode parse_mode(std::string_view text) { return parse_named(text, k_mode_names, "mode", "modes"); }
 
 RemoteMode parse_remote_mode(std::string_view text) {
-  if (text == "readwrite") {
-    return RemoteMode::readwrite;
-  }
-  if (text == "readonly") {
-    return RemoteMode::readonly;
-  }
-  throw Error(ErrorCode::config, fmt::format("unknown remote mode \"{}\": valid modes are readwrite and readonly", text));
+  return parse_named(text, k_remote_mode_names, "remote mode", "modes");
 }
 
 FileCheck parse_file_check(std::string_view text) {
-  if (text == "stat") {
-    return FileCheck::stat;
-  }
-  if (text == "content") {
-    return FileCheck::content;
-  }
-  throw Error(ErrorCode::config, fmt::format("unknown file check \"{}\": valid values are stat and content", text));
+  return parse_named(text, k_file_check_names, "file check", "values");
 }
 
 Store::Store(std::shared_ptr<detail::StoreCore> core, Mode mode) : m_core(std::move(core)), m_mode(mode) {}
