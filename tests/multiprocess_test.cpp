@@ -283,17 +283,8 @@ using memostore::test::wait_for_line;
 TEST_CASE("share_inflight: a process waits for another's computation of the same call instead of repeating it") {
   TempDir dir;
   const std::string cache = (dir / "cache").string();
-  ChildProcess owner({memostore::test::child_program(), cache, "claimed-square", "7"});
-  REQUIRE(wait_for_line(owner, "computing"));
-  ChildProcess waiter({memostore::test::child_program(), cache, "claimed-square", "7"});
-  REQUIRE(wait_for_line(waiter, fmt::format("waiting for process {}", owner.pid()), "computing"));
-  owner.close_stdin();  // the owner's function returns; it stores the result and releases its claim
-  CHECK(owner.wait() == 0);
-  CHECK(memostore::test::output_value(owner.out(), "computed") == "1");
-  waiter.close_stdin();  // had it computed after all, this would let it finish (and the check below fail)
-  CHECK(waiter.wait() == 0);
-  CHECK(memostore::test::output_value(waiter.out(), "result") == "49");
-  CHECK(memostore::test::output_value(waiter.out(), "computed") == "0");
+  memostore::test::check_waiter_takes_owners_result(
+      cache, cache, [](int owner_pid) { return fmt::format("waiting for process {}", owner_pid); });
 }
 
 TEST_CASE("share_inflight: a killed owner releases its claim at once, and the waiter computes") {

@@ -350,21 +350,10 @@ TEST_CASE("the tool: remote ping reports the server and clear --remote empties t
 TEST_CASE("share_inflight across machines: one computes, the other waits for its result through Redis") {
   TempDir tmp;
   RedisServer redis(tmp / "redis");
-  const std::map<std::string, std::string> env{{"MEMOSTORE_REMOTE", redis.url()}};
-  using memostore::test::ChildProcess;
-  using memostore::test::wait_for_line;
   // Two "machines": each its own cache directory, one Redis.
-  ChildProcess owner({memostore::test::child_program(), (tmp / "a").string(), "claimed-square", "7"}, env);
-  REQUIRE(wait_for_line(owner, "computing"));
-  ChildProcess waiter({memostore::test::child_program(), (tmp / "b").string(), "claimed-square", "7"}, env);
-  REQUIRE(wait_for_line(waiter, "remote lease", "computing"));
-  owner.close_stdin();  // the owner's function returns; it sends the result, then gives the lease up
-  CHECK(owner.wait() == 0);
-  CHECK(memostore::test::output_value(owner.out(), "computed") == "1");
-  waiter.close_stdin();  // had it computed after all, this would let it finish (and the check below fail)
-  CHECK(waiter.wait() == 0);
-  CHECK(memostore::test::output_value(waiter.out(), "result") == "49");
-  CHECK(memostore::test::output_value(waiter.out(), "computed") == "0");
+  memostore::test::check_waiter_takes_owners_result(
+      (tmp / "a").string(), (tmp / "b").string(), [](int) { return "remote lease"; },
+      {{"MEMOSTORE_REMOTE", redis.url()}});
 }
 
 TEST_CASE("share_inflight across machines: a crashed owner's lease expires, and the waiter computes") {

@@ -249,6 +249,22 @@ std::string output_value(const std::string& output, const std::string& key) {
   return "";
 }
 
+void check_waiter_takes_owners_result(const std::string& owner_cache, const std::string& waiter_cache,
+                                      const std::function<std::string(int owner_pid)>& waiting_line,
+                                      const std::map<std::string, std::string>& environment) {
+  ChildProcess owner({child_program(), owner_cache, "claimed-square", "7"}, environment);
+  REQUIRE(wait_for_line(owner, "computing"));
+  ChildProcess waiter({child_program(), waiter_cache, "claimed-square", "7"}, environment);
+  REQUIRE(wait_for_line(waiter, waiting_line(owner.pid()), "computing"));
+  owner.close_stdin();  // the owner's function returns; it stores (or sends) the result and gives up its claim
+  CHECK(owner.wait() == 0);
+  CHECK(output_value(owner.out(), "computed") == "1");
+  waiter.close_stdin();  // had it computed after all, this would let it finish (and the check below fail)
+  CHECK(waiter.wait() == 0);
+  CHECK(output_value(waiter.out(), "result") == "49");
+  CHECK(output_value(waiter.out(), "computed") == "0");
+}
+
 std::string error_message(const std::function<void()>& call, std::optional<ErrorCode> code) {
   try {
     call();

@@ -123,4 +123,12 @@ std::string error_message(const std::function<void()>& call, std::optional<Error
 /// Reads a `key=value` line value from a child's output, or "" if absent.
 std::string output_value(const std::string& output, const std::string& key);
 
+/// Single flight between processes: starts `memo_child CACHE claimed-square 7`
+/// in `owner_cache`, and once it computes, in `waiter_cache`; checks that the
+/// waiter says `waiting_line(owner's pid)` instead of computing, lets the owner
+/// finish, and checks that the waiter returns its result without computing it.
+void check_waiter_takes_owners_result(const std::string& owner_cache, const std::string& waiter_cache,
+                                      const std::function<std::string(int owner_pid)>& waiting_line,
+                                      const std::map<std::string, std::string>& environment = {});
+
 }  // namespace memostore::test
