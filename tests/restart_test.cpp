@@ -1,6 +1,8 @@
 // Results outlive the process: real child processes, restarts and SIGKILL.
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <filesystem>
 #include <string>
 
 #include "support/test_support.hpp"
@@ -34,6 +36,36 @@ TEST_CASE("a result whose call returned survives SIGKILL right after") {
   const auto after = run_process({memostore::test::child_program(), cache, "squares", "6"});
   REQUIRE(after.exit_code == 0);
   CHECK(output_value(after.out, "computed") == "3");  // 0, 1 and 2; 3, 4 and 5 survived the kills
+}
+
+/// The write-ahead logs in a store directory.
+int logs_in(const std::string& dir) {
+  int logs = 0;
+  for (const auto& file : std::filesystem::directory_iterator(dir)) {
+    logs += file.path().extension() == ".log" ? 1 : 0;
+  }
+  return logs;
+}
+
+TEST_CASE("write-ahead logs left for the next open stay few, whether processes close or are killed") {
+  TempDir dir;
+  const std::string cache = (dir / "cache").string();
+  int most_logs = 0;
+  for (int run = 1; run <= 12; ++run) {  // a close leaves its log for the next open, up to 8 of them
+    const auto closed = run_process({memostore::test::child_program(), cache, "squares", std::to_string(run)});
+    REQUIRE(closed.exit_code == 0);
+    CHECK(output_value(closed.out, "computed") == "1");
+    most_logs = std::max(most_logs, logs_in(cache));
+  }
+  CHECK(most_logs <= 9);
+  for (int k = 100; k < 112; ++k) {  // a killed process never closes: the next open flushes when too many gathered
+    const auto killed = run_process({memostore::test::child_program(), cache, "square-then-kill", std::to_string(k)});
+    CHECK(killed.exit_code == 128 + 9);
+    most_logs = std::max(most_logs, logs_in(cache));
+  }
+  CHECK(most_logs <= 10);
+  const auto after = run_process({memostore::test::child_program(), cache, "squares", "12"});
+  CHECK(output_value(after.out, "computed") == "0");  // every result kept through the replays and flushes
 }
 
 TEST_CASE("default_store uses MEMOSTORE_DIR") {

@@ -21,10 +21,18 @@ HotEntries::Shard& HotEntries::shard_for(std::string_view key) noexcept {
   return m_shards[std::hash<std::string_view>{}(key) % k_shards];
 }
 
-void HotEntries::drop(Shard& shard, Order::iterator it) {
+bool HotEntries::holds(std::size_t bytes) const noexcept {
+  return bytes > k_max_copied_bytes && bytes + k_entry_overhead <= m_held_budget;
+}
+
+void HotEntries::drop(Shard& shard, Order::iterator it, Order* released) {
   shard.bytes -= charge(**it);
   shard.index.erase((*it)->key);
-  shard.order.erase(it);
+  if (released != nullptr) {
+    released->splice(released->end(), shard.order, it);
+  } else {
+    shard.order.erase(it);
+  }
   shard.entries.store(shard.index.size(), std::memory_order_relaxed);
 }
 
@@ -55,20 +63,19 @@ std::shared_ptr<const HotEntry> HotEntries::find(std::string_view key, std::uint
   return entry;
 }
 
-void HotEntries::insert_into(Shard& shard, std::uint64_t budget, std::shared_ptr<HotEntry> entry) {
-  std::lock_guard lock(shard.mutex);
+void HotEntries::insert_into(Shard& shard, std::uint64_t budget, std::shared_ptr<HotEntry> entry, Order& released) {
   if (const auto found = shard.index.find(entry->key); found != shard.index.end()) {
     if ((*found->second)->generation > entry->generation) {
       return;  // a newer copy is kept already
     }
-    drop(shard, found->second);
+    drop(shard, found->second, &released);
   }
   shard.bytes += charge(*entry);
   shard.order.push_front(std::move(entry));
   shard.index.emplace(shard.order.front()->key, shard.order.begin());
   shard.entries.store(shard.index.size(), std::memory_order_relaxed);
   while (shard.bytes > budget) {
-    drop(shard, std::prev(shard.order.end()));
+    drop(shard, std::prev(shard.order.end()), &released);
   }
 }
 
@@ -86,7 +93,10 @@ void HotEntries::insert(std::string_view key, std::string_view envelope, std::ui
     return;
   }
   entry->view = view.value();
-  insert_into(shard_for(key), m_shard_budget, std::move(entry));
+  Order released;  // declared before the lock: freed after it
+  Shard& shard = shard_for(key);
+  std::lock_guard lock(shard.mutex);
+  insert_into(shard, m_shard_budget, std::move(entry), released);
 }
 
 void HotEntries::insert_held(std::string_view key, HeldValue value, const EntryView& view,
@@ -100,7 +110,19 @@ void HotEntries::insert_held(std::string_view key, HeldValue value, const EntryV
   entry->held = std::move(value);  // the bytes stay where they are: `view` still points into them
   entry->view = view;
   entry->generation = generation;
-  insert_into(m_held, m_held_budget, std::move(entry));
+  Order released;  // declared before the lock: freed after it
+  std::lock_guard lock(m_held.mutex);
+  if (generation > m_held_current) {  // the store changed since: older entries are never used again
+    for (auto it = m_held.order.begin(); it != m_held.order.end();) {
+      const auto next = std::next(it);
+      if ((*it)->generation < generation) {
+        drop(m_held, it, &released);
+      }
+      it = next;
+    }
+    m_held_current = generation;
+  }
+  insert_into(m_held, m_held_budget, std::move(entry), released);
 }
 
 void HotEntries::erase_from(Shard& shard, std::string_view key) {

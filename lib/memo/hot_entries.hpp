@@ -59,11 +59,13 @@ class HotEntries {
   /// Does nothing for entries over k_max_copied_bytes or without a budget.
   void insert(std::string_view key, std::string_view envelope, std::uint64_t generation);
 
-  /// Whether an entry of `bytes` (key and envelope) would be kept held
-  /// rather than copied: the caller then holds the value it reads.
-  bool holds(std::size_t bytes) const noexcept { return bytes > k_max_copied_bytes && bytes <= m_held_budget; }
+  /// Whether an entry of `bytes` (key and envelope) pinned in the blob cache
+  /// would be kept held rather than copied: the caller then holds it.
+  bool holds(std::size_t bytes) const noexcept;
 
-  /// Keeps `value` (a checked entry, `view` pointing into it) for `key`.
+  /// Keeps `value` (a checked entry pinned in the blob cache, `view` pointing
+  /// into it) for `key`. Drops held entries no longer current, which would
+  /// otherwise keep their pins until evicted.
   void insert_held(std::string_view key, HeldValue value, const EntryView& view, std::uint64_t generation);
 
   void erase(std::string_view key);
@@ -85,15 +87,18 @@ class HotEntries {
 
   Shard& shard_for(std::string_view key) noexcept;
   static std::shared_ptr<const HotEntry> find_in(Shard& shard, std::string_view key, std::uint64_t generation);
-  static void insert_into(Shard& shard, std::uint64_t budget, std::shared_ptr<HotEntry> entry);
+  /// Inserts `entry`, moving what it pushes out into `released`, to be freed
+  /// after the lock (a held entry's release may free a 10 MB value).
+  static void insert_into(Shard& shard, std::uint64_t budget, std::shared_ptr<HotEntry> entry, Order& released);
   static void erase_from(Shard& shard, std::string_view key);
-  /// Removes the entry `it` points to. Requires: the shard's mutex held.
-  static void drop(Shard& shard, Order::iterator it);
+  /// Removes the entry `it` points to, into `released` if given. Requires: the shard's mutex held.
+  static void drop(Shard& shard, Order::iterator it, Order* released = nullptr);
 
   std::uint64_t m_shard_budget;
   std::uint64_t m_held_budget;
   Shard m_shards[k_shards];
   Shard m_held;  // the large entries
+  std::uint64_t m_held_current = 0;  // guarded by m_held.mutex: held entries older than this were dropped
 };
 
 }  // namespace memostore::detail

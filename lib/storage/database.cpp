@@ -6,7 +6,11 @@
 #include "storage/lock_holder.hpp"
 #include "storage/own_writes.hpp"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cstring>
 #include <atomic>
 #include <condition_variable>
 #include <mutex>
@@ -209,6 +213,11 @@ struct WriteAheadLogs {
   std::uintmax_t bytes = 0;
 };
 
+/// More than a close leaves unflushed for the next open to replay.
+bool too_much_to_replay(const WriteAheadLogs& logs) {
+  return logs.files > k_logs_before_flush || logs.bytes > k_log_bytes_before_flush;
+}
+
 WriteAheadLogs write_ahead_logs(const fs::path& dir) {
   std::error_code ec;
   WriteAheadLogs logs;
@@ -236,17 +245,13 @@ bool only_in_memory(rocksdb::DB& db, const std::vector<rocksdb::ColumnFamilyHand
   return false;
 }
 
-/// The caches of the entries family, which a held value may pin.
-std::shared_ptr<const void> caches_of(const std::vector<rocksdb::ColumnFamilyDescriptor>& descriptors) {
+/// The caches the entries family was opened with (a secondary's are its
+/// own), which a held value may pin.
+std::shared_ptr<const void> caches_of(rocksdb::DB& db, rocksdb::ColumnFamilyHandle* entries) {
   using Caches = std::pair<std::shared_ptr<rocksdb::Cache>, std::shared_ptr<rocksdb::Cache>>;
-  for (const auto& descriptor : descriptors) {
-    if (descriptor.name == k_entries_family) {
-      const auto* table = descriptor.options.table_factory->GetOptions<rocksdb::BlockBasedTableOptions>();
-      return std::make_shared<const Caches>(table != nullptr ? table->block_cache : nullptr,
-                                            descriptor.options.blob_cache);
-    }
-  }
-  return nullptr;
+  const rocksdb::Options options = db.GetOptions(entries);
+  const auto* table = options.table_factory->GetOptions<rocksdb::BlockBasedTableOptions>();
+  return std::make_shared<const Caches>(table != nullptr ? table->block_cache : nullptr, options.blob_cache);
 }
 
 }  // namespace
@@ -339,7 +344,6 @@ Result<std::unique_ptr<Database>> Database::open_once(const fs::path& dir, const
     }
   }
   const auto descriptors = family_descriptors(names, options, handles->entry_filter.get(), handles->meta_filter.get());
-  handles->caches = caches_of(descriptors);
 
   rocksdb::DB* raw = nullptr;
   rocksdb::Status status;
@@ -349,6 +353,9 @@ Result<std::unique_ptr<Database>> Database::open_once(const fs::path& dir, const
   if (options.access == Access::read_only) {
     status = rocksdb::DB::OpenForReadOnly(db_options, path, descriptors, &handles->families, &raw);
   } else if (!share) {
+    // Replay what earlier processes left in their logs into memory, unless
+    // killed processes (whose close never flushed) left too much.
+    db_options.avoid_flush_during_recovery = !too_much_to_replay(write_ahead_logs(dir));
     status = rocksdb::DB::Open(db_options, path, descriptors, &handles->families, &raw);
     share = is_lock_failure(status) && options.share_when_locked;  // another process was quicker
   }
@@ -372,6 +379,14 @@ Result<std::unique_ptr<Database>> Database::open_once(const fs::path& dir, const
     } else if (names[i] == k_stats_family) {
       handles->stats = handles->families[i];
     }
+  }
+  handles->caches = caches_of(*handles->db, handles->entries);
+  if (options.access == Access::read_write && !handles->secondary && only_in_memory(*handles->db, handles->families)) {
+    // A new store whose first process was killed before its close flushed:
+    // give every family a table now, for `repair` (see ~Database).
+    rocksdb::FlushOptions flush;
+    flush.wait = true;
+    handles->db->Flush(flush, handles->families).PermitUncheckedError();
   }
   auto database = std::unique_ptr<Database>(new Database(dir, options.access, std::move(handles)));
 
@@ -438,17 +453,22 @@ Database::~Database() {
     // log at every open and keeps the old ones until a flush, so once a few have
     // gathered, or a process wrote more than a little, this close flushes. So
     // does the first close of a store: `repair` recovers a log's records only
-    // for families that have a table (which records the family's id). An empty store's logs would never
+    // for families that have a table (which records the family's id). A
+    // process that did not close (killed) leaves its log; the next open
+    // flushes when it finds too many (open_once). An empty store's logs would never
     // go (a flush with nothing to write does nothing): a write that cancels out
     // gives it something to write.
-    const WriteAheadLogs logs = write_ahead_logs(m_dir);
-    if (logs.files > k_logs_before_flush || logs.bytes > k_log_bytes_before_flush || only_in_memory(*h.db, h.families)) {
+    if (too_much_to_replay(write_ahead_logs(m_dir)) || only_in_memory(*h.db, h.families)) {
       constexpr std::string_view k_marker = "memostore.log-rotation";
       h.db->Put(h.write_options, slice(k_marker), rocksdb::Slice()).PermitUncheckedError();
       h.db->Delete(h.write_options, slice(k_marker)).PermitUncheckedError();
       rocksdb::FlushOptions flush;
       flush.wait = true;
       h.db->Flush(flush, h.families).PermitUncheckedError();
+    } else {
+      // RocksDB 7.8's close does not sync the log; a flush made the writes
+      // safe against power loss, and without one, this does.
+      h.db->SyncWAL().PermitUncheckedError();
     }
   }
   for (auto* family : h.families) {
@@ -478,7 +498,10 @@ Result<bool> Database::read(Family which, std::string_view key, const Snapshot* 
     std::string own;
     switch (h.own_writes.find(handle->GetID(), key, own)) {
       case OwnWrites::Found::removed: return false;
-      case OwnWrites::Found::value: value.PinSelf(slice(own)); return true;
+      case OwnWrites::Found::value:
+        value.GetSelf()->swap(own);  // no second copy
+        value.PinSelf();
+        return true;
       case OwnWrites::Found::unknown: break;
     }
   }
@@ -508,7 +531,7 @@ Result<bool> Database::get_holdable(Family which, std::string_view key, Function
   rocksdb::PinnableSlice value;
   auto found = read(which, key, nullptr, value);
   if (found && found.value()) {
-    ReadValue read_value(value, m_handles->caches);
+    ReadValue read_value(value, m_handles->caches);  // copies nothing: the caches are taken by hold() alone
     use(read_value);
   }
   return found;
@@ -532,12 +555,14 @@ std::string_view HeldValue::bytes() const noexcept {
   return m_state ? std::string_view(m_state->value.data(), m_state->value.size()) : std::string_view();
 }
 
-ReadValue::ReadValue(rocksdb::PinnableSlice& slice, std::shared_ptr<const void> caches)
-    : m_slice(&slice), m_bytes(slice.data(), slice.size()), m_caches(std::move(caches)) {}
+ReadValue::ReadValue(rocksdb::PinnableSlice& slice, const std::shared_ptr<const void>& caches)
+    : m_slice(&slice), m_bytes(slice.data(), slice.size()), m_caches(&caches) {}
+
+bool ReadValue::in_blob_cache() const noexcept { return m_slice->IsPinned() && m_bytes.size() >= k_min_blob_size; }
 
 HeldValue ReadValue::hold() {
   auto state = std::make_unique<HeldValue::State>();
-  state->caches = m_caches;
+  state->caches = *m_caches;
   state->value = std::move(*m_slice);  // a pinned value moves its pin; a value of its own, its buffer
   m_bytes = std::string_view(state->value.data(), state->value.size());
   return HeldValue(std::move(state));
@@ -687,7 +712,29 @@ Result<void> Database::sync() {
   if (m_access == Access::read_only || m_handles->secondary) {
     return {};
   }
-  return checked(m_handles->db->SyncWAL(), "sync", m_dir);
+  if (auto synced = checked(m_handles->db->SyncWAL(), "sync", m_dir); !synced) {
+    return synced;
+  }
+  // SyncWAL syncs this instance's log only. Earlier processes' logs that the
+  // open replayed stay on disk until a flush: a clean close synced its own,
+  // but a killed process could not.
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(m_dir, ec)) {
+    if (entry.path().extension() == ".log") {
+      const int fd = ::open(entry.path().c_str(), O_RDONLY | O_CLOEXEC);
+      if (fd >= 0) {
+        const int result = ::fsync(fd);
+        const int error = errno;
+        ::close(fd);
+        if (result != 0) {
+          return Failure{ErrorCode::io, fmt::format("cannot sync {}: {}; results written before it may not survive "
+                                                    "a power loss. Check the disk",
+                                                    entry.path(), std::strerror(error))};
+        }
+      }  // else flushed and deleted meanwhile
+    }
+  }
+  return {};
 }
 
 // --- Batch ---

@@ -139,16 +139,20 @@ class HeldValue {
 class ReadValue {
  public:
   std::string_view bytes() const noexcept { return m_bytes; }
+  /// Whether the value is a large one pinned in the blob cache: holding it
+  /// then takes no memory beyond the cache's. (Otherwise it is in a table's
+  /// data block, or a copy of a value still in memory.)
+  bool in_blob_cache() const noexcept;
   /// Keeps the value past the call, without a copy. Call at most once; bytes()
   /// stays valid, held by the result.
   HeldValue hold();
 
  private:
   friend class Database;
-  ReadValue(rocksdb::PinnableSlice& slice, std::shared_ptr<const void> caches);
+  ReadValue(rocksdb::PinnableSlice& slice, const std::shared_ptr<const void>& caches);
   rocksdb::PinnableSlice* m_slice;
   std::string_view m_bytes;
-  std::shared_ptr<const void> m_caches;  // what a held value keeps alive
+  const std::shared_ptr<const void>* m_caches;  // what a held value keeps alive
 };
 
 class Database {
@@ -158,8 +162,9 @@ class Database {
   static Result<std::unique_ptr<Database>> open(const std::filesystem::path& dir, const DatabaseOptions& options);
 
   /// Applies what other processes handed over and closes. Leaves this
-  /// process's writes in the write-ahead log for the next open to replay,
-  /// unless several logs or more than a little have gathered (then flushes).
+  /// process's writes in the write-ahead log (synced) for the next open to
+  /// replay, unless several logs or more than a little have gathered, or a
+  /// family has records but no table yet: then flushes.
   ~Database();
 
   Database(const Database&) = delete;

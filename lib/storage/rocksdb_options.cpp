@@ -14,12 +14,13 @@ rocksdb::DBOptions database_options() {
   options.max_log_file_size = 1 << 20;
   options.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
   // A short process opens the store, hits and exits: its open is its cost.
-  // The table files are open and in the page cache; 16 threads per column
-  // family to open them cost more to start than the work they share.
+  // 16 threads per column family to open its table files cost more to start
+  // than the work they share on a store of tens of files in the page cache;
+  // a store of thousands, read from a cold disk, would open more slowly.
   options.max_file_opening_threads = 1;
-  options.skip_stats_update_on_db_open = true;  // compaction statistics; not worth a read per file
   // A close leaves its writes in the write-ahead log (Database::~Database);
-  // the next open replays them into memory instead of writing a table file.
+  // the next open replays them into memory instead of writing a table file
+  // (open_once turns this off when killed processes left too much).
   options.avoid_flush_during_recovery = true;
   return options;
 }
