@@ -267,7 +267,7 @@ memostore::detail::HeldValue hold_first_entry(memostore::detail::Database& datab
   }));
   std::optional<memostore::detail::HeldValue> held;
   REQUIRE(database.get_holdable(Family::entries, key, [&](memostore::detail::ReadValue& value) {
-    in_blob_cache = value.in_blob_cache();
+    in_blob_cache = value.blob_sized() && value.pinned();
     held = value.hold();
   }).value());
   return std::move(*held);

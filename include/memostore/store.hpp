@@ -99,7 +99,8 @@ struct StoreOptions {
   /// files), so that a hit on a 10 MB result does not read it from disk again.
   /// Filled only by large values that are read. With the hot tier on, the
   /// large values it keeps (checked, ready to decode) stay pinned here, as
-  /// many as fit. Default: 256 MiB.
+  /// many as fit; one read before RocksDB wrote it to a blob file is kept as
+  /// RocksDB's copy instead, within the same bound. Default: 256 MiB.
   std::uint64_t blob_cache_bytes = std::uint64_t{256} << 20;
 
   /// Memory for the hot tier: small entries (up to 16 KiB) read recently,

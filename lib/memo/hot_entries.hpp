@@ -5,9 +5,9 @@
 //
 // Small entries are copied, within StoreOptions::hot_cache_bytes, in shards
 // with a mutex each. Large ones (over k_max_copied_bytes, which live in
-// RocksDB's blob files) are not copied: they stay pinned where RocksDB read
-// them, in its blob cache, up to StoreOptions::blob_cache_bytes of them, in
-// one shard (a 10 MB value would not fit a shard's share of the budget, and
+// RocksDB's blob files) are not copied: they stay where RocksDB read them,
+// pinned in its blob cache (or RocksDB's own copy of a value still in its
+// memory table), up to StoreOptions::blob_cache_bytes of them, in one shard (a 10 MB value would not fit a shard's share of the budget, and
 // its hit is a 10 MB copy next to which the lock costs nothing). Least
 // recently used out first. Thread-safe.
 #pragma once
@@ -59,12 +59,12 @@ class HotEntries {
   /// Does nothing for entries over k_max_copied_bytes or without a budget.
   void insert(std::string_view key, std::string_view envelope, std::uint64_t generation);
 
-  /// Whether an entry of `bytes` (key and envelope) pinned in the blob cache
-  /// would be kept held rather than copied: the caller then holds it.
+  /// Whether a blob-sized entry of `bytes` (key and envelope) would be kept
+  /// held rather than copied: the caller then holds it.
   bool holds(std::size_t bytes) const noexcept;
 
-  /// Keeps `value` (a checked entry pinned in the blob cache, `view` pointing
-  /// into it) for `key`. Drops held entries no longer current, which would
+  /// Keeps `value` (a checked blob-sized entry, `view` pointing into it) for
+  /// `key`. Drops held entries no longer current, which would
   /// otherwise keep their pins until evicted.
   void insert_held(std::string_view key, HeldValue value, const EntryView& view, std::uint64_t generation);
 

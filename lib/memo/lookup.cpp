@@ -144,7 +144,7 @@ Lookup lookup(const MemoCore& memo, const std::string& key, std::string_view arg
     std::string_view bytes = value.bytes();
     result.existing_size = key.size() + bytes.size();
     std::optional<HeldValue> held;  // a large entry the hot tier will keep where it is
-    if (value.in_blob_cache() && store.hot().holds(key.size() + bytes.size())) {
+    if (value.blob_sized() && store.hot().holds(key.size() + bytes.size())) {
       held = value.hold();
       bytes = held->bytes();
     }

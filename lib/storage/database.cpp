@@ -558,7 +558,9 @@ std::string_view HeldValue::bytes() const noexcept {
 ReadValue::ReadValue(rocksdb::PinnableSlice& slice, const std::shared_ptr<const void>& caches)
     : m_slice(&slice), m_bytes(slice.data(), slice.size()), m_caches(&caches) {}
 
-bool ReadValue::in_blob_cache() const noexcept { return m_slice->IsPinned() && m_bytes.size() >= k_min_blob_size; }
+bool ReadValue::blob_sized() const noexcept { return m_bytes.size() >= k_min_blob_size; }
+
+bool ReadValue::pinned() const noexcept { return m_slice->IsPinned(); }
 
 HeldValue ReadValue::hold() {
   auto state = std::make_unique<HeldValue::State>();

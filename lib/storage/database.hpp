@@ -139,10 +139,13 @@ class HeldValue {
 class ReadValue {
  public:
   std::string_view bytes() const noexcept { return m_bytes; }
-  /// Whether the value is a large one pinned in the blob cache: holding it
-  /// then takes no memory beyond the cache's. (Otherwise it is in a table's
-  /// data block, or a copy of a value still in memory.)
-  bool in_blob_cache() const noexcept;
+  /// Whether the value is large enough to live in a blob file: it is pinned in
+  /// the blob cache, or RocksDB's own copy of it if it is still in the memory
+  /// table. (A smaller one may be pinned in a table's data block, which holding
+  /// would keep whole.)
+  bool blob_sized() const noexcept;
+  /// Whether the value is pinned in one of RocksDB's caches (not a copy).
+  bool pinned() const noexcept;
   /// Keeps the value past the call, without a copy. Call at most once; bytes()
   /// stays valid, held by the result.
   HeldValue hold();
