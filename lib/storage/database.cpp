@@ -365,6 +365,10 @@ Result<std::unique_ptr<Database>> Database::open_once(const fs::path& dir, const
       return opened.failure();
     }
     status = rocksdb::Status::OK();
+    handles->reader_options = db_options;
+    handles->reader_options.create_if_missing = false;
+    handles->reader_families =
+        family_descriptors({rocksdb::kDefaultColumnFamilyName, k_entries_family}, options, nullptr, nullptr);
   }
   if (!status.ok()) {
     return failure_from(status, "open the store", dir);
@@ -487,8 +491,8 @@ rocksdb::ColumnFamilyHandle* Database::family(Family family) const noexcept {
   return nullptr;
 }
 
-Result<bool> Database::read(Family which, std::string_view key, const Snapshot* at,
-                            rocksdb::PinnableSlice& value) const {
+Result<bool> Database::read(Family which, std::string_view key, const Snapshot* at, rocksdb::PinnableSlice& value,
+                            std::shared_ptr<const EntriesReader>& reader) const {
   auto& h = *m_handles;
   rocksdb::ColumnFamilyHandle* handle = family(which);
   if (handle == nullptr) {
@@ -507,7 +511,18 @@ Result<bool> Database::read(Family which, std::string_view key, const Snapshot* 
   }
   rocksdb::ReadOptions read = h.read_options;
   read.snapshot = at != nullptr ? at->m_snapshot : nullptr;
-  const rocksdb::Status status = h.db->Get(read, handle, slice(key), &value);
+  rocksdb::DB* db = h.db.get();
+  if (h.secondary && which == Family::entries) {
+    auto opened = entries_reader();
+    if (!opened) {
+      return opened.failure();
+    }
+    reader = std::move(opened).value();
+    db = reader->db.get();
+    handle = reader->entries;
+    read.snapshot = nullptr;  // the reader is a view of one moment already
+  }
+  const rocksdb::Status status = db->Get(read, handle, slice(key), &value);
   if (status.IsNotFound()) {
     return false;
   }
@@ -517,10 +532,33 @@ Result<bool> Database::read(Family which, std::string_view key, const Snapshot* 
   return true;
 }
 
+Result<std::shared_ptr<const EntriesReader>> Database::entries_reader() const {
+  auto& h = *m_handles;
+  std::lock_guard lock(h.reader_mutex);
+  const std::uint64_t generation = m_entry_changes.load();  // before the open: a later catch-up reopens
+  if (!h.reader || h.reader->generation != generation) {
+    auto reader = std::make_shared<EntriesReader>();
+    reader->generation = generation;
+    rocksdb::DB* raw = nullptr;
+    const rocksdb::Status status =
+        rocksdb::DB::OpenForReadOnly(h.reader_options, m_dir.string(), h.reader_families, &reader->families, &raw);
+    if (!status.ok()) {
+      reader->families.clear();  // none are made by an open that fails
+      return failure_from(status, "read entries (shared with another process) from", m_dir);
+    }
+    reader->db.reset(raw);
+    reader->entries = reader->families[1];
+    reader->caches = caches_of(*raw, reader->entries);
+    h.reader = std::move(reader);
+  }
+  return h.reader;
+}
+
 Result<bool> Database::get(Family which, std::string_view key, FunctionRef<void(std::string_view value)> use,
                            const Snapshot* at) const {
+  std::shared_ptr<const EntriesReader> reader;  // outlives `value`, which may pin its caches
   rocksdb::PinnableSlice value;
-  auto found = read(which, key, at, value);
+  auto found = read(which, key, at, value, reader);
   if (found && found.value()) {
     use(std::string_view(value.data(), value.size()));
   }
@@ -528,10 +566,12 @@ Result<bool> Database::get(Family which, std::string_view key, FunctionRef<void(
 }
 
 Result<bool> Database::get_holdable(Family which, std::string_view key, FunctionRef<void(ReadValue& value)> use) const {
+  std::shared_ptr<const EntriesReader> reader;  // outlives `value`, which may pin its caches
   rocksdb::PinnableSlice value;
-  auto found = read(which, key, nullptr, value);
+  auto found = read(which, key, nullptr, value, reader);
   if (found && found.value()) {
-    ReadValue read_value(value, m_handles->caches);  // copies nothing: the caches are taken by hold() alone
+    // copies nothing: the caches are taken by hold() alone
+    ReadValue read_value(value, reader ? reader->caches : m_handles->caches);
     use(read_value);
   }
   return found;
@@ -645,7 +685,19 @@ Result<void> Database::for_each(Family which, std::string_view prefix,
   }
   rocksdb::ReadOptions read = h.read_options;
   read.snapshot = at != nullptr ? at->m_snapshot : nullptr;
-  std::unique_ptr<rocksdb::Iterator> it(h.db->NewIterator(read, handle));
+  rocksdb::DB* db = h.db.get();
+  std::shared_ptr<const EntriesReader> reader;  // outlives the iterator
+  if (h.secondary && which == Family::entries) {  // see EntriesReader
+    auto opened = entries_reader();
+    if (!opened) {
+      return opened.failure();
+    }
+    reader = std::move(opened).value();
+    db = reader->db.get();
+    handle = reader->entries;
+    read.snapshot = nullptr;
+  }
+  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(read, handle));
   for (it->Seek(slice(prefix)); it->Valid() && it->key().starts_with(slice(prefix)); it->Next()) {
     if (!visit(view(it->key()), view(it->value()))) {
       break;

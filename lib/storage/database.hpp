@@ -69,6 +69,7 @@ struct DatabaseOptions {
 };
 
 class Database;
+struct EntriesReader;
 
 /// Writes applied together or not at all (Database::write). Copies what it is given.
 /// Whether a put into Family::entries may replace an entry that readers keep
@@ -248,8 +249,14 @@ class Database {
   Result<void> apply_units();
   void run_worker();
   rocksdb::ColumnFamilyHandle* family(Family family) const noexcept;
-  /// Reads `key` into `value` (this process's own writes first, in a secondary).
-  Result<bool> read(Family family, std::string_view key, const Snapshot* at, rocksdb::PinnableSlice& value) const;
+  /// Reads `key` into `value` (this process's own writes first, in a
+  /// secondary). In a secondary, the entries family is read through `reader`,
+  /// which the caller keeps until it is done with `value`.
+  Result<bool> read(Family family, std::string_view key, const Snapshot* at, rocksdb::PinnableSlice& value,
+                    std::shared_ptr<const EntriesReader>& reader) const;
+  /// A secondary's read-only instance for the entries family, current with
+  /// this process's view of the store (see EntriesReader).
+  Result<std::shared_ptr<const EntriesReader>> entries_reader() const;
   /// Compacts [begin, end) of one family fully; empty bounds are open.
   Result<void> compact_handle(rocksdb::ColumnFamilyHandle* handle, std::string_view begin, std::string_view end);
   Database(std::filesystem::path dir, Access access, std::unique_ptr<Handles> handles);

@@ -52,6 +52,26 @@ std::vector<rocksdb::ColumnFamilyDescriptor> family_descriptors(const std::vecto
                                                                 const rocksdb::CompactionFilter* entry_filter,
                                                                 const rocksdb::CompactionFilter* meta_filter);
 
+/// In a secondary, the entries family is read through a read-only instance:
+/// RocksDB 7.8's secondary instances compute blob cache keys from a dangling
+/// reference to their database id, and crashed reading blob files (see
+/// docs/design.md). Reopened when a catch-up has moved what this process sees.
+struct EntriesReader {
+  std::unique_ptr<rocksdb::DB> db;
+  std::vector<rocksdb::ColumnFamilyHandle*> families;  // destroyed before db
+  rocksdb::ColumnFamilyHandle* entries = nullptr;
+  std::shared_ptr<const void> caches;  // its block and blob caches, kept alive by held values
+  std::uint64_t generation = 0;        // Database::entry_changes() when it was opened
+  EntriesReader() = default;
+  EntriesReader(const EntriesReader&) = delete;
+  EntriesReader& operator=(const EntriesReader&) = delete;
+  ~EntriesReader() {
+    for (auto* family : families) {
+      db->DestroyColumnFamilyHandle(family).PermitUncheckedError();
+    }
+  }
+};
+
 struct Database::Handles {
   std::unique_ptr<rocksdb::Env> env;           // only with a test file system; outlives db
   std::unique_ptr<ExpiryFilter> entry_filter;  // outlive db
@@ -80,6 +100,10 @@ struct Database::Handles {
   // A secondary whose primary has gone takes the lock with a second instance
   // that applies everyone's units; reads stay on the secondary instance.
   std::unique_ptr<Database> applier;  // guarded by apply_mutex
+  rocksdb::DBOptions reader_options;  // a secondary's EntriesReader: how it opens
+  std::vector<rocksdb::ColumnFamilyDescriptor> reader_families;
+  std::mutex reader_mutex;
+  std::shared_ptr<const EntriesReader> reader;  // guarded by reader_mutex
 };
 
 }  // namespace memostore::detail
