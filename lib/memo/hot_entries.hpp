@@ -7,9 +7,10 @@
 // with a mutex each. Large ones (over k_max_copied_bytes, which live in
 // RocksDB's blob files) are not copied: they stay where RocksDB read them,
 // pinned in its blob cache (or RocksDB's own copy of a value still in its
-// memory table), up to StoreOptions::blob_cache_bytes of them, in one shard (a 10 MB value would not fit a shard's share of the budget, and
-// its hit is a 10 MB copy next to which the lock costs nothing). Least
-// recently used out first. Thread-safe.
+// memory table), up to StoreOptions::blob_cache_bytes of them, in one shard:
+// a 10 MB value would not fit a shard's share of the budget, and its hit is a
+// 10 MB copy next to which the lock costs nothing. Least recently used out
+// first. Thread-safe.
 #pragma once
 
 #include <atomic>

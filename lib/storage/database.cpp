@@ -512,15 +512,8 @@ Result<bool> Database::read(Family which, std::string_view key, const Snapshot* 
   rocksdb::ReadOptions read = h.read_options;
   read.snapshot = at != nullptr ? at->m_snapshot : nullptr;
   rocksdb::DB* db = h.db.get();
-  if (h.secondary && which == Family::entries) {
-    auto opened = entries_reader();
-    if (!opened) {
-      return opened.failure();
-    }
-    reader = std::move(opened).value();
-    db = reader->db.get();
-    handle = reader->entries;
-    read.snapshot = nullptr;  // the reader is a view of one moment already
+  if (auto routed = route_to_reader(which, db, handle, read, reader); !routed) {
+    return routed.failure();
   }
   const rocksdb::Status status = db->Get(read, handle, slice(key), &value);
   if (status.IsNotFound()) {
@@ -530,6 +523,23 @@ Result<bool> Database::read(Family which, std::string_view key, const Snapshot* 
     return failure_from(status, "read from", m_dir);
   }
   return true;
+}
+
+Result<void> Database::route_to_reader(Family which, rocksdb::DB*& db, rocksdb::ColumnFamilyHandle*& handle,
+                                       rocksdb::ReadOptions& read,
+                                       std::shared_ptr<const EntriesReader>& reader) const {
+  if (!m_handles->secondary || which != Family::entries) {
+    return {};
+  }
+  auto opened = entries_reader();
+  if (!opened) {
+    return opened.failure();
+  }
+  reader = std::move(opened).value();
+  db = reader->db.get();
+  handle = reader->entries;
+  read.snapshot = nullptr;  // the reader is a view of one moment already
+  return {};
 }
 
 Result<std::shared_ptr<const EntriesReader>> Database::entries_reader() const {
@@ -687,15 +697,8 @@ Result<void> Database::for_each(Family which, std::string_view prefix,
   read.snapshot = at != nullptr ? at->m_snapshot : nullptr;
   rocksdb::DB* db = h.db.get();
   std::shared_ptr<const EntriesReader> reader;  // outlives the iterator
-  if (h.secondary && which == Family::entries) {  // see EntriesReader
-    auto opened = entries_reader();
-    if (!opened) {
-      return opened.failure();
-    }
-    reader = std::move(opened).value();
-    db = reader->db.get();
-    handle = reader->entries;
-    read.snapshot = nullptr;
+  if (auto routed = route_to_reader(which, db, handle, read, reader); !routed) {
+    return routed.failure();
   }
   std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(read, handle));
   for (it->Seek(slice(prefix)); it->Valid() && it->key().starts_with(slice(prefix)); it->Next()) {

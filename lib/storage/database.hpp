@@ -37,6 +37,7 @@ class DB;
 class ColumnFamilyHandle;
 class FileSystem;
 class PinnableSlice;
+struct ReadOptions;
 class Snapshot;
 class WriteBatch;
 }  // namespace rocksdb
@@ -257,6 +258,10 @@ class Database {
   /// A secondary's read-only instance for the entries family, current with
   /// this process's view of the store (see EntriesReader).
   Result<std::shared_ptr<const EntriesReader>> entries_reader() const;
+  /// In a secondary, points a read of the entries family (`db`, `handle`,
+  /// `read`) at its EntriesReader, which `reader` keeps alive; else leaves it.
+  Result<void> route_to_reader(Family family, rocksdb::DB*& db, rocksdb::ColumnFamilyHandle*& handle,
+                               rocksdb::ReadOptions& read, std::shared_ptr<const EntriesReader>& reader) const;
   /// Compacts [begin, end) of one family fully; empty bounds are open.
   Result<void> compact_handle(rocksdb::ColumnFamilyHandle* handle, std::string_view begin, std::string_view end);
   Database(std::filesystem::path dir, Access access, std::unique_ptr<Handles> handles);
