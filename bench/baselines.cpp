@@ -32,7 +32,7 @@ RawRocksDb::RawRocksDb(const std::filesystem::path& dir) {
       {"entries", memostore::detail::entries_options(defaults.block_cache_bytes, defaults.blob_cache_bytes)}};
   rocksdb::DB* db = nullptr;
   const auto status =
-      rocksdb::DB::Open(memostore::detail::database_options(), dir.string(), families, &m_families, &db);
+      rocksdb::DB::Open(memostore::detail::database_options(dir), dir.string(), families, &m_families, &db);
   if (!status.ok()) throw std::runtime_error("RocksDB open: " + status.ToString());
   m_db.reset(db);
 }

@@ -7,12 +7,14 @@
 #include <string>
 
 #include <fmt/format.h>
+#include <rocksdb/env.h>
 #include <rocksdb/file_system.h>
 
 #include <cereal/types/string.hpp>
 #include <memostore/memostore.hpp>
 
 #include "storage/database.hpp"
+#include "storage/warning_log.hpp"
 #include "support/test_support.hpp"
 
 using memostore::test::LogCapture;
@@ -118,6 +120,51 @@ TEST_SUITE("store") {
     memostore::memo(a, "f", fn)(1);
     memostore::memo(b, "f", fn)(1);
     CHECK(calls == 1);
+  }
+
+  TEST_CASE("opens write no info log: RocksDB's option dump and LOG rotation are skipped") {
+    TempDir dir;
+    for (int run = 0; run < 3; ++run) {
+      auto store = memostore::Store::open(dir.path());
+      memostore::memo(store, "f", [](int x) { return x; })(run);
+    }
+    for (const auto& file : fs::directory_iterator(dir.path())) {
+      CHECK_MESSAGE(file.path().filename().string().rfind("LOG", 0) != 0, file.path());
+    }
+  }
+
+  TEST_CASE("RocksDB's warnings and errors are appended to LOG, its info and option dump are not") {
+    TempDir dir;
+    const fs::path file = dir / "LOG";
+    {
+      auto log = memostore::detail::warning_log(file);
+      rocksdb::Log(rocksdb::InfoLogLevel::INFO_LEVEL, log, "info %d", 1);
+      rocksdb::Header(log, "header %d", 2);
+      CHECK_FALSE(fs::exists(file));  // nothing worth a file yet
+      rocksdb::Log(rocksdb::InfoLogLevel::WARN_LEVEL, log, "disk %s", "slow");
+      rocksdb::Log(rocksdb::InfoLogLevel::ERROR_LEVEL, log, "table %d damaged", 7);
+    }
+    {
+      auto log = memostore::detail::warning_log(file);  // a later process appends
+      rocksdb::Log(rocksdb::InfoLogLevel::WARN_LEVEL, log, "again");
+    }
+    std::ifstream in(file);
+    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    CHECK(text.find("[WARN] disk slow\n") != std::string::npos);
+    CHECK(text.find("[ERROR] table 7 damaged\n") != std::string::npos);
+    CHECK(text.find("[WARN] again\n") != std::string::npos);
+    CHECK(text.find("info 1") == std::string::npos);
+    CHECK(text.find("header 2") == std::string::npos);
+  }
+
+  TEST_CASE("a full LOG moves to LOG.old at a process's first warning") {
+    TempDir dir;
+    const fs::path file = dir / "LOG";
+    std::ofstream(file) << std::string(memostore::detail::k_warning_log_bytes + 1, 'x');
+    auto log = memostore::detail::warning_log(file);
+    rocksdb::Log(rocksdb::InfoLogLevel::WARN_LEVEL, log, "fresh");
+    CHECK(fs::file_size(dir / "LOG.old") == memostore::detail::k_warning_log_bytes + 1);
+    CHECK(fs::file_size(file) < 200);
   }
 
   TEST_CASE("readonly mode uses hits and never writes") {

@@ -287,14 +287,10 @@ Result<std::unique_ptr<Database>> Database::open(const fs::path& dir, const Data
       return database;
     }
     // A store another process is creating right now looks unfinished (no
-    // CURRENT file or column families yet). Processes opening at the same
-    // moment also race on RocksDB's info-log rotation (one deletes an old
-    // LOG file another is deleting): that fails an open, and a retry works.
+    // CURRENT file or column families yet).
     const Failure& failure = database.failure();
     const bool being_created = failure.code == ErrorCode::format && only_store_files(dir);
-    const bool log_race = failure.code == ErrorCode::io && attempt <= 3 &&
-                          failure.message.find("No such file or directory") != std::string::npos;
-    if (!being_created && !log_race) {
+    if (!being_created) {
       return database;
     }
     std::this_thread::sleep_for(k_secondary_open_pause);
@@ -306,7 +302,7 @@ Result<std::unique_ptr<Database>> Database::open_once(const fs::path& dir, const
     return prepared.failure();
   }
   auto handles = std::make_unique<Handles>();
-  rocksdb::DBOptions db_options = database_options();
+  rocksdb::DBOptions db_options = database_options(dir);
   {
     std::lock_guard lock(g_test_file_system_mutex);
     if (g_test_file_system) {
@@ -347,8 +343,8 @@ Result<std::unique_ptr<Database>> Database::open_once(const fs::path& dir, const
 
   rocksdb::DB* raw = nullptr;
   rocksdb::Status status;
-  // A process that finds the lock held does not try DB::Open: that would only
-  // rotate the holder's info log before failing on the lock.
+  // A process that finds the lock held opens a secondary at once; DB::Open
+  // would fail on the lock.
   bool share = options.access == Access::read_write && options.share_when_locked && lock_holder(dir);
   if (options.access == Access::read_only) {
     status = rocksdb::DB::OpenForReadOnly(db_options, path, descriptors, &handles->families, &raw);
@@ -841,7 +837,7 @@ Result<void> repair_database(const fs::path& dir) {
   const std::vector<std::string> names = {rocksdb::kDefaultColumnFamilyName, k_entries_family, k_meta_family,
                                           k_stats_family};
   const auto descriptors = family_descriptors(names, DatabaseOptions{}, nullptr, nullptr);
-  return checked(rocksdb::RepairDB(dir.string(), database_options(), descriptors), "repair", dir);
+  return checked(rocksdb::RepairDB(dir.string(), database_options(dir), descriptors), "repair", dir);
 }
 
 void set_file_system_for_testing(std::shared_ptr<rocksdb::FileSystem> file_system) {

@@ -1,18 +1,21 @@
 #include "storage/rocksdb_options.hpp"
 
+#include "storage/warning_log.hpp"
+
 #include <rocksdb/cache.h>
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/table.h>
 
 namespace memostore::detail {
 
-rocksdb::DBOptions database_options() {
+rocksdb::DBOptions database_options(const std::filesystem::path& dir) {
   rocksdb::DBOptions options;
   options.create_if_missing = true;
   options.create_missing_column_families = true;
   options.keep_log_file_num = 2;
   options.max_log_file_size = 1 << 20;
   options.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
+  options.info_log = warning_log(dir / "LOG");
   // A short process opens the store, hits and exits: its open is its cost.
   // 16 threads per column family to open its table files cost more to start
   // than the work they share on a store of tens of files in the page cache;

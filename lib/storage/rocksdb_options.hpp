@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <filesystem>
 
 #include <rocksdb/options.h>
 
@@ -12,8 +13,8 @@ namespace memostore::detail {
 /// Values of at least this many bytes go to blob files (see docs/design.md).
 inline constexpr std::uint64_t k_min_blob_size = 16 << 10;
 
-/// Options of the database as a whole.
-rocksdb::DBOptions database_options();
+/// Options of the database as a whole, for the store in `dir`.
+rocksdb::DBOptions database_options(const std::filesystem::path& dir);
 
 /// Options of the "entries" column family, with the memory of its block cache
 /// (small entries) and blob cache (large values).

@@ -1,0 +1,74 @@
+#include "storage/warning_log.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdarg>
+#include <cstdio>
+#include <mutex>
+#include <string>
+#include <system_error>
+
+#include <fmt/chrono.h>
+#include <fmt/format.h>
+#include <rocksdb/env.h>
+
+namespace memostore::detail {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+class WarningLog final : public rocksdb::Logger {
+ public:
+  explicit WarningLog(fs::path file) : rocksdb::Logger(rocksdb::InfoLogLevel::WARN_LEVEL), m_file(std::move(file)) {}
+
+  ~WarningLog() override {
+    if (m_fd >= 0) {
+      ::close(m_fd);
+    }
+  }
+
+  using rocksdb::Logger::Logv;
+
+  // RocksDB's Logger filters by level, prefixes "[WARN]" and the like, and
+  // calls this for every message it keeps.
+  void Logv(const char* format, va_list ap) override {
+    char message[1024];
+    std::vsnprintf(message, sizeof message, format, ap);
+    const auto now = std::chrono::time_point_cast<std::chrono::microseconds>(std::chrono::system_clock::now());
+    const std::string line = fmt::format("{:%Y/%m/%d-%H:%M:%S} pid {} {}\n", now, ::getpid(), message);
+    std::lock_guard lock(m_mutex);
+    if (m_fd < 0 && !m_failed) {
+      open_file();
+    }
+    if (m_fd >= 0) {
+      (void)!::write(m_fd, line.data(), line.size());  // one append per line; nothing to do if it fails
+    }
+  }
+
+  // The options dump at every open: the OPTIONS file holds the same.
+  void LogHeader(const char*, va_list) override {}
+
+ private:
+  void open_file() {
+    std::error_code ec;
+    if (fs::file_size(m_file, ec) > k_warning_log_bytes && !ec) {
+      fs::rename(m_file, fs::path(m_file) += ".old", ec);  // another process may have done it: fine
+    }
+    m_fd = ::open(m_file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    m_failed = m_fd < 0;
+  }
+
+  fs::path m_file;
+  std::mutex m_mutex;
+  int m_fd = -1;         // guarded by m_mutex
+  bool m_failed = false;  // guarded by m_mutex: the file could not be opened; do not retry per message
+};
+
+}  // namespace
+
+std::shared_ptr<rocksdb::Logger> warning_log(fs::path file) { return std::make_shared<WarningLog>(std::move(file)); }
+
+}  // namespace memostore::detail
