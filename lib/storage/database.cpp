@@ -10,8 +10,8 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cstring>
 #include <atomic>
+#include <cstring>
 #include <condition_variable>
 #include <mutex>
 #include <thread>
@@ -209,13 +209,13 @@ bool only_store_files(const fs::path& dir) {
 }
 
 struct WriteAheadLogs {
-  std::size_t files = 0;
+  std::vector<fs::path> files;
   std::uintmax_t bytes = 0;
 };
 
 /// More than a close leaves unflushed for the next open to replay.
 bool too_much_to_replay(const WriteAheadLogs& logs) {
-  return logs.files > k_logs_before_flush || logs.bytes > k_log_bytes_before_flush;
+  return logs.files.size() > k_logs_before_flush || logs.bytes > k_log_bytes_before_flush;
 }
 
 WriteAheadLogs write_ahead_logs(const fs::path& dir) {
@@ -223,7 +223,7 @@ WriteAheadLogs write_ahead_logs(const fs::path& dir) {
   WriteAheadLogs logs;
   for (const auto& entry : fs::directory_iterator(dir, ec)) {
     if (entry.path().extension() == ".log") {
-      ++logs.files;
+      logs.files.push_back(entry.path());
       const std::uintmax_t size = entry.file_size(ec);
       logs.bytes += ec ? 0 : size;
     }
@@ -771,20 +771,18 @@ Result<void> Database::sync() {
   // SyncWAL syncs this instance's log only. Earlier processes' logs that the
   // open replayed stay on disk until a flush: a clean close synced its own,
   // but a killed process could not.
-  std::error_code ec;
-  for (const auto& entry : fs::directory_iterator(m_dir, ec)) {
-    if (entry.path().extension() == ".log") {
-      const int fd = ::open(entry.path().c_str(), O_RDONLY | O_CLOEXEC);
-      if (fd >= 0) {
-        const int result = ::fsync(fd);
-        const int error = errno;
-        ::close(fd);
-        if (result != 0) {
-          return Failure{ErrorCode::io, fmt::format("cannot sync {}: {}; results written before it may not survive "
-                                                    "a power loss. Check the disk",
-                                                    entry.path(), std::strerror(error))};
-        }
-      }  // else flushed and deleted meanwhile
+  for (const fs::path& log : write_ahead_logs(m_dir).files) {
+    const int fd = ::open(log.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+      continue;  // flushed and deleted meanwhile
+    }
+    const int result = ::fsync(fd);
+    const int error = errno;
+    ::close(fd);
+    if (result != 0) {
+      return Failure{ErrorCode::io, fmt::format("cannot sync {}: {}; results written before it may not survive "
+                                                "a power loss. Check the disk",
+                                                log, std::strerror(error))};
     }
   }
   return {};
