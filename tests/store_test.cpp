@@ -4,6 +4,7 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <set>
 #include <string>
 
 #include <fmt/format.h>
@@ -165,6 +166,41 @@ TEST_SUITE("store") {
     rocksdb::Log(rocksdb::InfoLogLevel::WARN_LEVEL, log, "fresh");
     CHECK(fs::file_size(dir / "LOG.old") == memostore::detail::k_warning_log_bytes + 1);
     CHECK(fs::file_size(file) < 200);
+  }
+
+  TEST_CASE("processes that only hit leave few small tables and never rewrite the large ones") {
+    TempDir dir;
+    const auto value = [](int x) { return std::string(100, static_cast<char>('a' + x % 26)) + std::to_string(x); };
+    constexpr int k_entries = 5000;
+    {
+      auto store = memostore::Store::open(dir.path());
+      auto f = memostore::memo(store, "f", value);
+      for (int k = 0; k < k_entries; ++k) {
+        f(k);
+      }
+    }
+    const auto tables = [&](std::uintmax_t min_bytes) {
+      std::set<std::string> names;
+      for (const auto& file : fs::directory_iterator(dir.path())) {
+        if (file.path().extension() == ".sst" && file.file_size() >= min_bytes) {
+          names.insert(file.path().filename().string());
+        }
+      }
+      return names;
+    };
+    const auto large = tables(16 << 10);  // the entries, and a record per entry in `meta`
+    REQUIRE(large.size() >= 2);
+    // Every eighth close flushes the access times of the hits into small tables.
+    for (int run = 0; run < 64; ++run) {
+      auto store = memostore::Store::open(dir.path());
+      const int key = run * 37 % k_entries;
+      CHECK(memostore::memo(store, "f", value)(key) == value(key));
+    }
+    const auto after = tables(0);
+    for (const std::string& name : large) {
+      CHECK_MESSAGE(after.count(name) == 1, name << " was rewritten");
+    }
+    CHECK(after.size() <= 20);  // tables that are never merged would pile up past this
   }
 
   TEST_CASE("readonly mode uses hits and never writes") {

@@ -274,6 +274,8 @@ std::vector<rocksdb::ColumnFamilyDescriptor> family_descriptors(const std::vecto
     } else if (name == k_stats_family) {
       family = bookkeeping_options();
       family.merge_operator = uint64_add_operator();
+    } else {  // the store's records
+      family = bookkeeping_options();
     }
     descriptors.emplace_back(name, family);
   }

@@ -16,13 +16,12 @@ inline constexpr std::uint64_t k_min_blob_size = 16 << 10;
 /// Options of the database as a whole, for the store in `dir`.
 rocksdb::DBOptions database_options(const std::filesystem::path& dir);
 
-/// Options of the "entries" column family, with the memory of its block cache
-/// (small entries) and blob cache (large values).
-/// The bookkeeping families (meta, stats): small records, written in batches.
-/// A small write buffer, so that access times written after a burst of hits
-/// do not hold tens of MB of memtable.
+/// The bookkeeping families (meta, stats, and the store's own records): small
+/// records, written in batches, many of them by short processes that only hit.
 rocksdb::ColumnFamilyOptions bookkeeping_options();
 
+/// Options of the "entries" column family, with the memory of its block cache
+/// (small entries) and blob cache (large values).
 rocksdb::ColumnFamilyOptions entries_options(std::uint64_t block_cache_bytes, std::uint64_t blob_cache_bytes);
 
 }  // namespace memostore::detail
