@@ -44,8 +44,9 @@ struct HotEntry {
 
 class HotEntries {
  public:
-  /// Entries of up to this many bytes (key and envelope) are copied.
-  static constexpr std::size_t k_max_copied_bytes = 16 << 10;
+  /// Entries of up to this many bytes (key and envelope) are copied; larger
+  /// values live in blob files and are held where RocksDB read them.
+  static constexpr std::size_t k_max_copied_bytes = k_min_blob_size;
 
   /// `copied_budget`: the memory copied entries and their bookkeeping may use;
   /// `held_budget`: the bytes of large entries kept pinned. 0 keeps none.

@@ -1,16 +1,15 @@
 #include "storage/database.hpp"
 #include "storage/database_handles.hpp"
 
+#include "storage/file_sync.hpp"
 #include "storage/rocksdb_options.hpp"
 #include "storage/handover.hpp"
 #include "storage/lock_holder.hpp"
 #include "storage/own_writes.hpp"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <cstring>
 #include <condition_variable>
 #include <mutex>
@@ -263,19 +262,18 @@ std::vector<rocksdb::ColumnFamilyDescriptor> family_descriptors(const std::vecto
                                                                 const rocksdb::CompactionFilter* meta_filter) {
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
   for (const std::string& name : names) {
-    rocksdb::ColumnFamilyOptions family;
     if (name == k_entries_family) {
-      family = entries_options(options.block_cache_bytes, options.blob_cache_bytes);
+      rocksdb::ColumnFamilyOptions family = entries_options(options.block_cache_bytes, options.blob_cache_bytes);
       family.compaction_filter = entry_filter;
-    } else if (name == k_meta_family) {
-      family = bookkeeping_options();
+      descriptors.emplace_back(name, family);
+      continue;
+    }
+    rocksdb::ColumnFamilyOptions family = bookkeeping_options();  // meta, stats and the store's records
+    if (name == k_meta_family) {
       family.compaction_filter = meta_filter;
       family.merge_operator = uint64_add_operator();  // per-entry hit counts
     } else if (name == k_stats_family) {
-      family = bookkeeping_options();
       family.merge_operator = uint64_add_operator();
-    } else {  // the store's records
-      family = bookkeeping_options();
     }
     descriptors.emplace_back(name, family);
   }
@@ -774,14 +772,11 @@ Result<void> Database::sync() {
   // open replayed stay on disk until a flush: a clean close synced its own,
   // but a killed process could not.
   for (const fs::path& log : write_ahead_logs(m_dir).files) {
-    const int fd = ::open(log.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
+    const int error = fsync_path(log);
+    if (error == ENOENT) {
       continue;  // flushed and deleted meanwhile
     }
-    const int result = ::fsync(fd);
-    const int error = errno;
-    ::close(fd);
-    if (result != 0) {
+    if (error != 0) {
       return Failure{ErrorCode::io, fmt::format("cannot sync {}: {}; results written before it may not survive "
                                                 "a power loss. Check the disk",
                                                 log, std::strerror(error))};

@@ -50,6 +50,9 @@ enum class Access { read_write, read_only };
 /// (its format version, input file hashes).
 enum class Family { entries, meta, stats, store };
 
+/// Values of at least this many bytes go to blob files (see docs/design.md).
+inline constexpr std::uint64_t k_min_blob_size = 16 << 10;
+
 /// How often a primary applies hand-over units and a secondary catches up.
 inline constexpr std::chrono::milliseconds k_catch_up_interval{200};
 

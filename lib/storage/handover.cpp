@@ -14,6 +14,7 @@
 #include <fmt/std.h>
 #include <xxhash.h>
 
+#include "storage/file_sync.hpp"
 #include "util/endian.hpp"
 
 namespace memostore::detail {
@@ -45,14 +46,7 @@ bool write_all(int fd, std::string_view bytes) {
 }
 
 Result<void> sync_directory(const fs::path& dir) {
-  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) {
-    return io_failure("open", dir, errno);
-  }
-  const int synced = ::fsync(fd);
-  const int error = errno;
-  ::close(fd);
-  if (synced != 0) {
+  if (const int error = fsync_path(dir); error != 0) {
     return io_failure("sync", dir, error);
   }
   return {};

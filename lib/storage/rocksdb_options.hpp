@@ -8,10 +8,9 @@
 
 #include <rocksdb/options.h>
 
-namespace memostore::detail {
+#include "storage/database.hpp"  // k_min_blob_size
 
-/// Values of at least this many bytes go to blob files (see docs/design.md).
-inline constexpr std::uint64_t k_min_blob_size = 16 << 10;
+namespace memostore::detail {
 
 /// Options of the database as a whole, for the store in `dir`.
 rocksdb::DBOptions database_options(const std::filesystem::path& dir);
