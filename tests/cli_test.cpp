@@ -122,6 +122,23 @@ TEST_CASE("stats prints a table and the same numbers as JSON") {
   CHECK(zeroed["entries"] == 13);
 }
 
+TEST_CASE("stats and ls count the hits of processes that only hit, which wait for the next writer") {
+  TempDir dir;
+  build_store(dir / "store");
+  {
+    Store store = Store::open(dir / "store");  // only hits: hands its bookkeeping over at close
+    auto square = memostore::memo(
+        store, "square", [](int x) -> std::string { FAIL("computed ", x); return {}; }, {.version = 1});
+    (void)square(0);
+    (void)square(1);
+  }
+  const Json stats = run_json(dir / "store", {"stats"});
+  CHECK(stats["hits"] == 3);
+  const Json squares = run_json(dir / "store", {"ls", "--function", "square", "--sort", "hits", "--limit", "1"});
+  REQUIRE(squares["entries"].size() == 1);
+  CHECK(squares["entries"][0]["hits"] == 2);  // square(0): once in build_store, once above
+}
+
 TEST_CASE("ls lists entries, filters by function, sorts and limits") {
   TempDir dir;
   build_store(dir / "store");

@@ -363,4 +363,134 @@ TEST_CASE("a cache directory copied or moved to another path still hits") {
   CHECK(computed == 50);
 }
 
+// --- Processes that only read ---
+
+namespace {
+
+/// The names of the files a read-write open of RocksDB makes or replaces
+/// (MANIFEST, OPTIONS, write-ahead logs) and its tables.
+std::set<std::string> database_files(const std::filesystem::path& dir) {
+  std::set<std::string> names;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    const std::string name = entry.path().filename().string();
+    const std::string extension = entry.path().extension().string();
+    if (name.rfind("MANIFEST-", 0) == 0 || name.rfind("OPTIONS-", 0) == 0 || extension == ".log" ||
+        extension == ".sst") {
+      names.insert(name);
+    }
+  }
+  return names;
+}
+
+std::size_t bookkeeping_units(const std::filesystem::path& dir) {
+  std::size_t units = 0;
+  for (const auto& unit : memostore::detail::pending_units(dir)) {
+    units += memostore::detail::is_bookkeeping_unit(unit) ? 1 : 0;
+  }
+  return units;
+}
+
+/// Runs `memo_child dir squares n`; returns how many it computed.
+int run_squares(const std::filesystem::path& dir, int n) {
+  const auto run = memostore::test::run_process({memostore::test::child_program(), dir.string(), "squares",
+                                                 std::to_string(n)});
+  REQUIRE_MESSAGE(run.exit_code == 0, (run.out + run.err));
+  return std::stoi(memostore::test::output_value(run.out, "computed"));
+}
+
+}  // namespace
+
+TEST_CASE("a process that only hits leaves the database's files alone and hands its hit counts over") {
+  TempDir dir;
+  REQUIRE(run_squares(dir.path(), 20) == 20);
+  const auto before = database_files(dir.path());
+  REQUIRE(run_squares(dir.path(), 20) == 0);
+  // A read-write open would have written a new MANIFEST, OPTIONS file and log.
+  CHECK(database_files(dir.path()) == before);
+  CHECK(bookkeeping_units(dir.path()) == 1);
+
+  Store store = Store::open(dir.path());
+  const memostore::StoreStats stats = store.stats();  // applies the waiting bookkeeping first
+  CHECK(stats.total.hits == 20);
+  CHECK(stats.total.misses == 20);
+  CHECK(bookkeeping_units(dir.path()) == 0);
+  // Each entry's hit (and last use, in the same records) arrived too.
+  int entries = 0;
+  memostore::for_each_entry(store, {}, [&](const memostore::EntrySummary& entry) {
+    CHECK(entry.hits == 1);
+    ++entries;
+    return true;
+  });
+  CHECK(entries == 20);
+}
+
+TEST_CASE("every few processes that only hit, one applies what the others handed over") {
+  TempDir dir;
+  REQUIRE(run_squares(dir.path(), 10) == 10);
+  constexpr std::size_t waiting_at_most = memostore::detail::k_bookkeeping_units_before_apply;
+  for (std::size_t run = 1; run <= waiting_at_most; ++run) {
+    REQUIRE(run_squares(dir.path(), 10) == 0);
+    CHECK(bookkeeping_units(dir.path()) == run);
+  }
+  const auto before = database_files(dir.path());
+  REQUIRE(run_squares(dir.path(), 10) == 0);  // finds too many waiting: opens for writing and applies them
+  CHECK(bookkeeping_units(dir.path()) == 0);
+  CHECK(database_files(dir.path()) != before);
+
+  memostore::StoreStats stats;
+  {
+    Store readonly = Store::open(memostore::StoreOptions{.dir = dir.path(), .mode = memostore::Mode::readonly});
+    stats = readonly.stats();
+  }
+  CHECK(stats.total.hits == 10 * (waiting_at_most + 1));
+}
+
+TEST_CASE("a process that read first writes through an instance opened at its first write") {
+  TempDir dir;
+  REQUIRE(run_squares(dir.path(), 10) == 10);
+  REQUIRE(run_squares(dir.path(), 10) == 0);  // leaves its hits waiting
+  const auto before = database_files(dir.path());
+  Store store = Store::open(dir.path());
+  Database& database = *store.core()->database();
+  int computed = 0;
+  auto memo_square = memostore::memo(store, "square", [&](int x) {
+    ++computed;
+    return square(x);
+  });
+  for (int i = 0; i < 10; ++i) {
+    CHECK(memo_square(i) == square(i));
+  }
+  CHECK(computed == 0);
+  CHECK(database.reading());
+  CHECK(database_files(dir.path()) == before);
+
+  CHECK(memo_square(10) == square(10));  // a miss: its store opens the store for writing
+  CHECK(computed == 1);
+  CHECK_FALSE(database.reading());
+  CHECK(bookkeeping_units(dir.path()) == 0);  // applied at that open
+  CHECK(memo_square(10) == square(10));       // read back through the instance for writing
+  CHECK(memo_square(3) == square(3));
+  CHECK(computed == 1);
+  memo_square.forget(3);
+  CHECK(memo_square(3) == square(3));
+  CHECK(computed == 2);
+  CHECK(store.stats().total.hits == 10 + 10 + 2);
+}
+
+TEST_CASE("a process that only reads holds the store: a second one shares it and its results are applied") {
+  TempDir dir;
+  REQUIRE(run_squares(dir.path(), 5) == 5);
+  Store holder = Store::open(dir.path());
+  Database& database = *holder.core()->database();
+  REQUIRE(database.reading());
+  REQUIRE(run_squares(dir.path(), 8) == 3);  // a secondary: hands squares 5-7 over
+  holder.catch_up();
+  CHECK_FALSE(database.reading());  // opened for writing to apply them
+  auto memo_square = memostore::memo(holder, "square", [](int x) -> std::vector<std::int64_t> {
+    FAIL("computed ", x, ": the other process's result should be here");
+    return {};
+  });
+  CHECK(memo_square(7) == square(7));
+}
+
 TEST_SUITE_END();

@@ -7,11 +7,16 @@
 namespace memostore::detail {
 
 const Database& database_of(const Store& store, std::string_view operation) {
-  const Database* database = store.core()->database();
+  Database* database = store.core()->database();
   if (database == nullptr) {
     throw Error(ErrorCode::usage, fmt::format("cannot {} {}: the store is open in mode off (MEMOSTORE_MODE?), "
                                               "which does not touch the directory",
                                               operation, store.dir()));
+  }
+  if (database->reading()) {
+    // Access times and hit counts that processes which only read handed over
+    // wait for the next writer: apply them, so that what is read is complete.
+    (void)database->catch_up();
   }
   return *database;
 }

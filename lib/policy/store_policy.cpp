@@ -108,7 +108,9 @@ StorePolicy::StorePolicy(Database& database, StorePolicySettings settings)
       return false;
     });
     m_recount_pending = !clean && has_entries;
-    (void)m_database.put(Family::stats, k_clean_close_key, encode_counter(0));
+    // The record says "open" from this process's first commit on (commit):
+    // a process that only hits changes no live total, and writing the record
+    // here would make every open a write.
   }
   if (m_settings.writable) {
     m_thread = std::thread([this] { run_flush_thread(); });
@@ -124,9 +126,11 @@ StorePolicy::~StorePolicy() {
     m_wake.notify_all();
     m_thread.join();
   }
-  if (auto flushed = flush(); !flushed) {
+  // What a process that only read buffered may wait for the next writer
+  // (Database::write_bookkeeping): it is not worth opening the store for writing.
+  if (auto flushed = flush(Urgency::may_wait); !flushed) {
     report_write_failure(flushed.failure());
-  } else if (m_owns_clean_close) {
+  } else if (m_owns_clean_close && m_marked_open.load()) {
     (void)m_database.put(Family::stats, k_clean_close_key, encode_counter(1));
   }
   if (m_settings.exit_summary) {
@@ -267,6 +271,10 @@ void StorePolicy::apply(const LiveChange& change) noexcept {
 
 Result<void> StorePolicy::commit(Batch& batch, std::span<const LiveChange> changes) {
   std::shared_lock accounting(m_accounting);
+  if (m_owns_clean_close && !m_marked_open.load(std::memory_order_relaxed) && !m_marked_open.exchange(true)) {
+    // Until the clean close, live totals changed here may be lost to a crash: the next open recounts.
+    batch.put(Family::stats, k_clean_close_key, encode_counter(0));
+  }
   if (auto written = m_database.write(batch); !written) {
     return written;
   }
@@ -421,7 +429,7 @@ bool StorePolicy::was_evicted(std::string_view key) const {
 
 // --- Maintenance ---
 
-Result<void> StorePolicy::flush() {
+Result<void> StorePolicy::flush(Urgency urgency) {
   if (!m_settings.writable) {
     return {};  // counted in memory only; stats() adds what is pending
   }
@@ -470,7 +478,7 @@ Result<void> StorePolicy::flush() {
       batch.add(Family::meta, meta_key(key, k_hits_tag), static_cast<std::int64_t>(accesses.hits));
     }
   }
-  return m_database.write(batch);
+  return urgency == Urgency::may_wait ? m_database.write_bookkeeping(batch) : m_database.write(batch);
 }
 
 void StorePolicy::recount_if_unclean() {
@@ -487,6 +495,8 @@ void StorePolicy::recount_if_unclean() {
   }
   if (auto recounted = cleanup({}); !recounted) {
     warn("cannot recount {} after an unclean close: {}", m_database.dir(), recounted.failure().message);
+  } else {
+    m_marked_open = true;  // the totals are right again: a clean close may say so
   }
   m_recount_pending = false;
 }
@@ -511,6 +521,9 @@ void StorePolicy::run_flush_thread() {
 }
 
 StoreStats StorePolicy::stats() {
+  if (m_database.reading()) {
+    (void)m_database.catch_up();  // applies the hits that processes which only read handed over
+  }
   recount_if_unclean();
   (void)flush();  // best effort: what stays pending is added below
   std::map<std::string, FunctionStats, std::less<>> by_name;

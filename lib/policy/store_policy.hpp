@@ -223,8 +223,12 @@ class StorePolicy {
 
   // --- Maintenance ---
 
+  /// Whether buffered bookkeeping must be written now or may wait for the
+  /// next process that writes (Database::write_bookkeeping).
+  enum class Urgency { now, may_wait };
+
   /// Writes buffered counters and access times.
-  Result<void> flush();
+  Result<void> flush(Urgency urgency = Urgency::now);
   StoreStats stats();
   Result<CleanupReport> evict();
   Result<CleanupReport> gc(const CleanupRequest& request = {.collect_garbage = true});
@@ -274,6 +278,7 @@ class StorePolicy {
   std::shared_mutex m_accounting;
   std::atomic<bool> m_recount_pending{false};  // the last close was not clean
   bool m_owns_clean_close = false;             // primary of a writable store: keeps the clean-close record
+  std::atomic<bool> m_marked_open{false};      // this process set the record to "open" (or recounted)
   std::mutex m_cleanup_mutex;   // one eviction or gc at a time
 
   mutable std::mutex m_evicted_mutex;

@@ -246,11 +246,11 @@ bool only_in_memory(rocksdb::DB& db, const std::vector<rocksdb::ColumnFamilyHand
 
 /// The caches the entries family was opened with (a secondary's are its
 /// own), which a held value may pin.
-std::shared_ptr<const void> caches_of(rocksdb::DB& db, rocksdb::ColumnFamilyHandle* entries) {
-  using Caches = std::pair<std::shared_ptr<rocksdb::Cache>, std::shared_ptr<rocksdb::Cache>>;
+std::shared_ptr<const EntryCaches> caches_of(rocksdb::DB& db, rocksdb::ColumnFamilyHandle* entries) {
   const rocksdb::Options options = db.GetOptions(entries);
   const auto* table = options.table_factory->GetOptions<rocksdb::BlockBasedTableOptions>();
-  return std::make_shared<const Caches>(table != nullptr ? table->block_cache : nullptr, options.blob_cache);
+  return std::make_shared<const EntryCaches>(
+      EntryCaches{table != nullptr ? table->block_cache : nullptr, options.blob_cache});
 }
 
 }  // namespace
@@ -263,7 +263,9 @@ std::vector<rocksdb::ColumnFamilyDescriptor> family_descriptors(const std::vecto
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
   for (const std::string& name : names) {
     if (name == k_entries_family) {
-      rocksdb::ColumnFamilyOptions family = entries_options(options.block_cache_bytes, options.blob_cache_bytes);
+      rocksdb::ColumnFamilyOptions family =
+          options.caches ? entries_options(*options.caches)
+                         : entries_options(options.block_cache_bytes, options.blob_cache_bytes);
       family.compaction_filter = entry_filter;
       descriptors.emplace_back(name, family);
       continue;
@@ -282,7 +284,8 @@ std::vector<rocksdb::ColumnFamilyDescriptor> family_descriptors(const std::vecto
 
 Result<std::unique_ptr<Database>> Database::open(const fs::path& dir, const DatabaseOptions& options) {
   for (int attempt = 1;; ++attempt) {
-    auto database = open_once(dir, options);
+    std::unique_ptr<DirectoryLock> no_lock;
+    auto database = open_once(dir, options, no_lock);
     if (database || attempt == k_secondary_open_attempts || options.access != Access::read_write) {
       return database;
     }
@@ -297,14 +300,52 @@ Result<std::unique_ptr<Database>> Database::open(const fs::path& dir, const Data
   }
 }
 
-Result<std::unique_ptr<Database>> Database::open_once(const fs::path& dir, const DatabaseOptions& options) {
+namespace {
+
+/// Whether a primary may open `dir`, which has the families `names`, for
+/// reading only: nothing waits to be applied but a few bookkeeping units, and
+/// no more logs than a close leaves (too many would need a flush).
+bool reading_is_enough(const fs::path& dir, const std::vector<std::string>& names, std::size_t& units) {
+  for (const char* family : {k_entries_family, k_meta_family, k_stats_family}) {
+    if (std::find(names.begin(), names.end(), family) == names.end()) {
+      return false;  // an older store: the open adds it
+    }
+  }
+  const auto waiting = pending_units(dir);
+  units = waiting.size();
+  return waiting.size() < k_bookkeeping_units_before_apply &&
+         std::all_of(waiting.begin(), waiting.end(), [](const fs::path& unit) { return is_bookkeeping_unit(unit); }) &&
+         !too_much_to_replay(write_ahead_logs(dir));
+}
+
+/// Whether a read-only instance shows a store that needs nothing written at
+/// its open: its format is current and every family with records has a table.
+bool needs_no_write(rocksdb::DB& db, const std::vector<rocksdb::ColumnFamilyHandle*>& families) {
+  std::string format;
+  return db.Get(rocksdb::ReadOptions(), slice(k_format_key), &format).ok() && format == k_format_version &&
+         !only_in_memory(db, families);
+}
+
+void close_instance(rocksdb::DB* db, std::vector<rocksdb::ColumnFamilyHandle*>& families) {
+  for (auto* family : families) {
+    db->DestroyColumnFamilyHandle(family).PermitUncheckedError();
+  }
+  families.clear();
+  db->Close().PermitUncheckedError();
+  delete db;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Database>> Database::open_once(const fs::path& dir, const DatabaseOptions& options,
+                                                      std::unique_ptr<DirectoryLock>& lock) {
   if (auto prepared = prepare_directory(dir, options.access, options.directory_permissions); !prepared) {
     return prepared.failure();
   }
   auto handles = std::make_unique<Handles>();
   rocksdb::DBOptions db_options = database_options(dir);
   {
-    std::lock_guard lock(g_test_file_system_mutex);
+    std::lock_guard test_lock(g_test_file_system_mutex);
     if (g_test_file_system) {
       handles->env = rocksdb::NewCompositeEnv(g_test_file_system);
       db_options.env = handles->env.get();
@@ -334,6 +375,8 @@ Result<std::unique_ptr<Database>> Database::open_once(const fs::path& dir, const
   }
   // Stores written before the meta and stats families existed gain them on a
   // read-write open; a read-only open works without them.
+  const bool has_every_family = std::find(names.begin(), names.end(), k_stats_family) != names.end() &&
+                                std::find(names.begin(), names.end(), k_meta_family) != names.end();
   for (const char* added : {k_meta_family, k_stats_family}) {
     if (options.access == Access::read_write && std::find(names.begin(), names.end(), added) == names.end()) {
       names.emplace_back(added);
@@ -343,17 +386,36 @@ Result<std::unique_ptr<Database>> Database::open_once(const fs::path& dir, const
 
   rocksdb::DB* raw = nullptr;
   rocksdb::Status status;
-  // A process that finds the lock held opens a secondary at once; DB::Open
-  // would fail on the lock.
-  bool share = options.access == Access::read_write && options.share_when_locked && lock_holder(dir);
+  bool share = false;
   if (options.access == Access::read_only) {
     status = rocksdb::DB::OpenForReadOnly(db_options, path, descriptors, &handles->families, &raw);
-  } else if (!share) {
-    // Replay what earlier processes left in their logs into memory, unless
-    // killed processes (whose close never flushed) left too much.
-    db_options.avoid_flush_during_recovery = !too_much_to_replay(write_ahead_logs(dir));
-    status = rocksdb::DB::Open(db_options, path, descriptors, &handles->families, &raw);
-    share = is_lock_failure(status) && options.share_when_locked;  // another process was quicker
+  } else {
+    if (!lock) {
+      lock = DirectoryLock::try_take(dir);
+    }
+    share = !lock;  // another process holds the directory (or this one, through another Database)
+    if (share && !options.share_when_locked) {
+      return store_in_use(dir, "open for writing");
+    }
+    if (!share && options.read_first && has_every_family && reading_is_enough(dir, names, handles->units_at_open)) {
+      status = rocksdb::DB::OpenForReadOnly(db_options, path, descriptors, &handles->families, &raw);
+      handles->reading = status.ok() && needs_no_write(*raw, handles->families);
+      if (status.ok() && !handles->reading) {
+        close_instance(raw, handles->families);
+        raw = nullptr;
+      }
+    }
+    if (!share && !handles->reading) {
+      // Replay what earlier processes left in their logs into memory, unless
+      // killed processes (whose close never flushed) left too much.
+      db_options.avoid_flush_during_recovery = !too_much_to_replay(write_ahead_logs(dir));
+      status = rocksdb::DB::Open(db_options, path, descriptors, &handles->families, &raw);
+      // A process that takes RocksDB's lock alone (an older memostore) was quicker.
+      share = is_lock_failure(status) && options.share_when_locked;
+    }
+    if (share) {
+      lock.reset();
+    }
   }
   if (share) {
     handles->families.clear();
@@ -381,23 +443,31 @@ Result<std::unique_ptr<Database>> Database::open_once(const fs::path& dir, const
     }
   }
   handles->caches = caches_of(*handles->db, handles->entries);
-  if (options.access == Access::read_write && !handles->secondary && only_in_memory(*handles->db, handles->families)) {
+  if (handles->reading) {
+    // The instance for writing reads through the same caches: memory stays as configured.
+    handles->options.caches = std::static_pointer_cast<const EntryCaches>(handles->caches);
+  }
+  const bool writable = options.access == Access::read_write && !handles->secondary && !handles->reading;
+  if (writable && only_in_memory(*handles->db, handles->families)) {
     // A new store whose first process was killed before its close flushed:
     // give every family a table now, for `repair` (see ~Database).
     rocksdb::FlushOptions flush;
     flush.wait = true;
     handles->db->Flush(flush, handles->families).PermitUncheckedError();
   }
+  if (writable || handles->reading) {
+    handles->lock = std::move(lock);
+  }
   auto database = std::unique_ptr<Database>(new Database(dir, options.access, std::move(handles)));
+  auto& h = *database->m_handles;
 
   std::string format;
-  auto* db = database->m_handles->db.get();
-  const bool secondary = database->m_handles->secondary;
+  auto* db = h.db.get();
   const rocksdb::Status read = db->Get(rocksdb::ReadOptions(), slice(k_format_key), &format);
   const bool upgrade = read.ok() && format == k_upgradable_format;
-  if (secondary && (read.IsNotFound() || upgrade)) {
+  if (h.secondary && (read.IsNotFound() || upgrade)) {
     // The primary writes the format (or upgrades it) at its open.
-  } else if ((read.IsNotFound() || upgrade) && options.access == Access::read_write) {
+  } else if ((read.IsNotFound() || upgrade) && writable) {
     const rocksdb::Status written = db->Put(rocksdb::WriteOptions(), slice(k_format_key), slice(k_format_version));
     if (!written.ok()) {
       return failure_from(written, "initialize the store", dir);
@@ -410,19 +480,19 @@ Result<std::unique_ptr<Database>> Database::open_once(const fs::path& dir, const
                                "directory, or the memostore version that wrote it",
                                dir, format, k_format_version)};
   }
-  if (options.access == Access::read_write) {
-    if (!secondary) {
-      remove_abandoned_files(dir);
-      // Markers of units applied just before a crash; their files are gone or about to be reapplied.
-      if (auto applied = database->apply_units(); !applied) {
-        return applied.failure();
-      }
-      db->DeleteRange(rocksdb::WriteOptions(), db->DefaultColumnFamily(), slice(k_applied_prefix),
-                      prefix_end(k_applied_prefix))
-          .PermitUncheckedError();
+  if (writable) {
+    remove_abandoned_files(dir);
+    // Markers of units applied just before a crash; their files are gone or about to be reapplied.
+    if (auto applied = database->apply_units(); !applied) {
+      return applied.failure();
     }
+    db->DeleteRange(rocksdb::WriteOptions(), db->DefaultColumnFamily(), slice(k_applied_prefix),
+                    prefix_end(k_applied_prefix))
+        .PermitUncheckedError();
+  }
+  if (options.access == Access::read_write) {
     Database* worker_of = database.get();
-    database->m_handles->worker = std::thread([worker_of] { worker_of->run_worker(); });
+    h.worker = std::thread([worker_of] { worker_of->run_worker(); });
   }
   return database;
 }
@@ -444,7 +514,11 @@ Database::~Database() {
     close_secondary();
     return;
   }
-  if (m_access == Access::read_write) {
+  {
+    std::lock_guard lock(h.writer_mutex);
+    h.writer.reset();  // a reading primary's instance for writing: applies, and flushes or syncs its log
+  }
+  if (m_access == Access::read_write && !h.reading) {
     (void)apply_units();  // what others handed over since the last round
     // What this process wrote stays in the write-ahead log, and the next open
     // replays it into memory without writing a table (avoid_flush_during_recovery):
@@ -562,6 +636,9 @@ Result<std::shared_ptr<const EntriesReader>> Database::entries_reader() const {
 
 Result<bool> Database::get(Family which, std::string_view key, FunctionRef<void(std::string_view value)> use,
                            const Snapshot* at) const {
+  if (const Database* writer = read_elsewhere(at)) {
+    return writer->get(which, key, use, at);
+  }
   std::shared_ptr<const EntriesReader> reader;  // outlives `value`, which may pin its caches
   rocksdb::PinnableSlice value;
   auto found = read(which, key, at, value, reader);
@@ -572,6 +649,9 @@ Result<bool> Database::get(Family which, std::string_view key, FunctionRef<void(
 }
 
 Result<bool> Database::get_holdable(Family which, std::string_view key, FunctionRef<void(ReadValue& value)> use) const {
+  if (const Database* writer = read_elsewhere(nullptr)) {
+    return writer->get_holdable(which, key, use);
+  }
   std::shared_ptr<const EntriesReader> reader;  // outlives `value`, which may pin its caches
   rocksdb::PinnableSlice value;
   auto found = read(which, key, nullptr, value, reader);
@@ -632,6 +712,10 @@ Result<void> Database::write(Batch& batch) {
   if (batch.empty()) {
     return {};
   }
+  if (m_handles->reading) {
+    auto writer = writing();
+    return writer ? writer.value()->write(batch) : writer.failure();
+  }
   // Counted after the write, so that a reader that saw the old count before
   // its read cannot keep what it read as current (a failed write counts too).
   struct CountChange {
@@ -657,6 +741,10 @@ Result<void> Database::write(Batch& batch) {
 
 Result<void> Database::remove_prefix(Family which, std::string_view prefix) {
   auto& h = *m_handles;
+  if (h.reading) {
+    auto writer = writing();
+    return writer ? writer.value()->remove_prefix(which, prefix) : writer.failure();
+  }
   rocksdb::ColumnFamilyHandle* handle = family(which);
   if (handle == nullptr) {
     return {};
@@ -684,6 +772,9 @@ Result<void> Database::remove_prefix(Family which, std::string_view prefix) {
 Result<void> Database::for_each(Family which, std::string_view prefix,
                                 FunctionRef<bool(std::string_view key, std::string_view value)> visit,
                                 const Snapshot* at) const {
+  if (const Database* writer = read_elsewhere(at)) {
+    return writer->for_each(which, prefix, visit, at);
+  }
   auto& h = *m_handles;
   rocksdb::ColumnFamilyHandle* handle = family(which);
   if (handle == nullptr) {
@@ -706,6 +797,9 @@ Result<void> Database::for_each(Family which, std::string_view prefix,
 }
 
 std::unique_ptr<Snapshot> Database::snapshot() const {
+  if (const Database* writer = read_elsewhere(nullptr)) {
+    return writer->snapshot();
+  }
   auto* db = m_handles->db.get();
   return std::unique_ptr<Snapshot>(new Snapshot(db, db->GetSnapshot()));
 }
@@ -720,10 +814,18 @@ Result<void> Database::compact() {
 }
 
 Result<void> Database::compact_range(Family which, std::string_view begin, std::string_view end) {
+  if (m_handles->reading) {
+    auto writer = writing();
+    return writer ? writer.value()->compact_range(which, begin, end) : writer.failure();
+  }
   return compact_handle(family(which), begin, end);
 }
 
 Result<void> Database::compact_bookkeeping() {
+  if (m_handles->reading) {
+    auto writer = writing();
+    return writer ? writer.value()->compact_bookkeeping() : writer.failure();
+  }
   for (auto* handle : m_handles->families) {
     if (handle == m_handles->entries) {
       continue;
@@ -750,6 +852,9 @@ Result<void> Database::compact_handle(rocksdb::ColumnFamilyHandle* handle, std::
 }
 
 std::uint64_t Database::estimate_keys(Family which) const {
+  if (const Database* writer = read_elsewhere(nullptr)) {
+    return writer->estimate_keys(which);
+  }
   std::uint64_t keys = 0;
   if (rocksdb::ColumnFamilyHandle* handle = family(which)) {
     m_handles->db->GetIntProperty(handle, rocksdb::DB::Properties::kEstimateNumKeys, &keys);
@@ -758,12 +863,18 @@ std::uint64_t Database::estimate_keys(Family which) const {
 }
 
 Result<void> Database::verify_files() const {
+  if (const Database* writer = read_elsewhere(nullptr)) {
+    return writer->verify_files();
+  }
   return checked(m_handles->db->VerifyChecksum(), "verify", m_dir);
 }
 
 Result<void> Database::sync() {
-  if (m_access == Access::read_only || m_handles->secondary) {
-    return {};
+  if (Database* writer = m_writer.load(std::memory_order_acquire)) {
+    return writer->sync();
+  }
+  if (m_access == Access::read_only || m_handles->secondary || m_handles->reading) {
+    return {};  // a reading primary wrote nothing but synced bookkeeping units
   }
   if (auto synced = checked(m_handles->db->SyncWAL(), "sync", m_dir); !synced) {
     return synced;

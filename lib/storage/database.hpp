@@ -14,7 +14,14 @@
 // writes at once (they are kept in memory until the primary has applied them
 // and the secondary has caught up); others' writes become visible within
 // about two intervals. When the primary goes, a secondary takes the lock with
-// a second instance that applies the units from then on. See docs/design.md.
+// a second instance that applies the units from then on.
+//
+// A primary opens a store that needs nothing written at its open for reading
+// only (RocksDB's read-write open costs a new MANIFEST, log and OPTIONS file,
+// each synced: most of a short process's time), and opens it for writing at
+// its first write. A process that only hit hands its access times and
+// counters over as a bookkeeping unit at close (write_bookkeeping), which the
+// next process that writes applies. See docs/design.md.
 #pragma once
 
 #include <chrono>
@@ -60,6 +67,8 @@ inline constexpr std::chrono::milliseconds k_catch_up_interval{200};
 /// Called from RocksDB's background threads.
 using ExpiredFn = std::function<bool(std::string_view key, std::string_view value)>;
 
+struct EntryCaches;
+
 struct DatabaseOptions {
   Access access = Access::read_write;
   std::uint64_t block_cache_bytes = std::uint64_t{64} << 20;
@@ -70,9 +79,18 @@ struct DatabaseOptions {
   /// A read-write open of a directory another process holds opens it as a
   /// secondary; false: it fails with ErrorCode::locked instead.
   bool share_when_locked = true;
+  /// A read-write open as primary of a store that needs nothing written at
+  /// its open opens it for reading, and for writing at the first write;
+  /// false: for writing at once (to apply hand-over units).
+  bool read_first = true;
+  /// The entries family's caches, when another instance of the same store in
+  /// this process has them already (a reading primary's instance for
+  /// writing); null: new ones of the capacities above.
+  std::shared_ptr<const EntryCaches> caches;
 };
 
 class Database;
+class DirectoryLock;
 struct EntriesReader;
 
 /// Writes applied together or not at all (Database::write). Copies what it is given.
@@ -197,11 +215,20 @@ class Database {
   /// Applies every write of `batch` atomically.
   Result<void> write(Batch& batch);
 
+  /// Like write(), for bookkeeping that may wait (access times and counters
+  /// at close): a primary that has only read so far writes it as a
+  /// bookkeeping unit, for the next process that writes to apply, rather than
+  /// open the store for writing. Other readers see it once it is applied.
+  Result<void> write_bookkeeping(Batch& batch);
+
   /// How many writes of this process so far removed or may have replaced an
   /// entry (Family::entries), counted after each such write is applied. A copy
   /// of an entry read while this was N is current as long as it is still N.
   /// Writes of other processes are not counted.
-  std::uint64_t entry_changes() const noexcept { return m_entry_changes.load(); }
+  std::uint64_t entry_changes() const noexcept {
+    const Database* writer = m_writer.load(std::memory_order_acquire);
+    return m_entry_changes.load() + (writer != nullptr ? writer->entry_changes() : 0);
+  }
 
   /// Removes every key of `family` that starts with `prefix` (one range
   /// tombstone); an empty prefix removes everything.
@@ -238,14 +265,17 @@ class Database {
   Result<void> sync();
 
   /// Makes other processes' writes visible now rather than within
-  /// k_catch_up_interval: a primary applies the waiting hand-over units, a
-  /// secondary catches up with the primary.
+  /// k_catch_up_interval: a primary applies the waiting hand-over units
+  /// (bookkeeping units too: a primary that has only read opens for writing
+  /// if any wait), a secondary catches up with the primary.
   Result<void> catch_up();
 
   const std::filesystem::path& dir() const noexcept { return m_dir; }
   bool read_only() const noexcept { return m_access == Access::read_only; }
   /// True when another process holds the directory and this one writes through hand-over units.
   bool secondary() const noexcept;
+  /// True for a primary that has not opened the store for writing yet.
+  bool reading() const noexcept;
 
  private:
   friend class Batch;
@@ -268,7 +298,16 @@ class Database {
   /// Compacts [begin, end) of one family fully; empty bounds are open.
   Result<void> compact_handle(rocksdb::ColumnFamilyHandle* handle, std::string_view begin, std::string_view end);
   Database(std::filesystem::path dir, Access access, std::unique_ptr<Handles> handles);
-  static Result<std::unique_ptr<Database>> open_once(const std::filesystem::path& dir, const DatabaseOptions& options);
+  /// `lock`: the directory's lock, if the caller holds it already; moved into
+  /// the result when it opens as primary.
+  static Result<std::unique_ptr<Database>> open_once(const std::filesystem::path& dir, const DatabaseOptions& options,
+                                                     std::unique_ptr<DirectoryLock>& lock);
+  /// A primary that has only read: the instance open for writing, opened now
+  /// if it is not yet (applying what waits in the hand-over folder). Else this.
+  Result<Database*> writing();
+  /// Where a read goes: the instance open for writing once there is one,
+  /// except for a read at a snapshot of this instance. Null: this one.
+  const Database* read_elsewhere(const Snapshot* at) const noexcept;
   static Result<void> open_secondary(const std::filesystem::path& dir, const rocksdb::DBOptions& db_options,
                                      const DatabaseOptions& options, Handles& handles, std::vector<std::string>& names,
                                      rocksdb::DB** raw);
@@ -281,6 +320,7 @@ class Database {
   Access m_access;
   std::unique_ptr<Handles> m_handles;
   std::atomic<std::uint64_t> m_entry_changes{0};
+  std::atomic<Database*> m_writer{nullptr};  // a reading primary's instance for writing, once opened
 };
 
 /// The error for an operation that needs `dir` to itself while another

@@ -18,6 +18,7 @@
 
 #include "storage/database.hpp"
 #include "storage/handover.hpp"
+#include "storage/lock_holder.hpp"
 #include "storage/own_writes.hpp"
 
 namespace memostore::detail {
@@ -85,6 +86,14 @@ struct Database::Handles {
   rocksdb::ReadOptions read_options;
   rocksdb::WriteOptions write_options;
   DatabaseOptions options;  // as opened: a secondary reopens as primary at close to apply what is left
+  std::unique_ptr<DirectoryLock> lock;  // a primary's; released after db is closed
+
+  // A primary that has only read (db is a read-only instance) until `writer` opens.
+  bool reading = false;
+  std::size_t units_at_open = 0;             // hand-over units waiting when it opened
+  std::atomic<std::size_t> handed_over{0};   // bookkeeping units it wrote since
+  std::mutex writer_mutex;
+  std::unique_ptr<Database> writer;  // guarded by writer_mutex; holds `lock` once opened
 
   // Sharing the directory with other processes (see database.hpp).
   bool secondary = false;

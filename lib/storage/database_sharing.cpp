@@ -74,6 +74,7 @@ void Database::close_secondary() {
 Result<std::unique_ptr<Database>> Database::open_as_primary() const {
   DatabaseOptions as_primary = m_handles->options;
   as_primary.share_when_locked = false;
+  as_primary.read_first = false;
   return Database::open(m_dir, as_primary);  // applies the waiting units
 }
 
@@ -133,6 +134,13 @@ Result<void> Database::catch_up() {
   if (m_access == Access::read_only) {
     return {};
   }
+  if (h.reading) {
+    if (pending_units(m_dir).empty() && m_writer.load() == nullptr) {
+      return {};  // nothing to apply: no reason to open for writing
+    }
+    auto writer = writing();  // applies what waits at its open
+    return writer ? writer.value()->catch_up() : writer.failure();
+  }
   if (!h.secondary) {
     return apply_units();
   }
@@ -171,6 +179,18 @@ void Database::run_worker() {
       break;
     }
     lock.unlock();
+    if (h.reading) {
+      // Opens for writing when another process hands something over (it is
+      // a secondary: this process holds the lock); the instance for writing
+      // then applies units on a worker of its own.
+      if (m_writer.load() != nullptr) {
+        return;
+      }
+      if (pending_units(m_dir).size() <= h.units_at_open + h.handed_over.load()) {
+        lock.lock();
+        continue;
+      }
+    }
     if (auto done = catch_up(); !done && !warned) {
       warn("{}; retrying every {} ms, later failures are not reported", done.failure().message,
            k_catch_up_interval.count());

@@ -23,6 +23,7 @@ namespace {
 namespace fs = std::filesystem;
 
 constexpr std::string_view k_unit_extension = ".unit";
+constexpr std::string_view k_bookkeeping_suffix = ".bookkeeping";  // before the extension
 constexpr std::string_view k_temporary_prefix = ".tmp-";
 constexpr std::size_t k_checksum_size = 8;
 
@@ -64,7 +65,9 @@ UnitNamer::UnitNamer() {
   m_prefix = fmt::format("{}-{:016x}-", ::getpid(), nonce);
 }
 
-std::string UnitNamer::name(std::uint64_t sequence) const { return fmt::format("{}{:016x}", m_prefix, sequence); }
+std::string UnitNamer::name(std::uint64_t sequence, UnitKind kind) const {
+  return fmt::format("{}{:016x}{}", m_prefix, sequence, kind == UnitKind::bookkeeping ? k_bookkeeping_suffix : "");
+}
 
 Result<fs::path> write_unit(const fs::path& dir, std::string_view name, std::string_view batch) {
   const fs::path folder = handover_dir(dir);
@@ -103,6 +106,8 @@ std::vector<fs::path> pending_units(const fs::path& dir) {
   std::sort(units.begin(), units.end());
   return units;
 }
+
+bool is_bookkeeping_unit(const fs::path& unit) { return unit.stem().extension() == k_bookkeeping_suffix; }
 
 Result<std::string> read_unit(const fs::path& unit) {
   std::ifstream in(unit, std::ios::binary);

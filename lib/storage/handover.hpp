@@ -20,13 +20,22 @@ namespace memostore::detail {
 /// The hand-over folder of the store in `dir`.
 std::filesystem::path handover_dir(const std::filesystem::path& dir);
 
+/// What a unit holds. `bookkeeping`: only access times and counters, handed
+/// over by a primary that read and never wrote (see Database); the next open
+/// may leave a few of them waiting, since nothing read depends on them.
+enum class UnitKind { writes, bookkeeping };
+
+/// A primary that would only read opens for writing at once when this many
+/// bookkeeping units wait, so that they are applied every few processes.
+inline constexpr std::size_t k_bookkeeping_units_before_apply = 8;
+
 /// Names this process's units: unique across processes (PID and a random
 /// number), increasing within the process, so applying units in name order
 /// keeps each process's writes in order.
 class UnitNamer {
  public:
   UnitNamer();
-  std::string name(std::uint64_t sequence) const;
+  std::string name(std::uint64_t sequence, UnitKind kind = UnitKind::writes) const;
 
  private:
   std::string m_prefix;
@@ -39,6 +48,9 @@ Result<std::filesystem::path> write_unit(const std::filesystem::path& dir, std::
 
 /// The units waiting in `dir`'s hand-over folder, in the order to apply them.
 std::vector<std::filesystem::path> pending_units(const std::filesystem::path& dir);
+
+/// Whether `unit` (a path pending_units returned) holds only bookkeeping.
+bool is_bookkeeping_unit(const std::filesystem::path& unit);
 
 /// The write batch a unit holds; a corruption failure if the file is torn or damaged.
 Result<std::string> read_unit(const std::filesystem::path& unit);

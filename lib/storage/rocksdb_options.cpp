@@ -45,9 +45,17 @@ rocksdb::ColumnFamilyOptions bookkeeping_options() {
   return family;
 }
 
-rocksdb::ColumnFamilyOptions entries_options(std::uint64_t block_cache_bytes, std::uint64_t blob_cache_bytes) {
+EntryCaches new_entry_caches(std::uint64_t block_cache_bytes, std::uint64_t blob_cache_bytes) {
+  // The blob cache is not sharded: an LRU shard evicts anything larger than
+  // its share of the capacity, and a 64-way sharded cache could never keep a
+  // 10 MB value. A large-value hit holds the lock for a lookup, next to a 10 MB copy.
+  return EntryCaches{rocksdb::NewLRUCache(block_cache_bytes),
+                     rocksdb::NewLRUCache(blob_cache_bytes, /*num_shard_bits=*/0)};
+}
+
+rocksdb::ColumnFamilyOptions entries_options(const EntryCaches& caches) {
   rocksdb::BlockBasedTableOptions table;
-  table.block_cache = rocksdb::NewLRUCache(block_cache_bytes);
+  table.block_cache = caches.block;
   table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
   // Debian's RocksDB computes CRC32C in software (about 1 GB/s); XXH3 is far faster.
   table.checksum = rocksdb::kXXH3;
@@ -60,10 +68,7 @@ rocksdb::ColumnFamilyOptions entries_options(std::uint64_t block_cache_bytes, st
   // would load and decompress the whole block.
   family.enable_blob_files = true;
   family.min_blob_size = k_min_blob_size;
-  // Not sharded: an LRU shard evicts anything larger than its share of the
-  // capacity, and a 64-way sharded cache could never keep a 10 MB value. A
-  // large-value hit holds the lock for a lookup, next to a 10 MB copy.
-  family.blob_cache = rocksdb::NewLRUCache(blob_cache_bytes, /*num_shard_bits=*/0);
+  family.blob_cache = caches.blob;
   family.enable_blob_garbage_collection = true;
   // A value just written is likely to be read again soon: keep it in memory
   // rather than read it back (and check its CRC32C in software) on first use.

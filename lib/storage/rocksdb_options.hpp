@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 
 #include <rocksdb/options.h>
 
@@ -19,8 +20,21 @@ rocksdb::DBOptions database_options(const std::filesystem::path& dir);
 /// records, written in batches, many of them by short processes that only hit.
 rocksdb::ColumnFamilyOptions bookkeeping_options();
 
-/// Options of the "entries" column family, with the memory of its block cache
-/// (small entries) and blob cache (large values).
-rocksdb::ColumnFamilyOptions entries_options(std::uint64_t block_cache_bytes, std::uint64_t blob_cache_bytes);
+/// The caches of the "entries" family: small entries' blocks and large values.
+struct EntryCaches {
+  std::shared_ptr<rocksdb::Cache> block;
+  std::shared_ptr<rocksdb::Cache> blob;
+};
+
+/// New caches of these capacities.
+EntryCaches new_entry_caches(std::uint64_t block_cache_bytes, std::uint64_t blob_cache_bytes);
+
+/// Options of the "entries" column family, reading through `caches`.
+rocksdb::ColumnFamilyOptions entries_options(const EntryCaches& caches);
+
+/// Options of the "entries" column family, with new caches of these capacities.
+inline rocksdb::ColumnFamilyOptions entries_options(std::uint64_t block_cache_bytes, std::uint64_t blob_cache_bytes) {
+  return entries_options(new_entry_caches(block_cache_bytes, blob_cache_bytes));
+}
 
 }  // namespace memostore::detail
