@@ -302,15 +302,10 @@ Result<std::unique_ptr<Database>> Database::open(const fs::path& dir, const Data
 
 namespace {
 
-/// Whether a primary may open `dir`, which has the families `names`, for
-/// reading only: nothing waits to be applied but a few bookkeeping units, and
-/// no more logs than a close leaves (too many would need a flush).
-bool reading_is_enough(const fs::path& dir, const std::vector<std::string>& names, std::size_t& units) {
-  for (const char* family : {k_entries_family, k_meta_family, k_stats_family}) {
-    if (std::find(names.begin(), names.end(), family) == names.end()) {
-      return false;  // an older store: the open adds it
-    }
-  }
+/// Whether a primary may open `dir` for reading only: nothing waits to be
+/// applied but a few bookkeeping units (`units` of them, or fewer), and no
+/// more logs than a close leaves (too many would need a flush).
+bool reading_is_enough(const fs::path& dir, std::size_t& units) {
   const auto waiting = pending_units(dir);
   units = waiting.size();
   return waiting.size() < k_bookkeeping_units_before_apply &&
@@ -375,8 +370,8 @@ Result<std::unique_ptr<Database>> Database::open_once(const fs::path& dir, const
   }
   // Stores written before the meta and stats families existed gain them on a
   // read-write open; a read-only open works without them.
-  const bool has_every_family = std::find(names.begin(), names.end(), k_stats_family) != names.end() &&
-                                std::find(names.begin(), names.end(), k_meta_family) != names.end();
+  const bool has_every_family = std::find(names.begin(), names.end(), k_meta_family) != names.end() &&
+                                std::find(names.begin(), names.end(), k_stats_family) != names.end();
   for (const char* added : {k_meta_family, k_stats_family}) {
     if (options.access == Access::read_write && std::find(names.begin(), names.end(), added) == names.end()) {
       names.emplace_back(added);
@@ -397,7 +392,7 @@ Result<std::unique_ptr<Database>> Database::open_once(const fs::path& dir, const
     if (share && !options.share_when_locked) {
       return store_in_use(dir, "open for writing");
     }
-    if (!share && options.read_first && has_every_family && reading_is_enough(dir, names, handles->units_at_open)) {
+    if (!share && options.read_first && has_every_family && reading_is_enough(dir, handles->units_at_open)) {
       status = rocksdb::DB::OpenForReadOnly(db_options, path, descriptors, &handles->families, &raw);
       handles->reading = status.ok() && needs_no_write(*raw, handles->families);
       if (status.ok() && !handles->reading) {
