@@ -445,6 +445,25 @@ TEST_CASE("every few processes that only hit, one applies what the others handed
   CHECK(stats.total.hits == 10 * (waiting_at_most + 1));
 }
 
+TEST_CASE("apply_waiting_bookkeeping lets a readonly store count the hits that wait") {
+  TempDir dir;
+  REQUIRE(run_squares(dir.path(), 10) == 10);
+  REQUIRE(run_squares(dir.path(), 10) == 0);
+  const auto readonly_hits = [&] {
+    Store readonly = Store::open(memostore::StoreOptions{.dir = dir.path(), .mode = memostore::Mode::readonly});
+    return readonly.stats().total.hits;
+  };
+  CHECK(readonly_hits() == 0);  // readonly never writes: the hits wait
+  {
+    Store holder = Store::open(dir.path());
+    CHECK_FALSE(memostore::apply_waiting_bookkeeping(dir.path()));  // the holder applies them, not this
+  }
+  CHECK(memostore::apply_waiting_bookkeeping(dir.path()));
+  CHECK(bookkeeping_units(dir.path()) == 0);
+  CHECK(readonly_hits() == 10);
+  CHECK_FALSE(memostore::apply_waiting_bookkeeping(dir.path()));  // nothing waits
+}
+
 TEST_CASE("a process that read first writes through an instance opened at its first write") {
   TempDir dir;
   REQUIRE(run_squares(dir.path(), 10) == 10);

@@ -118,6 +118,15 @@ StoreContents contents(const Store& store);
 /// The bytes of the files in `dir` (not recursive: a store has no subdirectories).
 std::uint64_t disk_usage(const std::filesystem::path& dir);
 
+/// Applies the access times and hit counts that processes which only hit
+/// left waiting in the store in `dir` for the next process that writes (see
+/// the README, "Several processes"), so that a reader that never writes (a
+/// `readonly` store, the tool's read commands) counts them. Costs a
+/// read-write open when something waits; does nothing when nothing does, or
+/// when another process holds the store (it applies them). Never throws:
+/// returns whether it applied anything.
+bool apply_waiting_bookkeeping(const std::filesystem::path& dir) noexcept;
+
 /// Resets the counters Store::stats() reports (hits, misses, stores,
 /// evictions, expirations, compute and saved time) to zero for every
 /// function. Entry and byte totals are kept: they describe what is stored.

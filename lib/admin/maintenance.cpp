@@ -1,12 +1,28 @@
-// Changing a store on purpose: zeroing counters, clearing, garbage collection
-// and compaction.
+// Changing a store on purpose: applying waiting bookkeeping, zeroing
+// counters, clearing, garbage collection and compaction.
 #include <fmt/format.h>
 
 #include "admin/access.hpp"
 #include "codec/key.hpp"
 #include "policy/expiry.hpp"
+#include "storage/handover.hpp"
+#include "storage/lock_holder.hpp"
 
 namespace memostore {
+
+bool apply_waiting_bookkeeping(const std::filesystem::path& dir) noexcept {
+  try {
+    if (detail::pending_units(dir).empty() || detail::lock_holder(dir)) {
+      return false;
+    }
+    detail::DatabaseOptions options;
+    options.read_first = false;  // a read-write open applies what waits
+    options.share_when_locked = false;
+    return static_cast<bool>(detail::Database::open(dir, options));  // and closes at once
+  } catch (const std::exception&) {
+    return false;  // (only memory can run out here)
+  }
+}
 
 void zero_stats(Store& store) {
   detail::value_or_throw(detail::writable_core(store, "zero the statistics of").policy()->zero_counters());

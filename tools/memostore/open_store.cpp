@@ -1,4 +1,5 @@
 #include <fmt/std.h>
+#include <memostore/admin.hpp>
 #include <memostore/store.hpp>
 
 #include "commands.hpp"
@@ -14,14 +15,10 @@ Store open_store(const Context& context, Access access) {
                     context.dir.string()));
   }
   if (access == Access::read) {
-    // Processes that only hit hand their access times and hit counts over
-    // for the next one that writes. When no process holds the store, apply
-    // them first, so that what is read is complete; a store in use, or one
-    // this user cannot write, is read as it is.
-    try {
-      Store::open(StoreOptions{.dir = context.dir, .mode = Mode::readwrite}).catch_up();
-    } catch (const Error&) {
-    }
+    // Processes that only hit leave their access times and hit counts for
+    // the next one that writes: apply them first (when no process holds the
+    // store), so that what is read is complete.
+    (void)apply_waiting_bookkeeping(context.dir);
   }
   try {
     return Store::open(
