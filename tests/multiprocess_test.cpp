@@ -445,6 +445,21 @@ TEST_CASE("every few processes that only hit, one applies what the others handed
   CHECK(stats.total.hits == 10 * (waiting_at_most + 1));
 }
 
+TEST_CASE("a damaged bookkeeping unit is discarded with a warning that says what is lost") {
+  TempDir dir;
+  REQUIRE(run_squares(dir.path(), 10) == 10);
+  REQUIRE(run_squares(dir.path(), 10) == 0);
+  const auto units = memostore::detail::pending_units(dir.path());
+  REQUIRE(units.size() == 1);
+  std::filesystem::resize_file(units[0], std::filesystem::file_size(units[0]) / 2);  // torn, as by a power loss
+  memostore::test::LogCapture log;
+  Store store = Store::open(dir.path());
+  CHECK(store.stats().total.hits == 0);
+  CHECK(bookkeeping_units(dir.path()) == 0);
+  CHECK(log.count("the hit counts and access times it held are lost") == 1);
+  REQUIRE(run_squares(dir.path(), 10) == 0);  // still hits: only bookkeeping was lost
+}
+
 TEST_CASE("apply_waiting_bookkeeping lets a readonly store count the hits that wait") {
   TempDir dir;
   REQUIRE(run_squares(dir.path(), 10) == 10);

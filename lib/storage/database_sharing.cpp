@@ -112,8 +112,10 @@ Result<void> Database::apply_units() {
         }
       }
       if (!bytes || !status.ok()) {
-        warn("discarding damaged hand-over unit {} of {} ({}); the results it held will be computed again", unit, m_dir,
-             bytes ? status.ToString() : bytes.failure().message);
+        warn("discarding damaged hand-over unit {} of {} ({}); {}", unit, m_dir,
+             bytes ? status.ToString() : bytes.failure().message,
+             is_bookkeeping_unit(unit) ? "the hit counts and access times it held are lost"
+                                       : "the results it held will be computed again");
       }
     }
     std::error_code ec;

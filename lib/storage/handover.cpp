@@ -69,7 +69,8 @@ std::string UnitNamer::name(std::uint64_t sequence, UnitKind kind) const {
   return fmt::format("{}{:016x}{}", m_prefix, sequence, kind == UnitKind::bookkeeping ? k_bookkeeping_suffix : "");
 }
 
-Result<fs::path> write_unit(const fs::path& dir, std::string_view name, std::string_view batch) {
+Result<fs::path> write_unit(const fs::path& dir, std::string_view name, std::string_view batch, UnitKind kind) {
+  const bool sync = kind == UnitKind::writes;
   const fs::path folder = handover_dir(dir);
   std::error_code ec;
   fs::create_directories(folder, ec);
@@ -81,7 +82,8 @@ Result<fs::path> write_unit(const fs::path& dir, std::string_view name, std::str
   }
   char checksum[k_checksum_size];
   put_u64le(checksum, XXH3_64bits(batch.data(), batch.size()));
-  const bool written = write_all(fd, batch) && write_all(fd, {checksum, sizeof checksum}) && ::fsync(fd) == 0;
+  const bool written =
+      write_all(fd, batch) && write_all(fd, {checksum, sizeof checksum}) && (!sync || ::fsync(fd) == 0);
   const int error = errno;
   ::close(fd);
   if (!written || ::rename(temporary.c_str(), unit.c_str()) != 0) {
@@ -89,8 +91,10 @@ Result<fs::path> write_unit(const fs::path& dir, std::string_view name, std::str
     ::unlink(temporary.c_str());
     return io_failure("write", unit, cause);
   }
-  if (auto synced = sync_directory(folder); !synced) {
-    return synced.failure();
+  if (sync) {
+    if (auto synced = sync_directory(folder); !synced) {
+      return synced.failure();
+    }
   }
   return unit;
 }

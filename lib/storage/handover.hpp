@@ -42,9 +42,11 @@ class UnitNamer {
 };
 
 /// Writes `batch` (a RocksDB write-batch encoding) as the unit `name`;
-/// returns its path once it is durable.
+/// returns its path once it is durable. A bookkeeping unit (see UnitKind) is
+/// not fsynced: it survives the process being killed, and a power loss at
+/// worst loses its hit counts (a torn unit is recognised and discarded).
 Result<std::filesystem::path> write_unit(const std::filesystem::path& dir, std::string_view name,
-                                         std::string_view batch);
+                                         std::string_view batch, UnitKind kind = UnitKind::writes);
 
 /// The units waiting in `dir`'s hand-over folder, in the order to apply them.
 std::vector<std::filesystem::path> pending_units(const std::filesystem::path& dir);
