@@ -123,8 +123,9 @@ std::uint64_t disk_usage(const std::filesystem::path& dir);
 /// the README, "Several processes"), so that a reader that never writes (a
 /// `readonly` store, the tool's read commands) counts them. Costs a
 /// read-write open when something waits; does nothing when nothing does, or
-/// when another process holds the store (it applies them). Never throws:
-/// returns whether it applied anything.
+/// when another process holds the store (it applies them when it writes, or
+/// when it closes after writing). Never throws: returns whether it applied
+/// anything.
 bool apply_waiting_bookkeeping(const std::filesystem::path& dir) noexcept;
 
 /// Resets the counters Store::stats() reports (hits, misses, stores,

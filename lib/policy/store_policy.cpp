@@ -269,14 +269,25 @@ void StorePolicy::apply(const LiveChange& change) noexcept {
   }
 }
 
+bool StorePolicy::mark_open(Batch& batch) {
+  if (!m_owns_clean_close || m_marked_open.load(std::memory_order_relaxed)) {
+    return false;
+  }
+  // Until the clean close, live totals changed from here on may be lost to a
+  // crash: the next open recounts. (Threads committing their first writes at
+  // once each mark it; the record is the same.)
+  batch.put(Family::stats, k_clean_close_key, encode_counter(0));
+  return true;
+}
+
 Result<void> StorePolicy::commit(Batch& batch, std::span<const LiveChange> changes) {
   std::shared_lock accounting(m_accounting);
-  if (m_owns_clean_close && !m_marked_open.load(std::memory_order_relaxed) && !m_marked_open.exchange(true)) {
-    // Until the clean close, live totals changed here may be lost to a crash: the next open recounts.
-    batch.put(Family::stats, k_clean_close_key, encode_counter(0));
-  }
+  const bool marks = mark_open(batch);
   if (auto written = m_database.write(batch); !written) {
     return written;
+  }
+  if (marks) {
+    m_marked_open = true;  // only once written: a failed write leaves the next one to mark it
   }
   for (const LiveChange& change : changes) {
     apply(change);
@@ -306,6 +317,14 @@ Result<Totals> StorePolicy::clear(std::string_view name, std::optional<std::uint
   });
   if (!scanned) {
     return scanned.failure();
+  }
+  // The live totals are corrected after the removals (in memory until the
+  // next flush, for one version): a crash in between must leave a recount.
+  if (Batch mark(m_database); mark_open(mark)) {
+    if (auto marked = m_database.write(mark); !marked) {
+      return marked.failure();
+    }
+    m_marked_open = true;
   }
   for (Family family : {Family::entries, Family::meta}) {
     if (auto deleted = m_database.remove_prefix(family, prefix); !deleted) {

@@ -255,6 +255,9 @@ class StorePolicy {
   // the buffer stays under about 30 MB however many distinct keys are hit.
   static constexpr std::size_t k_access_shard_soft_cap = 4096;
 
+  /// Adds "open" to `batch` if this process has not recorded it yet; true if
+  /// it did (set m_marked_open once the batch is written).
+  bool mark_open(Batch& batch);
   void load_counters();
   void apply(const LiveChange& change) noexcept;
   void run_flush_thread();

@@ -511,6 +511,7 @@ Database::~Database() {
   }
   {
     std::lock_guard lock(h.writer_mutex);
+    m_writer.store(nullptr);
     h.writer.reset();  // a reading primary's instance for writing: applies, and flushes or syncs its log
   }
   if (m_access == Access::read_write && !h.reading) {
@@ -869,7 +870,7 @@ Result<void> Database::sync() {
     return writer->sync();
   }
   if (m_access == Access::read_only || m_handles->secondary || m_handles->reading) {
-    return {};  // a reading primary wrote nothing but synced bookkeeping units
+    return {};  // a reading primary wrote nothing but bookkeeping units (not synced on purpose)
   }
   if (auto synced = checked(m_handles->db->SyncWAL(), "sync", m_dir); !synced) {
     return synced;

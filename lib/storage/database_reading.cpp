@@ -37,6 +37,11 @@ Result<Database*> Database::writing() {
   for_writing.share_when_locked = false;  // this process holds the lock
   auto opened = open_once(m_dir, for_writing, h.lock);  // applies what waits in the hand-over folder
   if (!opened) {
+    // RocksDB unlocks LOCK when an open it began fails, which drops this
+    // process's lock too: stop claiming it. The next write tries again (and
+    // takes the lock again if no other process has); reads stay on the
+    // read-only instance.
+    h.lock.reset();
     return opened.failure();
   }
   h.writer = std::move(opened).value();

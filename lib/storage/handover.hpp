@@ -42,7 +42,7 @@ class UnitNamer {
 };
 
 /// Writes `batch` (a RocksDB write-batch encoding) as the unit `name`;
-/// returns its path once it is durable. A bookkeeping unit (see UnitKind) is
+/// returns its path once it is durable (fsynced, and its folder). A bookkeeping unit (see UnitKind) is
 /// not fsynced: it survives the process being killed, and a power loss at
 /// worst loses its hit counts (a torn unit is recognised and discarded).
 Result<std::filesystem::path> write_unit(const std::filesystem::path& dir, std::string_view name,

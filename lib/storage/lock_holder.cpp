@@ -27,14 +27,10 @@ HeldHere& held_here() {
 
 std::filesystem::path lock_file(const std::filesystem::path& dir) { return dir / "LOCK"; }
 
+/// Requires: held_here().mutex is locked.
 bool is_held_here(const std::filesystem::path& dir) {
   struct stat file {};
-  if (::stat(lock_file(dir).c_str(), &file) != 0) {
-    return false;
-  }
-  auto& held = held_here();
-  std::lock_guard lock(held.mutex);
-  return held.files.count({file.st_dev, file.st_ino}) != 0;
+  return ::stat(lock_file(dir).c_str(), &file) == 0 && held_here().files.count({file.st_dev, file.st_ino}) != 0;
 }
 
 struct flock whole_file(short type) {
@@ -49,6 +45,9 @@ struct flock whole_file(short type) {
 }  // namespace
 
 std::optional<LockHolder> lock_holder(const std::filesystem::path& dir) {
+  // Held until the file is closed again: a lock taken meanwhile by another
+  // thread would be dropped by that close.
+  std::lock_guard lock(held_here().mutex);
   if (is_held_here(dir)) {
     return std::nullopt;  // opening and closing the file would drop this process's lock
   }
@@ -72,9 +71,8 @@ std::optional<LockHolder> lock_holder(const std::filesystem::path& dir) {
 std::unique_ptr<DirectoryLock> DirectoryLock::try_take(const std::filesystem::path& dir) {
   auto& held = held_here();
   std::lock_guard lock(held.mutex);
-  // Checked before opening: closing a descriptor of a file this process holds would drop the lock.
-  if (struct stat file {}; ::stat(lock_file(dir).c_str(), &file) == 0 && held.files.count({file.st_dev, file.st_ino})) {
-    return nullptr;
+  if (is_held_here(dir)) {
+    return nullptr;  // checked before opening: closing a descriptor of it would drop the lock
   }
   const int fd = ::open(lock_file(dir).c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   if (fd < 0) {

@@ -62,9 +62,12 @@ class Store;
 
 namespace memostore::cli {
 
-/// read: readonly (works while another process uses the store); write:
-/// readwrite; create: readwrite, creating the store if missing (import, merge).
-enum class Access { read, write, create };
+/// read: readonly (works while another process uses the store);
+/// read_counts: the same, after applying the hit counts and access times
+/// that processes which only hit left waiting, when no process holds the
+/// store (stats, ls, show); write: readwrite; create: readwrite, creating the
+/// store if missing (import, merge).
+enum class Access { read, read_counts, write, create };
 
 /// Opens the store in `context.dir` for `access`. Throws
 /// StoreUnavailable with memostore's message (which names the directory and,

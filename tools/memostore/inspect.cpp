@@ -79,7 +79,7 @@ int stats(const Context& context, bool zero) {
     }
     return k_ok;
   }
-  const Store store = open_store(context, Access::read);
+  const Store store = open_store(context, Access::read_counts);
   const StoreStats counters = store.stats();
   const StoreContents held = contents(store);
   std::map<std::string, FunctionRow> rows;
@@ -161,7 +161,7 @@ int stats(const Context& context, bool zero) {
 }
 
 int ls(const Context& context, const LsOptions& options) {
-  const Store store = open_store(context, Access::read);
+  const Store store = open_store(context, Access::read_counts);
   // Ties keep key order (stable sorts); with a limit, at most twice the
   // limit is held at any time, whatever the store's size.
   std::function<bool(const EntrySummary&, const EntrySummary&)> before;
@@ -223,7 +223,7 @@ int ls(const Context& context, const LsOptions& options) {
 }
 
 int show(const Context& context, const std::string& key, const std::string& function) {
-  const Store store = open_store(context, Access::read);
+  const Store store = open_store(context, Access::read_counts);
   const std::vector<EntrySummary> found = find_entries(store, key, function);
   if (found.empty()) {
     throw CommandFailed(fmt::format("no entry in {} has a key starting with {}; `memostore ls` lists the keys",

@@ -14,7 +14,7 @@ Store open_store(const Context& context, Access access) {
                     "with --dir or MEMOSTORE_DIR",
                     context.dir.string()));
   }
-  if (access == Access::read) {
+  if (access == Access::read_counts) {
     // Processes that only hit leave their access times and hit counts for
     // the next one that writes: apply them first (when no process holds the
     // store), so that what is read is complete.
@@ -22,7 +22,8 @@ Store open_store(const Context& context, Access access) {
   }
   try {
     return Store::open(
-        StoreOptions{.dir = context.dir, .mode = access == Access::read ? Mode::readonly : Mode::readwrite});
+        StoreOptions{.dir = context.dir, .mode = access == Access::read || access == Access::read_counts ? Mode::readonly
+                                                                                   : Mode::readwrite});
   } catch (const Error& e) {
     throw StoreUnavailable(e.what());
   }
