@@ -57,6 +57,14 @@ constexpr std::string_view k_counter{"f\0hits", 6};
 
 std::vector<std::int64_t> square(int x) { return {x, std::int64_t{x} * x}; }
 
+/// square memoized in `store` as the child processes memoize it, counting its calls in `computed`.
+auto counting_square(Store& store, int& computed) {
+  return memostore::memo(store, "square", [&computed](int x) {
+    ++computed;
+    return square(x);
+  });
+}
+
 /// The "returned=" numbers a child printed, until `stop` of them (0: all);
 /// other lines go to `others`.
 std::vector<int> returned(ChildProcess& child, std::size_t stop = 0, std::string* others = nullptr) {
@@ -185,10 +193,7 @@ TEST_CASE("a store another process holds is shared: this one's results reach it"
   {
     Store store = Store::open(dir / "cache");
     REQUIRE(store.core()->database()->secondary());
-    auto memo_square = memostore::memo(store, "square", [&](int x) {
-      ++computed;
-      return square(x);
-    });
+    auto memo_square = counting_square(store, computed);
     for (int i = 0; i < 20; ++i) {
       CHECK(memo_square(i) == square(i));
     }
@@ -204,10 +209,7 @@ TEST_CASE("a store another process holds is shared: this one's results reach it"
   holder.close_stdin();
   REQUIRE(holder.wait() == 0);
   Store store = Store::open(dir / "cache");
-  auto memo_square = memostore::memo(store, "square", [&](int x) {
-    ++computed;
-    return square(x);
-  });
+  auto memo_square = counting_square(store, computed);
   for (int i = 0; i < 20; ++i) {
     CHECK(memo_square(i) == square(i));
   }
@@ -225,10 +227,7 @@ TEST_CASE("Store::catch_up makes another running process's results visible at on
   store.catch_up();
   CHECK(memostore::detail::pending_units(dir / "cache").empty());
   int computed = 0;
-  auto memo_square = memostore::memo(store, "square", [&](int x) {
-    ++computed;
-    return square(x);
-  });
+  auto memo_square = counting_square(store, computed);
   for (int i = 0; i < 10; ++i) {
     CHECK(memo_square(i) == square(i));
   }
@@ -265,10 +264,7 @@ TEST_CASE("four processes on overlapping keys, one killed mid-run: every returne
 
   Store store = Store::open(dir / "cache");
   int computed = 0;
-  auto memo_square = memostore::memo(store, "square", [&](int x) {
-    ++computed;
-    return square(x);
-  });
+  auto memo_square = counting_square(store, computed);
   for (int i : stored) {
     CHECK(memo_square(i) == square(i));
   }
@@ -346,10 +342,7 @@ TEST_CASE("a cache directory copied or moved to another path still hits") {
   int computed = 0;
   const auto use = [&](const std::filesystem::path& at) {
     Store store = Store::open(at);
-    auto memo_square = memostore::memo(store, "square", [&](int x) {
-      ++computed;
-      return square(x);
-    });
+    auto memo_square = counting_square(store, computed);
     for (int i = 0; i < 50; ++i) {
       CHECK(memo_square(i) == square(i));
     }
@@ -487,10 +480,7 @@ TEST_CASE("a process that read first writes through an instance opened at its fi
   Store store = Store::open(dir.path());
   Database& database = *store.core()->database();
   int computed = 0;
-  auto memo_square = memostore::memo(store, "square", [&](int x) {
-    ++computed;
-    return square(x);
-  });
+  auto memo_square = counting_square(store, computed);
   for (int i = 0; i < 10; ++i) {
     CHECK(memo_square(i) == square(i));
   }

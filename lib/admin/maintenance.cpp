@@ -6,18 +6,17 @@
 #include "codec/key.hpp"
 #include "policy/expiry.hpp"
 #include "storage/handover.hpp"
-#include "storage/lock_holder.hpp"
 
 namespace memostore {
 
 bool apply_waiting_bookkeeping(const std::filesystem::path& dir) noexcept {
   try {
-    if (detail::pending_units(dir).empty() || detail::lock_holder(dir)) {
+    if (detail::pending_units(dir).empty()) {
       return false;
     }
     detail::DatabaseOptions options;
     options.read_first = false;  // a read-write open applies what waits
-    options.share_when_locked = false;
+    options.share_when_locked = false;  // fails, rather than share, when another process holds the store
     return static_cast<bool>(detail::Database::open(dir, options));  // and closes at once
   } catch (const std::exception&) {
     return false;  // (only memory can run out here)

@@ -58,8 +58,7 @@ Result<void> Database::write_bookkeeping(Batch& batch) {
   // process's unit and opens for writing.
   h.handed_over.fetch_add(1);
   const std::uint64_t unit = h.next_unit.fetch_add(1);
-  auto written = write_unit(m_dir, h.unit_names.name(unit, UnitKind::bookkeeping), batch.m_batch->Data(),
-                            UnitKind::bookkeeping);
+  auto written = write_unit(m_dir, h.unit_names.name(unit, UnitKind::bookkeeping), batch.m_batch->Data());
   if (!written) {
     return written.failure();
   }

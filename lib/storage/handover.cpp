@@ -69,13 +69,13 @@ std::string UnitNamer::name(std::uint64_t sequence, UnitKind kind) const {
   return fmt::format("{}{:016x}{}", m_prefix, sequence, kind == UnitKind::bookkeeping ? k_bookkeeping_suffix : "");
 }
 
-Result<fs::path> write_unit(const fs::path& dir, std::string_view name, std::string_view batch, UnitKind kind) {
-  const bool sync = kind == UnitKind::writes;
+Result<fs::path> write_unit(const fs::path& dir, std::string_view name, std::string_view batch) {
   const fs::path folder = handover_dir(dir);
   std::error_code ec;
   fs::create_directories(folder, ec);
   const fs::path temporary = folder / fmt::format("{}{}", k_temporary_prefix, name);
   const fs::path unit = folder / fmt::format("{}{}", name, k_unit_extension);
+  const bool sync = !is_bookkeeping_unit(unit);
   const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd < 0) {
     return io_failure("create", temporary, errno);
