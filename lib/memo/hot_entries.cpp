@@ -1,6 +1,9 @@
 #include "memo/hot_entries.hpp"
 
 #include <functional>
+#include <shared_mutex>
+
+#include "util/thread_stripe.hpp"
 
 namespace memostore::detail {
 namespace {
@@ -25,31 +28,28 @@ bool HotEntries::holds(std::size_t bytes) const noexcept {
   return bytes > k_max_copied_bytes && bytes + k_entry_overhead <= m_held_budget;
 }
 
-void HotEntries::drop(Shard& shard, Order::iterator it, Order* released) {
-  shard.bytes -= charge(**it);
-  shard.index.erase((*it)->key);
-  if (released != nullptr) {
-    released->splice(released->end(), shard.order, it);
-  } else {
-    shard.order.erase(it);
-  }
+void HotEntries::drop(Shard& shard, Order::iterator it, Order& released) {
+  shard.bytes -= charge(*it->entry);
+  shard.index.erase(it->entry->key);
+  released.splice(released.end(), shard.order, it);
   shard.entries.store(shard.index.size(), std::memory_order_relaxed);
 }
 
 std::shared_ptr<const HotEntry> HotEntries::find_in(Shard& shard, std::string_view key, std::uint64_t generation) {
-  std::lock_guard lock(shard.mutex);
+  std::shared_lock lock(shard.mutex);
   const auto found = shard.index.find(key);
   if (found == shard.index.end()) {
     return nullptr;
   }
-  const auto it = found->second;
-  if ((*it)->generation != generation) {
-    drop(shard, it);
+  Slot& slot = *found->second;
+  if (slot.entry->generation != generation) {
     return nullptr;
   }
-  shard.order.splice(shard.order.begin(), shard.order, it);
-  ++shard.hits;
-  return *it;
+  if (!slot.used.load(std::memory_order_relaxed)) {  // read first: a repeated hit writes nothing
+    slot.used.store(true, std::memory_order_relaxed);
+  }
+  m_hits[this_thread_stripe(k_hit_stripes)].hits.fetch_add(1, std::memory_order_relaxed);
+  return slot.entry;
 }
 
 std::shared_ptr<const HotEntry> HotEntries::find(std::string_view key, std::uint64_t generation) {
@@ -65,18 +65,69 @@ std::shared_ptr<const HotEntry> HotEntries::find(std::string_view key, std::uint
 
 void HotEntries::insert_into(Shard& shard, std::uint64_t budget, std::shared_ptr<HotEntry> entry, Order& released) {
   if (const auto found = shard.index.find(entry->key); found != shard.index.end()) {
-    if ((*found->second)->generation > entry->generation) {
+    if (found->second->entry->generation > entry->generation) {
       return;  // a newer copy is kept already
     }
-    drop(shard, found->second, &released);
+    drop(shard, found->second, released);
   }
   shard.bytes += charge(*entry);
-  shard.order.push_front(std::move(entry));
-  shard.index.emplace(shard.order.front()->key, shard.order.begin());
+  shard.order.emplace_front(std::move(entry));
+  shard.index.emplace(shard.order.front().entry->key, shard.order.begin());
   shard.entries.store(shard.index.size(), std::memory_order_relaxed);
+  // The CLOCK sweep: an entry used since it was last passed gets another
+  // round at the front, one that was not goes. Each entry is passed over at
+  // most once, so this ends.
   while (shard.bytes > budget) {
-    drop(shard, std::prev(shard.order.end()), &released);
+    const auto oldest = std::prev(shard.order.end());
+    if (oldest->used.exchange(false, std::memory_order_relaxed)) {
+      shard.order.splice(shard.order.begin(), shard.order, oldest);
+    } else {
+      drop(shard, oldest, released);
+    }
   }
+}
+
+void HotEntries::count_hit(const HotEntry& entry, std::int64_t now_ms) noexcept {
+  entry.unflushed_hits.fetch_add(1, std::memory_order_relaxed);
+  if (entry.last_hit_ms.load(std::memory_order_relaxed) < now_ms) {  // a race keeps either: both are recent
+    entry.last_hit_ms.store(now_ms, std::memory_order_relaxed);
+  }
+}
+
+void HotEntries::keep_hits_of(const Order& released) {
+  std::lock_guard lock(m_dropped_mutex);
+  for (const Slot& slot : released) {
+    const HotEntry& entry = *slot.entry;
+    if (const std::uint64_t hits = entry.unflushed_hits.exchange(0, std::memory_order_relaxed);
+        hits != 0 && m_dropped.size() < k_max_dropped_hits) {
+      m_dropped.push_back(DroppedHits{entry.key, entry.last_hit_ms.load(std::memory_order_relaxed), hits});
+    }
+  }
+}
+
+void HotEntries::take_accesses(AccessVisitor add) {
+  std::vector<DroppedHits> dropped;
+  {
+    std::lock_guard lock(m_dropped_mutex);
+    dropped.swap(m_dropped);
+  }
+  for (const DroppedHits& d : dropped) {
+    add(d.key, d.last_ms, d.hits);
+  }
+  auto take_from = [&add](const Shard& shard) {
+    std::shared_lock lock(shard.mutex);
+    for (const Slot& slot : shard.order) {
+      const HotEntry& entry = *slot.entry;
+      if (entry.unflushed_hits.load(std::memory_order_relaxed) != 0) {
+        add(entry.key, entry.last_hit_ms.load(std::memory_order_relaxed),
+            entry.unflushed_hits.exchange(0, std::memory_order_relaxed));
+      }
+    }
+  };
+  for (const Shard& shard : m_shards) {
+    take_from(shard);
+  }
+  take_from(m_held);
 }
 
 void HotEntries::insert(std::string_view key, std::string_view envelope, std::uint64_t generation) {
@@ -95,8 +146,10 @@ void HotEntries::insert(std::string_view key, std::string_view envelope, std::ui
   entry->view = view.value();
   Order released;  // declared before the lock: freed after it
   Shard& shard = shard_for(key);
-  std::lock_guard lock(shard.mutex);
+  std::unique_lock lock(shard.mutex);
   insert_into(shard, m_shard_budget, std::move(entry), released);
+  lock.unlock();
+  keep_hits_of(released);
 }
 
 void HotEntries::insert_held(std::string_view key, HeldValue value, const EntryView& view,
@@ -111,39 +164,52 @@ void HotEntries::insert_held(std::string_view key, HeldValue value, const EntryV
   entry->view = view;
   entry->generation = generation;
   Order released;  // declared before the lock: freed after it
-  std::lock_guard lock(m_held.mutex);
+  std::unique_lock lock(m_held.mutex);
   if (generation > m_held_current) {  // the store changed since: older entries are never used again
     for (auto it = m_held.order.begin(); it != m_held.order.end();) {
       const auto next = std::next(it);
-      if ((*it)->generation < generation) {
-        drop(m_held, it, &released);
+      if (it->entry->generation < generation) {
+        drop(m_held, it, released);
       }
       it = next;
     }
     m_held_current = generation;
   }
   insert_into(m_held, m_held_budget, std::move(entry), released);
+  lock.unlock();
+  keep_hits_of(released);
 }
 
-void HotEntries::erase_from(Shard& shard, std::string_view key) {
-  std::lock_guard lock(shard.mutex);
+void HotEntries::erase_from(Shard& shard, std::string_view key, bool keep_hits) {
+  Order released;  // declared before the lock: freed after it
+  std::unique_lock lock(shard.mutex);
   if (const auto found = shard.index.find(key); found != shard.index.end()) {
-    drop(shard, found->second);
+    drop(shard, found->second, released);
+  }
+  lock.unlock();
+  if (keep_hits) {
+    keep_hits_of(released);
   }
 }
 
 void HotEntries::erase(std::string_view key) {
-  erase_from(shard_for(key), key);
+  erase_from(shard_for(key), key, true);
   if (m_held.entries.load(std::memory_order_relaxed) != 0) {
-    erase_from(m_held, key);
+    erase_from(m_held, key, true);
+  }
+}
+
+void HotEntries::forget(std::string_view key) {
+  erase_from(shard_for(key), key, false);
+  if (m_held.entries.load(std::memory_order_relaxed) != 0) {
+    erase_from(m_held, key, false);
   }
 }
 
 HotTierStats HotEntries::stats() const {
   HotTierStats stats;
   auto add = [&stats](const Shard& shard) {
-    std::lock_guard lock(shard.mutex);
-    stats.hits += shard.hits;
+    std::shared_lock lock(shard.mutex);
     stats.entries += shard.index.size();
     stats.bytes += shard.bytes;
   };
@@ -151,6 +217,9 @@ HotTierStats HotEntries::stats() const {
     add(shard);
   }
   add(m_held);
+  for (const HitStripe& stripe : m_hits) {
+    stats.hits += stripe.hits.load(std::memory_order_relaxed);
+  }
   return stats;
 }
 

@@ -9,8 +9,14 @@
 // pinned in its blob cache (or RocksDB's own copy of a value still in its
 // memory table), up to StoreOptions::blob_cache_bytes of them, in one shard:
 // a 10 MB value would not fit a shard's share of the budget, and its hit is a
-// 10 MB copy next to which the lock costs nothing. Least recently used out
-// first. Thread-safe.
+// 10 MB copy next to which the lock costs nothing. Thread-safe.
+//
+// A hit writes nothing another thread reads: it takes its own stripe of the
+// shard's lock (StripedSharedMutex), marks the entry used (CLOCK: eviction
+// takes the oldest entry not used since the sweep last passed it, instead of
+// moving each hit to the front of a list) and counts itself on its own
+// stripe. Two threads hitting one shard used to hand the lock's, the list's
+// and the counter's cache lines back and forth on every hit (W5).
 #pragma once
 
 #include <atomic>
@@ -22,11 +28,14 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <vector>
 
 #include <memostore/stats.hpp>
 
 #include "codec/envelope.hpp"
+#include "policy/store_policy.hpp"
 #include "storage/database.hpp"
+#include "util/striped_shared_mutex.hpp"
 
 namespace memostore::detail {
 
@@ -40,6 +49,11 @@ struct HotEntry {
   /// Database::entry_changes() before the read that found the entry: the
   /// copy is current while the count has not moved.
   std::uint64_t generation = 0;
+  /// Hits served from this copy that no flush has taken yet, and the latest
+  /// one's time (Unix ms): the access buffer's job for entries in memory, so
+  /// a hot hit looks up one table instead of two.
+  mutable std::atomic<std::uint64_t> unflushed_hits{0};
+  mutable std::atomic<std::int64_t> last_hit_ms{0};
 };
 
 class HotEntries {
@@ -52,8 +66,9 @@ class HotEntries {
   /// `held_budget`: the bytes of large entries kept pinned. 0 keeps none.
   HotEntries(std::uint64_t copied_budget, std::uint64_t held_budget);
 
-  /// The entry for `key` if it is kept and its generation is `generation`
-  /// (an older copy is dropped); null otherwise. Counts a hit when found.
+  /// The entry for `key` if it is kept and its generation is `generation`;
+  /// null otherwise. Counts a hit when found. An older copy stays until the
+  /// caller, having read the current entry, inserts it (or it is evicted).
   std::shared_ptr<const HotEntry> find(std::string_view key, std::uint64_t generation);
 
   /// Keeps a copy of `envelope` (a well-formed entry, checked by the caller)
@@ -70,36 +85,73 @@ class HotEntries {
   /// otherwise keep their pins until evicted.
   void insert_held(std::string_view key, HeldValue value, const EntryView& view, std::uint64_t generation);
 
+  /// Counts a hit served from `entry` (found by find()) at `now_ms`, for
+  /// take_accesses(). A hit counted as another thread drops the copy may be
+  /// lost: only the entry's own hit count and access time miss it.
+  static void count_hit(const HotEntry& entry, std::int64_t now_ms) noexcept;
+
+  /// Hands `add` the hits counted since the last call, on copies kept and on
+  /// copies dropped since (evicted, replaced or erased).
+  void take_accesses(AccessVisitor add);
+
+  /// Drops the copy of `key`, keeping its uncounted hits for take_accesses().
   void erase(std::string_view key);
+  /// Drops the copy of an entry that was removed, and its uncounted hits.
+  void forget(std::string_view key);
 
   /// Hits, entries and bytes now.
   HotTierStats stats() const;
 
  private:
-  using Order = std::list<std::shared_ptr<const HotEntry>>;
-  struct alignas(64) Shard {  // a cache line of its own: threads lock different shards at once
-    mutable std::mutex mutex;
-    Order order;  // most recently used first; guarded by mutex
+  /// An entry and whether a hit used it since eviction's sweep last passed it.
+  struct Slot {
+    explicit Slot(std::shared_ptr<const HotEntry> kept) : entry(std::move(kept)) {}
+    std::shared_ptr<const HotEntry> entry;
+    std::atomic<bool> used{false};  // set under a shared lock; cleared under the exclusive one
+  };
+  using Order = std::list<Slot>;  // newest first; the sweep starts at the back
+  struct Shard {
+    mutable StripedSharedMutex mutex;
+    Order order;  // guarded by mutex
     std::unordered_map<std::string_view, Order::iterator> index;  // views of the entries' keys; guarded by mutex
     std::uint64_t bytes = 0;  // guarded by mutex
-    std::uint64_t hits = 0;   // guarded by mutex
     std::atomic<std::size_t> entries{0};  // written under mutex; read without, to skip an empty shard
   };
+  struct alignas(64) HitStripe {  // a cache line per thread (util/thread_stripe.hpp)
+    std::atomic<std::uint64_t> hits{0};
+  };
   static constexpr std::size_t k_shards = 16;
+  static constexpr std::size_t k_hit_stripes = 8;
 
   Shard& shard_for(std::string_view key) noexcept;
-  static std::shared_ptr<const HotEntry> find_in(Shard& shard, std::string_view key, std::uint64_t generation);
+  /// The entry for `key` if current; a stale copy is left for the caller's
+  /// insert of the current one to replace (or for eviction).
+  std::shared_ptr<const HotEntry> find_in(Shard& shard, std::string_view key, std::uint64_t generation);
   /// Inserts `entry`, moving what it pushes out into `released`, to be freed
   /// after the lock (a held entry's release may free a 10 MB value).
   static void insert_into(Shard& shard, std::uint64_t budget, std::shared_ptr<HotEntry> entry, Order& released);
-  static void erase_from(Shard& shard, std::string_view key);
-  /// Removes the entry `it` points to, into `released` if given. Requires: the shard's mutex held.
-  static void drop(Shard& shard, Order::iterator it, Order* released = nullptr);
+  void erase_from(Shard& shard, std::string_view key, bool keep_hits);
+  /// Keeps the uncounted hits of `released` copies for take_accesses().
+  void keep_hits_of(const Order& released);
+  /// Moves the entry `it` points to into `released`, to be freed (and its
+  /// hits kept) after the lock. Requires: the shard's mutex held exclusively.
+  static void drop(Shard& shard, Order::iterator it, Order& released);
 
   std::uint64_t m_shard_budget;
   std::uint64_t m_held_budget;
   Shard m_shards[k_shards];
   Shard m_held;  // the large entries
+  HitStripe m_hits[k_hit_stripes];
+  struct DroppedHits {
+    std::string key;
+    std::int64_t last_ms = 0;
+    std::uint64_t hits = 0;
+  };
+  // Past this many, the hits of dropped copies are no longer kept (the
+  // function's counts still have them): the flush is far behind.
+  static constexpr std::size_t k_max_dropped_hits = 65536;
+  std::mutex m_dropped_mutex;
+  std::vector<DroppedHits> m_dropped;  // guarded by m_dropped_mutex
   std::uint64_t m_held_current = 0;  // guarded by m_held.mutex: held entries older than this were dropped
 };
 

@@ -102,7 +102,8 @@ std::optional<std::uint64_t> hit_in_memory(const MemoCore& memo, const std::stri
     store.hot().erase(key);
     return std::nullopt;
   }
-  policy.record_hit(*memo.state(), key, entry->view.info.compute_ns, now);
+  memo.state()->count_hit(entry->view.info.compute_ns);
+  HotEntries::count_hit(*entry, now);  // the access time and per-entry count, taken by the policy's flush
   return key.size() + entry->envelope.size();
 }
 

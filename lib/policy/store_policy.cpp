@@ -9,6 +9,7 @@
 #include "policy/expiry.hpp"
 #include "policy/meta_scan.hpp"
 #include "util/log.hpp"
+#include "util/thread_stripe.hpp"
 
 namespace memostore::detail {
 namespace {
@@ -32,19 +33,8 @@ std::size_t shard_of(std::string_view key, std::size_t shards) {
 
 }  // namespace
 
-namespace {
-
-/// This thread's hit stripe: threads take stripes in turn as they first count a hit.
-std::size_t hit_stripe_of_this_thread(std::size_t stripes) noexcept {
-  static std::atomic<std::size_t> next{0};
-  thread_local const std::size_t stripe = next.fetch_add(1, std::memory_order_relaxed);
-  return stripe % stripes;
-}
-
-}  // namespace
-
 void FunctionState::count_hit(std::uint64_t saved_ns) noexcept {
-  HitStripe& stripe = m_pending_hits[hit_stripe_of_this_thread(k_hit_stripes)];
+  HitStripe& stripe = m_pending_hits[this_thread_stripe(k_hit_stripes)];
   stripe.hits.fetch_add(1, std::memory_order_relaxed);
   stripe.saved_ns.fetch_add(saved_ns, std::memory_order_relaxed);
 }
@@ -246,6 +236,9 @@ LiveChange StorePolicy::stage_remove(Batch& batch, FunctionState& function, std:
     if (const auto it = shard.accesses.find(key); it != shard.accesses.end()) {
       shard.accesses.erase(it);
     }
+  }
+  if (m_settings.on_remove) {
+    m_settings.on_remove(key);
   }
   return LiveChange{&function, -1, -static_cast<std::int64_t>(size), 0, 0, removal};
 }
@@ -486,16 +479,35 @@ Result<void> StorePolicy::flush(Urgency urgency) {
   if (m_settings.more_counters) {
     m_settings.more_counters(batch);
   }
+  AccessMap elsewhere;  // the hot tier's, merged below with the buffer's for the same key
+  if (m_settings.more_accesses) {
+    m_settings.more_accesses([&](std::string_view key, std::int64_t last_ms, std::uint64_t hits) {
+      Accesses& accesses = elsewhere[std::string(key)];
+      accesses.last_ms = std::max(accesses.last_ms, last_ms);
+      accesses.hits += hits;
+    });
+  }
+  auto write_accesses = [&batch](std::string_view key, const Accesses& accesses) {
+    batch.put(Family::meta, meta_key(key, k_access_tag), encode_access(accesses.last_ms));
+    batch.add(Family::meta, meta_key(key, k_hits_tag), static_cast<std::int64_t>(accesses.hits));
+  };
   for (AccessShard& shard : m_access) {
     AccessMap taken;
     {
       std::lock_guard lock(shard.mutex);
       taken.swap(shard.accesses);
     }
-    for (const auto& [key, accesses] : taken) {
-      batch.put(Family::meta, meta_key(key, k_access_tag), encode_access(accesses.last_ms));
-      batch.add(Family::meta, meta_key(key, k_hits_tag), static_cast<std::int64_t>(accesses.hits));
+    for (auto& [key, accesses] : taken) {
+      if (const auto also = elsewhere.find(key); also != elsewhere.end()) {
+        accesses.last_ms = std::max(accesses.last_ms, also->second.last_ms);
+        accesses.hits += also->second.hits;
+        elsewhere.erase(also);
+      }
+      write_accesses(key, accesses);
     }
+  }
+  for (const auto& [key, accesses] : elsewhere) {
+    write_accesses(key, accesses);
   }
   return urgency == Urgency::may_wait ? m_database.write_bookkeeping(batch) : m_database.write(batch);
 }

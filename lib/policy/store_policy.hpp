@@ -31,6 +31,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include <memostore/detail/function_ref.hpp>
 #include <memostore/policy.hpp>
 #include <memostore/stats.hpp>
 
@@ -47,6 +48,9 @@ inline constexpr std::chrono::seconds k_flush_interval{2};
 /// Once over a budget, evict down to this fraction of it.
 inline constexpr double k_keep_fraction = 0.9;
 
+/// Receives buffered accesses: a key, its latest hit (Unix ms) and how many hits.
+using AccessVisitor = FunctionRef<void(std::string_view key, std::int64_t last_ms, std::uint64_t hits)>;
+
 struct StorePolicySettings {
   std::uint64_t max_bytes = 0;  // 0: no bound
   std::optional<Duration> default_ttl;
@@ -61,6 +65,12 @@ struct StorePolicySettings {
   std::function<void(std::string_view what, const Failure& failure)> on_write_failure;
   // Adds counters kept elsewhere (the remote tier's) to each flush's batch.
   std::function<void(Batch& batch)> more_counters;
+  // Hands each flush the accesses counted elsewhere (the hot tier's hits),
+  // calling `add` once per key hit since the last flush.
+  std::function<void(AccessVisitor add)> more_accesses;
+  // Told of each entry removed (forget, eviction, expiry, damage), so that
+  // accesses counted elsewhere do not bring back records for it.
+  std::function<void(std::string_view key)> on_remove;
 };
 
 /// One function's limits, as the latest memo handle for it set them.

@@ -42,11 +42,11 @@ StoreCore::StoreCore(fs::path dir, std::unique_ptr<Database> database, StorePoli
       m_signer(std::move(signer)),
       m_database(std::move(database)),
       m_remote(std::move(remote)),
-      m_policy(m_database ? std::make_unique<StorePolicy>(*m_database, with_store_hooks(settings)) : nullptr),
       // Large entries stay pinned in the blob cache, as much as it holds; with
       // the hot tier off, none.
       m_hot(settings.hot_cache_bytes,
             settings.hot_cache_bytes != 0 && m_database ? m_database->blob_cache_bytes() : 0),
+      m_policy(m_database ? std::make_unique<StorePolicy>(*m_database, with_store_hooks(settings)) : nullptr),
       m_fingerprints(m_database.get(), m_signer.get(), settings.clock ? settings.clock : system_clock(),
                      settings.always_hash_inputs) {}
 
@@ -60,6 +60,8 @@ StorePolicySettings StoreCore::with_store_hooks(StorePolicySettings settings) {
   settings.on_write_failure = [this](std::string_view what, const Failure& failure) {
     report_write_failure(what, failure);
   };
+  settings.more_accesses = [this](AccessVisitor add) { m_hot.take_accesses(add); };
+  settings.on_remove = [this](std::string_view key) { m_hot.forget(key); };
   if (m_remote) {
     settings.more_counters = [remote = m_remote.get()](Batch& batch) {
       const RemoteStats unsaved = remote->take_unsaved();

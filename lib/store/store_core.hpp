@@ -67,9 +67,9 @@ class StoreCore {
   std::atomic<bool> m_rejected_reported{false};  // before m_policy, which reports through it
   std::unique_ptr<Database> m_database;
   std::unique_ptr<RemoteTier> m_remote;  // before m_policy, whose last flush writes its counters
+  HotEntries m_hot;  // before m_policy, whose flushes take its hits; after m_database, whose pins it holds
   std::unique_ptr<StorePolicy> m_policy;  // after m_database: flushes into it when destroyed
   InflightTable m_inflight;
-  HotEntries m_hot;
   Fingerprints m_fingerprints;
   std::mutex m_reported_mutex;
   std::unordered_set<std::string> m_reported_keys;  // guarded by m_reported_mutex

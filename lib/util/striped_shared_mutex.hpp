@@ -7,9 +7,10 @@
 #pragma once
 
 #include <array>
-#include <atomic>
 #include <cstddef>
 #include <shared_mutex>
+
+#include "util/thread_stripe.hpp"
 
 namespace memostore::detail {
 
@@ -27,20 +28,13 @@ class StripedSharedMutex {
       m_stripes[i].mutex.unlock();
     }
   }
-  void lock_shared() { m_stripes[this_thread_stripe()].mutex.lock_shared(); }
-  void unlock_shared() { m_stripes[this_thread_stripe()].mutex.unlock_shared(); }
+  void lock_shared() { m_stripes[this_thread_stripe(k_stripes)].mutex.lock_shared(); }
+  void unlock_shared() { m_stripes[this_thread_stripe(k_stripes)].mutex.unlock_shared(); }
 
  private:
   struct alignas(64) Stripe {
     std::shared_mutex mutex;
   };
-
-  /// Threads take stripes round-robin, so the first k_stripes threads never share one.
-  static std::size_t this_thread_stripe() noexcept {
-    static std::atomic<std::size_t> next{0};
-    thread_local const std::size_t stripe = next.fetch_add(1, std::memory_order_relaxed) % k_stripes;
-    return stripe;
-  }
 
   std::array<Stripe, k_stripes> m_stripes;
 };
