@@ -4,6 +4,7 @@
 // removal) is hidden by a copy kept there.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <optional>
 #include <string>
 #include <vector>
@@ -12,6 +13,9 @@
 #include <cereal/types/vector.hpp>
 #include <memostore/memostore.hpp>
 
+#include "codec/envelope.hpp"
+#include "codec/meta.hpp"
+#include "memo/hot_entries.hpp"
 #include "storage/database.hpp"
 #include "store/store_core.hpp"
 #include "support/test_support.hpp"
@@ -35,6 +39,15 @@ Store open_store(const TempDir& dir, std::uint64_t hot_cache_bytes = std::uint64
 std::vector<std::int64_t> square(int x) { return {x, std::int64_t{x} * x}; }
 
 std::uint64_t hot_hits(const Store& store) { return store.stats().hot.hits; }
+
+std::vector<memostore::EntrySummary> entries_of(const Store& store) {
+  std::vector<memostore::EntrySummary> entries;
+  memostore::for_each_entry(store, {}, [&](const memostore::EntrySummary& entry) {
+    entries.push_back(entry);
+    return true;
+  });
+  return entries;
+}
 
 /// square, memoized as "square" on `store`, counting its computations in `computed`.
 auto counted_square(const Store& store, int& computed, memostore::MemoOptions options = {}) {
@@ -393,6 +406,161 @@ TEST_CASE("a process sharing another's store sees a third process's forget when 
   }
   holder.close_stdin();
   CHECK(holder.wait() == 0);
+}
+
+TEST_CASE("hits served from memory count in the entry's hits and last access") {
+  TempDir dir;
+  auto clock = std::make_shared<memostore::ManualClock>();
+  Store store = open_store(dir, std::uint64_t{32} << 20, clock);
+  int computed = 0;
+  auto memo_square = counted_square(store, computed);
+  (void)memo_square(1);
+  (void)memo_square(2);
+  CHECK(memo_square(1) == square(1));  // read from the store, kept in memory
+  clock->advance(std::chrono::hours(2));
+  for (int i = 0; i < 4; ++i) {
+    CHECK(memo_square(1) == square(1));
+  }
+  REQUIRE(hot_hits(store) == 4);
+  const auto report = memostore::gc(store, {.older_than = std::chrono::hours(1)});
+  CHECK(report.unused_entries == 1);  // 2, unused for two hours; 1 was hit from memory just now
+  const auto left = entries_of(store);
+  REQUIRE(left.size() == 1);
+  CHECK(left[0].hits == 5);
+  CHECK(computed == 2);
+}
+
+TEST_CASE("hits on a copy that is replaced in memory are still counted for its entry") {
+  TempDir dir;
+  Store store = open_store(dir);
+  int computed = 0;
+  auto memo_square = counted_square(store, computed);
+  (void)memo_square(1);
+  (void)memo_square(2);
+  // No stats() or listing until the end: they flush, taking the copy's hits
+  // before it is replaced.
+  for (int i = 0; i < 3; ++i) {
+    CHECK(memo_square(1) == square(1));  // one read from the store, two from memory
+  }
+  memo_square.forget(2);  // a removal: copies in memory are out of date
+  CHECK(memo_square(1) == square(1));  // read from the store again: a new copy replaces the old one
+  CHECK(hot_hits(store) == 2);
+  std::uint64_t hits_of_1 = 0;
+  for (const auto& entry : entries_of(store)) {
+    hits_of_1 += entry.hits;
+  }
+  CHECK(hits_of_1 == 4);  // 2 of them served by the replaced copy
+  CHECK(computed == 2);
+}
+
+TEST_CASE("a forgotten entry's hits from memory leave no records behind") {
+  TempDir dir;
+  Store store = open_store(dir);
+  int computed = 0;
+  auto memo_square = counted_square(store, computed);
+  (void)memo_square(1);
+  const auto entries = entries_of(store);  // before the hits: listing flushes, which would take them
+  REQUIRE(entries.size() == 1);
+  const std::string key = entries[0].key;
+  for (int i = 0; i < 3; ++i) {
+    CHECK(memo_square(1) == square(1));
+  }
+  memo_square.forget(1);
+  REQUIRE(hot_hits(store) == 2);  // flushes
+  auto& database = *store.core()->database();
+  for (char tag : {memostore::detail::k_access_tag, memostore::detail::k_hits_tag}) {
+    bool found = false;
+    REQUIRE(database.get(memostore::detail::Family::meta, memostore::detail::meta_key(key, tag),
+                         [&](std::string_view) { found = true; }));
+    CHECK_FALSE(found);
+  }
+}
+
+TEST_SUITE_END();
+
+// HotEntries itself: eviction order and the hits it keeps for the flush.
+namespace {
+
+using memostore::detail::HotEntries;
+
+std::string envelope_of(std::string_view payload) {
+  std::string buffer;
+  memostore::detail::start_envelope(buffer, "args");
+  buffer += payload;
+  memostore::detail::finish_envelope(buffer, memostore::detail::EntryInfo{});
+  return buffer;
+}
+
+struct Taken {
+  std::string key;
+  std::int64_t last_ms;
+  std::uint64_t hits;
+};
+
+std::vector<Taken> take_accesses(HotEntries& hot) {
+  std::vector<Taken> taken;
+  hot.take_accesses([&](std::string_view key, std::int64_t last_ms, std::uint64_t hits) {
+    taken.push_back(Taken{std::string(key), last_ms, hits});
+  });
+  return taken;
+}
+
+}  // namespace
+
+TEST_SUITE_BEGIN("hot tier");
+
+TEST_CASE("an entry hit between inserts stays while entries never hit since are evicted") {
+  const std::string envelope = envelope_of(std::string(100, 'v'));
+  HotEntries hot(16 * 1024, 0);  // 1 KiB a shard: two or three entries
+  hot.insert("kept", envelope, 1);
+  for (int i = 0; i < 500; ++i) {
+    REQUIRE(hot.find("kept", 1) != nullptr);
+    hot.insert("other-" + std::to_string(i), envelope, 1);
+  }
+  CHECK(hot.find("kept", 1) != nullptr);
+  const auto stats = hot.stats();
+  CHECK(stats.entries < 64);  // the others were evicted
+  CHECK(stats.bytes <= 16 * 1024);
+}
+
+TEST_CASE("hits counted on copies reach take_accesses once, whether the copy is kept, erased or forgotten") {
+  const std::string envelope = envelope_of("value");
+  HotEntries hot(1 << 20, 0);
+  for (const char* key : {"kept", "erased", "forgotten"}) {
+    hot.insert(key, envelope, 1);
+    const auto entry = hot.find(key, 1);
+    REQUIRE(entry != nullptr);
+    HotEntries::count_hit(*entry, 1000);
+    HotEntries::count_hit(*entry, 2000);
+  }
+  hot.erase("erased");
+  hot.forget("forgotten");
+  auto taken = take_accesses(hot);
+  std::sort(taken.begin(), taken.end(), [](const Taken& a, const Taken& b) { return a.key < b.key; });
+  REQUIRE(taken.size() == 2);
+  CHECK(taken[0].key == "erased");
+  CHECK(taken[0].hits == 2);
+  CHECK(taken[0].last_ms == 2000);
+  CHECK(taken[1].key == "kept");
+  CHECK(taken[1].hits == 2);
+  CHECK(take_accesses(hot).empty());  // taken once
+  HotEntries::count_hit(*hot.find("kept", 1), 3000);
+  taken = take_accesses(hot);
+  REQUIRE(taken.size() == 1);
+  CHECK(taken[0].hits == 1);
+  CHECK(taken[0].last_ms == 3000);
+}
+
+TEST_CASE("a copy of another generation is not served, and an insert replaces it") {
+  const std::string envelope = envelope_of("value");
+  HotEntries hot(1 << 20, 0);
+  hot.insert("key", envelope, 1);
+  CHECK(hot.find("key", 2) == nullptr);
+  hot.insert("key", envelope, 2);
+  CHECK(hot.find("key", 2) != nullptr);
+  CHECK(hot.stats().entries == 1);
+  hot.insert("key", envelope, 1);  // an older read does not replace a newer copy
+  CHECK(hot.find("key", 2) != nullptr);
 }
 
 TEST_SUITE_END();
