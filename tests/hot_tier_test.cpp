@@ -270,6 +270,21 @@ TEST_CASE("a large entry kept pinned is replaced by a refresh and dropped by for
   CHECK(hot_hits(store) == 1);
 }
 
+TEST_CASE("a large entry's copy kept pinned goes once it is out of date, even if it is never read again") {
+  TempDir dir;
+  {
+    Store store = open_store(dir);
+    memostore::memo(store, "large", large_value)(1);
+  }  // the first close of a store flushes: the value is in a blob file
+  Store store = open_store(dir);
+  auto large = memostore::memo(store, "large", large_value);
+  CHECK(large(1) == large_value(1));  // read from the blob cache, kept pinned
+  REQUIRE(store.stats().hot.entries == 1);
+  large.clear();  // a range removal: the copy is out of date
+  CHECK(large(1) == large_value(1));  // computed and stored again, not read: nothing replaces the copy
+  CHECK(store.stats().hot.entries == 0);
+}
+
 /// The first entry of `dir`'s store, read with get_holdable() and held.
 memostore::detail::HeldValue hold_first_entry(memostore::detail::Database& database, bool& in_blob_cache) {
   using memostore::detail::Family;
@@ -549,6 +564,31 @@ TEST_CASE("hits counted on copies reach take_accesses once, whether the copy is 
   REQUIRE(taken.size() == 1);
   CHECK(taken[0].hits == 1);
   CHECK(taken[0].last_ms == 3000);
+}
+
+TEST_CASE("an insert over the budget never drops the entry it inserts, even when every other was used") {
+  const std::string envelope = envelope_of(std::string(100, 'v'));
+  HotEntries hot(16 * 1024, 0);  // two or three entries a shard
+  std::vector<std::string> keys;
+  for (int i = 0; i < 64; ++i) {
+    keys.push_back("key-" + std::to_string(i));
+    hot.insert(keys.back(), envelope, 1);
+  }
+  for (const std::string& key : keys) {
+    (void)hot.find(key, 1);  // every entry kept is used since the last sweep
+  }
+  hot.insert("new", envelope, 1);
+  CHECK(hot.find("new", 1) != nullptr);
+}
+
+TEST_CASE("forget discards the hits of copies dropped before it too") {
+  const std::string envelope = envelope_of("value");
+  HotEntries hot(1 << 20, 0);
+  hot.insert("key", envelope, 1);
+  HotEntries::count_hit(*hot.find("key", 1), 1000);
+  hot.erase("key");  // its hit is kept for the flush
+  hot.forget("key");  // then the entry is removed: the hit must not bring back its records
+  CHECK(take_accesses(hot).empty());
 }
 
 TEST_CASE("a copy of another generation is not served, and an insert replaces it") {

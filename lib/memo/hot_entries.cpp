@@ -1,5 +1,6 @@
 #include "memo/hot_entries.hpp"
 
+#include <algorithm>
 #include <functional>
 #include <shared_mutex>
 
@@ -35,32 +36,39 @@ void HotEntries::drop(Shard& shard, Order::iterator it, Order& released) {
   shard.entries.store(shard.index.size(), std::memory_order_relaxed);
 }
 
-std::shared_ptr<const HotEntry> HotEntries::find_in(Shard& shard, std::string_view key, std::uint64_t generation) {
+HotEntries::Found HotEntries::find_in(Shard& shard, std::string_view key, std::uint64_t generation) {
   std::shared_lock lock(shard.mutex);
   const auto found = shard.index.find(key);
   if (found == shard.index.end()) {
-    return nullptr;
+    return {};
   }
   Slot& slot = *found->second;
   if (slot.entry->generation != generation) {
-    return nullptr;
+    return {.entry = nullptr, .stale = true};
   }
   if (!slot.used.load(std::memory_order_relaxed)) {  // read first: a repeated hit writes nothing
     slot.used.store(true, std::memory_order_relaxed);
   }
   m_hits[this_thread_stripe(k_hit_stripes)].hits.fetch_add(1, std::memory_order_relaxed);
-  return slot.entry;
+  return {.entry = slot.entry};
 }
 
 std::shared_ptr<const HotEntry> HotEntries::find(std::string_view key, std::uint64_t generation) {
-  std::shared_ptr<const HotEntry> entry;
   if (m_shard_budget != 0) {
-    entry = find_in(shard_for(key), key, generation);
+    if (Found found = find_in(shard_for(key), key, generation); found.entry) {
+      return std::move(found.entry);
+    }
   }
-  if (!entry && m_held.entries.load(std::memory_order_relaxed) != 0) {
-    entry = find_in(m_held, key, generation);
+  if (m_held.entries.load(std::memory_order_relaxed) == 0) {
+    return nullptr;
   }
-  return entry;
+  Found found = find_in(m_held, key, generation);
+  if (found.stale) {
+    // Its pin would keep the value in the blob cache until the entry is read
+    // and kept again, which may never happen (removed, expired, replaced).
+    erase_from(m_held, key, Hits::keep);
+  }
+  return std::move(found.entry);
 }
 
 void HotEntries::insert_into(Shard& shard, std::uint64_t budget, std::shared_ptr<HotEntry> entry, Order& released) {
@@ -70,14 +78,12 @@ void HotEntries::insert_into(Shard& shard, std::uint64_t budget, std::shared_ptr
     }
     drop(shard, found->second, released);
   }
-  shard.bytes += charge(*entry);
-  shard.order.emplace_front(std::move(entry));
-  shard.index.emplace(shard.order.front().entry->key, shard.order.begin());
-  shard.entries.store(shard.index.size(), std::memory_order_relaxed);
-  // The CLOCK sweep: an entry used since it was last passed gets another
-  // round at the front, one that was not goes. Each entry is passed over at
-  // most once, so this ends.
-  while (shard.bytes > budget) {
+  // The CLOCK sweep, before the new entry goes in (else it could be the one
+  // dropped): an entry used since the sweep last passed it gets another round
+  // at the front, one that was not goes. Hits cannot set the flags while this
+  // holds the lock exclusively, so each entry is moved at most once: this ends.
+  const std::uint64_t needed = charge(*entry);
+  while (!shard.order.empty() && shard.bytes + needed > budget) {
     const auto oldest = std::prev(shard.order.end());
     if (oldest->used.exchange(false, std::memory_order_relaxed)) {
       shard.order.splice(shard.order.begin(), shard.order, oldest);
@@ -85,6 +91,10 @@ void HotEntries::insert_into(Shard& shard, std::uint64_t budget, std::shared_ptr
       drop(shard, oldest, released);
     }
   }
+  shard.bytes += needed;
+  shard.order.emplace_front(std::move(entry));
+  shard.index.emplace(shard.order.front().entry->key, shard.order.begin());
+  shard.entries.store(shard.index.size(), std::memory_order_relaxed);
 }
 
 void HotEntries::count_hit(const HotEntry& entry, std::int64_t now_ms) noexcept {
@@ -95,24 +105,30 @@ void HotEntries::count_hit(const HotEntry& entry, std::int64_t now_ms) noexcept 
 }
 
 void HotEntries::keep_hits_of(const Order& released) {
+  if (released.empty()) {
+    return;
+  }
   std::lock_guard lock(m_dropped_mutex);
   for (const Slot& slot : released) {
     const HotEntry& entry = *slot.entry;
-    if (const std::uint64_t hits = entry.unflushed_hits.exchange(0, std::memory_order_relaxed);
-        hits != 0 && m_dropped.size() < k_max_dropped_hits) {
-      m_dropped.push_back(DroppedHits{entry.key, entry.last_hit_ms.load(std::memory_order_relaxed), hits});
+    const std::uint64_t hits = entry.unflushed_hits.exchange(0, std::memory_order_relaxed);
+    if (hits == 0 || (m_dropped.size() >= k_max_dropped_keys && !m_dropped.contains(entry.key))) {
+      continue;
     }
+    DroppedHits& kept = m_dropped[entry.key];
+    kept.last_ms = std::max(kept.last_ms, entry.last_hit_ms.load(std::memory_order_relaxed));
+    kept.hits += hits;
   }
 }
 
 void HotEntries::take_accesses(AccessVisitor add) {
-  std::vector<DroppedHits> dropped;
+  std::unordered_map<std::string, DroppedHits> dropped;
   {
     std::lock_guard lock(m_dropped_mutex);
     dropped.swap(m_dropped);
   }
-  for (const DroppedHits& d : dropped) {
-    add(d.key, d.last_ms, d.hits);
+  for (const auto& [key, kept] : dropped) {
+    add(key, kept.last_ms, kept.hits);
   }
   auto take_from = [&add](const Shard& shard) {
     std::shared_lock lock(shard.mutex);
@@ -180,30 +196,32 @@ void HotEntries::insert_held(std::string_view key, HeldValue value, const EntryV
   keep_hits_of(released);
 }
 
-void HotEntries::erase_from(Shard& shard, std::string_view key, bool keep_hits) {
+void HotEntries::erase_from(Shard& shard, std::string_view key, Hits hits) {
   Order released;  // declared before the lock: freed after it
   std::unique_lock lock(shard.mutex);
   if (const auto found = shard.index.find(key); found != shard.index.end()) {
     drop(shard, found->second, released);
   }
   lock.unlock();
-  if (keep_hits) {
+  if (hits == Hits::keep) {
     keep_hits_of(released);
   }
 }
 
 void HotEntries::erase(std::string_view key) {
-  erase_from(shard_for(key), key, true);
+  erase_from(shard_for(key), key, Hits::keep);
   if (m_held.entries.load(std::memory_order_relaxed) != 0) {
-    erase_from(m_held, key, true);
+    erase_from(m_held, key, Hits::keep);
   }
 }
 
 void HotEntries::forget(std::string_view key) {
-  erase_from(shard_for(key), key, false);
+  erase_from(shard_for(key), key, Hits::discard);
   if (m_held.entries.load(std::memory_order_relaxed) != 0) {
-    erase_from(m_held, key, false);
+    erase_from(m_held, key, Hits::discard);
   }
+  std::lock_guard lock(m_dropped_mutex);  // and those of copies dropped before
+  m_dropped.erase(std::string(key));
 }
 
 HotTierStats HotEntries::stats() const {

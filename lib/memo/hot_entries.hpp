@@ -11,12 +11,14 @@
 // a 10 MB value would not fit a shard's share of the budget, and its hit is a
 // 10 MB copy next to which the lock costs nothing. Thread-safe.
 //
-// A hit writes nothing another thread reads: it takes its own stripe of the
-// shard's lock (StripedSharedMutex), marks the entry used (CLOCK: eviction
-// takes the oldest entry not used since the sweep last passed it, instead of
-// moving each hit to the front of a list) and counts itself on its own
-// stripe. Two threads hitting one shard used to hand the lock's, the list's
-// and the counter's cache lines back and forth on every hit (W5).
+// A hit writes nothing shared beyond the entry itself (its reference count,
+// its access time and hit count, and its "used" flag when unset): it takes
+// its own thread's stripe of the shard's lock (StripedSharedMutex), marks the
+// entry used (CLOCK: eviction takes the oldest entry not used since the sweep
+// last passed it, instead of moving each hit to the front of a list) and
+// counts itself on its own stripe. Two threads hitting one shard used to hand
+// the lock's, the list's and the counter's cache lines back and forth on
+// every hit (W5).
 #pragma once
 
 #include <atomic>
@@ -28,7 +30,6 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
-#include <vector>
 
 #include <memostore/stats.hpp>
 
@@ -67,8 +68,9 @@ class HotEntries {
   HotEntries(std::uint64_t copied_budget, std::uint64_t held_budget);
 
   /// The entry for `key` if it is kept and its generation is `generation`;
-  /// null otherwise. Counts a hit when found. An older copy stays until the
-  /// caller, having read the current entry, inserts it (or it is evicted).
+  /// null otherwise. Counts a hit when found. An older small copy stays until
+  /// the caller, having read the current entry, inserts it (or it is
+  /// evicted); an older large one is dropped at once, releasing its pin.
   std::shared_ptr<const HotEntry> find(std::string_view key, std::uint64_t generation);
 
   /// Keeps a copy of `envelope` (a well-formed entry, checked by the caller)
@@ -124,13 +126,17 @@ class HotEntries {
   static constexpr std::size_t k_hit_stripes = 8;
 
   Shard& shard_for(std::string_view key) noexcept;
-  /// The entry for `key` if current; a stale copy is left for the caller's
-  /// insert of the current one to replace (or for eviction).
-  std::shared_ptr<const HotEntry> find_in(Shard& shard, std::string_view key, std::uint64_t generation);
+  struct Found {
+    std::shared_ptr<const HotEntry> entry;  // if current
+    bool stale = false;                     // a copy of another generation is kept
+  };
+  Found find_in(Shard& shard, std::string_view key, std::uint64_t generation);
   /// Inserts `entry`, moving what it pushes out into `released`, to be freed
   /// after the lock (a held entry's release may free a 10 MB value).
   static void insert_into(Shard& shard, std::uint64_t budget, std::shared_ptr<HotEntry> entry, Order& released);
-  void erase_from(Shard& shard, std::string_view key, bool keep_hits);
+  /// What becomes of the untaken hits of a copy that is dropped.
+  enum class Hits { keep, discard };
+  void erase_from(Shard& shard, std::string_view key, Hits hits);
   /// Keeps the uncounted hits of `released` copies for take_accesses().
   void keep_hits_of(const Order& released);
   /// Moves the entry `it` points to into `released`, to be freed (and its
@@ -143,15 +149,15 @@ class HotEntries {
   Shard m_held;  // the large entries
   HitStripe m_hits[k_hit_stripes];
   struct DroppedHits {
-    std::string key;
     std::int64_t last_ms = 0;
     std::uint64_t hits = 0;
   };
-  // Past this many, the hits of dropped copies are no longer kept (the
-  // function's counts still have them): the flush is far behind.
-  static constexpr std::size_t k_max_dropped_hits = 65536;
+  // Past this many keys, the hits of dropped copies are no longer kept (the
+  // function's counts still have them): the flush is far behind, or the store
+  // is read-only and never flushes.
+  static constexpr std::size_t k_max_dropped_keys = 65536;
   std::mutex m_dropped_mutex;
-  std::vector<DroppedHits> m_dropped;  // guarded by m_dropped_mutex
+  std::unordered_map<std::string, DroppedHits> m_dropped;  // by key; guarded by m_dropped_mutex
   std::uint64_t m_held_current = 0;  // guarded by m_held.mutex: held entries older than this were dropped
 };
 

@@ -219,7 +219,8 @@ LiveChange StorePolicy::stage_store(Batch& batch, FunctionState& function, std::
                     static_cast<std::int64_t>(meta.size) - static_cast<std::int64_t>(replaced_size.value_or(0)),
                     1,
                     compute_ns,
-                    std::nullopt};
+                    std::nullopt,
+                    {}};
 }
 
 LiveChange StorePolicy::stage_remove(Batch& batch, FunctionState& function, std::string_view key, std::uint64_t size,
@@ -237,10 +238,7 @@ LiveChange StorePolicy::stage_remove(Batch& batch, FunctionState& function, std:
       shard.accesses.erase(it);
     }
   }
-  if (m_settings.on_remove) {
-    m_settings.on_remove(key);
-  }
-  return LiveChange{&function, -1, -static_cast<std::int64_t>(size), 0, 0, removal};
+  return LiveChange{&function, -1, -static_cast<std::int64_t>(size), 0, 0, removal, std::string(key)};
 }
 
 void StorePolicy::apply(const LiveChange& change) noexcept {
@@ -259,6 +257,9 @@ void StorePolicy::apply(const LiveChange& change) noexcept {
     f->pending_evictions.fetch_add(1, relaxed);
   } else if (change.removal == Counter::expirations) {
     f->pending_expirations.fetch_add(1, relaxed);
+  }
+  if (!change.removed_key.empty() && m_settings.on_remove) {
+    m_settings.on_remove(change.removed_key);
   }
 }
 
@@ -332,7 +333,7 @@ Result<Totals> StorePolicy::clear(std::string_view name, std::optional<std::uint
   if (version) {
     // Other versions remain: the live totals go down by what was removed.
     for (const auto& [function_name, totals] : removed) {
-      apply(LiveChange{&function(function_name), -totals.entries, -totals.bytes, 0, 0, std::nullopt});
+      apply(LiveChange{&function(function_name), -totals.entries, -totals.bytes, 0, 0, std::nullopt, {}});
     }
     return freed;
   }

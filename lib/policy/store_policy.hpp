@@ -68,8 +68,9 @@ struct StorePolicySettings {
   // Hands each flush the accesses counted elsewhere (the hot tier's hits),
   // calling `add` once per key hit since the last flush.
   std::function<void(AccessVisitor add)> more_accesses;
-  // Told of each entry removed (forget, eviction, expiry, damage), so that
-  // accesses counted elsewhere do not bring back records for it.
+  // Told of each entry removed (forget, eviction, expiry, damage) once the
+  // removal is written, so that accesses counted elsewhere do not bring back
+  // records for it.
   std::function<void(std::string_view key)> on_remove;
 };
 
@@ -152,6 +153,7 @@ struct LiveChange {
   std::uint64_t stores = 0;
   std::uint64_t compute_ns = 0;
   std::optional<Counter> removal;  // evictions or expirations, counted once
+  std::string removed_key;  // the entry a removal removed, for StorePolicySettings::on_remove
 };
 
 /// What a scan-based cleanup does beyond applying the budgets.
