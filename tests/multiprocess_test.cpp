@@ -116,7 +116,7 @@ TEST_CASE("a second opener shares the store: it reads its own writes at once and
   REQUIRE(secondary->write(batch));
   REQUIRE(secondary->put(Family::entries, "p/1", "x"));
   REQUIRE(secondary->put(Family::entries, "p/2", "y"));
-  REQUIRE(secondary->remove_prefix(Family::entries, "p/"));
+  REQUIRE(secondary->remove_prefix({Family::entries}, "p/"));
   REQUIRE(secondary->put(Family::entries, "p/3", "written after the range removal"));
   CHECK(read(*secondary, "k2") == "<absent>");
   CHECK(read(*secondary, "p/1") == "<absent>");

@@ -320,10 +320,11 @@ Result<Totals> StorePolicy::clear(std::string_view name, std::optional<std::uint
     }
     m_marked_open = true;
   }
-  for (Family family : {Family::entries, Family::meta}) {
-    if (auto deleted = m_database.remove_prefix(family, prefix); !deleted) {
-      return deleted.failure();
-    }
+  // In one batch: removing the entries and then their records in two let
+  // another process's store land between them, leaving an entry without its
+  // record (the soak test found it).
+  if (auto deleted = m_database.remove_prefix({Family::entries, Family::meta}, prefix); !deleted) {
+    return deleted.failure();
   }
   Totals freed;
   for (const auto& [function_name, totals] : removed) {

@@ -735,32 +735,33 @@ Result<void> Database::write(Batch& batch) {
   return {};
 }
 
-Result<void> Database::remove_prefix(Family which, std::string_view prefix) {
+Result<void> Database::remove_prefix(std::initializer_list<Family> families, std::string_view prefix) {
   auto& h = *m_handles;
   if (h.reading) {
     auto writer = writing();
-    return writer ? writer.value()->remove_prefix(which, prefix) : writer.failure();
+    return writer ? writer.value()->remove_prefix(families, prefix) : writer.failure();
   }
-  rocksdb::ColumnFamilyHandle* handle = family(which);
-  if (handle == nullptr) {
-    return {};
-  }
-  Batch batch(*this);
-  if (const std::string end = prefix_end(prefix); !end.empty()) {
-    batch.remove_range(which, prefix, end);
-  } else {  // no key bounds the prefix: up to the last key
-
+  Batch batch(*this);  // one batch: no write of another thread or process can land between two families
+  for (Family which : families) {
+    rocksdb::ColumnFamilyHandle* handle = family(which);
+    if (handle == nullptr) {
+      continue;
+    }
+    if (const std::string end = prefix_end(prefix); !end.empty()) {
+      batch.remove_range(which, prefix, end);
+      continue;
+    }
+    // No key bounds the prefix: up to the last key.
     std::unique_ptr<rocksdb::Iterator> it(h.db->NewIterator(h.read_options, handle));
     it->SeekToLast();
     if (!it->status().ok()) {
       return failure_from(it->status(), "read from", m_dir);
     }
-    if (!it->Valid()) {
-      return {};
+    if (it->Valid()) {
+      const std::string last = it->key().ToString();
+      batch.remove_range(which, prefix, last);
+      batch.remove(which, last);
     }
-    const std::string last = it->key().ToString();
-    batch.remove_range(which, prefix, last);
-    batch.remove(which, last);
   }
   return write(batch);
 }

@@ -29,6 +29,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <initializer_list>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -230,9 +231,9 @@ class Database {
     return m_entry_changes.load() + (writer != nullptr ? writer->entry_changes() : 0);
   }
 
-  /// Removes every key of `family` that starts with `prefix` (one range
-  /// tombstone); an empty prefix removes everything.
-  Result<void> remove_prefix(Family family, std::string_view prefix);
+  /// Removes every key of each of `families` that starts with `prefix` (a
+  /// range tombstone each, in one batch); an empty prefix removes everything.
+  Result<void> remove_prefix(std::initializer_list<Family> families, std::string_view prefix);
 
   /// Calls `visit` for each record of `family` whose key starts with
   /// `prefix`, in key order, until it returns false. Views are valid only
