@@ -514,8 +514,8 @@ struct Taken {
 
 std::vector<Taken> take_accesses(HotEntries& hot) {
   std::vector<Taken> taken;
-  hot.take_accesses([&](std::string_view key, std::int64_t last_ms, std::uint64_t hits) {
-    taken.push_back(Taken{std::string(key), last_ms, hits});
+  hot.take_accesses([&](std::string_view key, const memostore::detail::Accesses& accesses) {
+    taken.push_back(Taken{std::string(key), accesses.last_ms, accesses.hits});
   });
   return taken;
 }

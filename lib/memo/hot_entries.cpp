@@ -115,28 +115,26 @@ void HotEntries::keep_hits_of(const Order& released) {
     if (hits == 0 || (m_dropped.size() >= k_max_dropped_keys && !m_dropped.contains(entry.key))) {
       continue;
     }
-    DroppedHits& kept = m_dropped[entry.key];
-    kept.last_ms = std::max(kept.last_ms, entry.last_hit_ms.load(std::memory_order_relaxed));
-    kept.hits += hits;
+    m_dropped[entry.key].add(Accesses{entry.last_hit_ms.load(std::memory_order_relaxed), hits});
   }
 }
 
 void HotEntries::take_accesses(AccessVisitor add) {
-  std::unordered_map<std::string, DroppedHits> dropped;
+  std::unordered_map<std::string, Accesses> dropped;
   {
     std::lock_guard lock(m_dropped_mutex);
     dropped.swap(m_dropped);
   }
-  for (const auto& [key, kept] : dropped) {
-    add(key, kept.last_ms, kept.hits);
+  for (const auto& [key, accesses] : dropped) {
+    add(key, accesses);
   }
   auto take_from = [&add](const Shard& shard) {
     std::shared_lock lock(shard.mutex);
     for (const Slot& slot : shard.order) {
       const HotEntry& entry = *slot.entry;
       if (entry.unflushed_hits.load(std::memory_order_relaxed) != 0) {
-        add(entry.key, entry.last_hit_ms.load(std::memory_order_relaxed),
-            entry.unflushed_hits.exchange(0, std::memory_order_relaxed));
+        add(entry.key, Accesses{entry.last_hit_ms.load(std::memory_order_relaxed),
+                                entry.unflushed_hits.exchange(0, std::memory_order_relaxed)});
       }
     }
   };
@@ -208,18 +206,15 @@ void HotEntries::erase_from(Shard& shard, std::string_view key, Hits hits) {
   }
 }
 
-void HotEntries::erase(std::string_view key) {
-  erase_from(shard_for(key), key, Hits::keep);
+void HotEntries::drop_copies(std::string_view key, Hits hits) {
+  erase_from(shard_for(key), key, hits);
   if (m_held.entries.load(std::memory_order_relaxed) != 0) {
-    erase_from(m_held, key, Hits::keep);
+    erase_from(m_held, key, hits);
   }
 }
 
 void HotEntries::forget(std::string_view key) {
-  erase_from(shard_for(key), key, Hits::discard);
-  if (m_held.entries.load(std::memory_order_relaxed) != 0) {
-    erase_from(m_held, key, Hits::discard);
-  }
+  drop_copies(key, Hits::discard);
   std::lock_guard lock(m_dropped_mutex);  // and those of copies dropped before
   m_dropped.erase(std::string(key));
 }

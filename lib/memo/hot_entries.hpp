@@ -97,8 +97,9 @@ class HotEntries {
   void take_accesses(AccessVisitor add);
 
   /// Drops the copy of `key`, keeping its uncounted hits for take_accesses().
-  void erase(std::string_view key);
-  /// Drops the copy of an entry that was removed, and its uncounted hits.
+  void erase(std::string_view key) { drop_copies(key, Hits::keep); }
+  /// Drops the copy of an entry that was removed, and its uncounted hits
+  /// (those of copies dropped before too).
   void forget(std::string_view key);
 
   /// Hits, entries and bytes now.
@@ -137,6 +138,8 @@ class HotEntries {
   /// What becomes of the untaken hits of a copy that is dropped.
   enum class Hits { keep, discard };
   void erase_from(Shard& shard, std::string_view key, Hits hits);
+  /// The copies of `key`, small and large.
+  void drop_copies(std::string_view key, Hits hits);
   /// Keeps the uncounted hits of `released` copies for take_accesses().
   void keep_hits_of(const Order& released);
   /// Moves the entry `it` points to into `released`, to be freed (and its
@@ -148,16 +151,12 @@ class HotEntries {
   Shard m_shards[k_shards];
   Shard m_held;  // the large entries
   HitStripe m_hits[k_hit_stripes];
-  struct DroppedHits {
-    std::int64_t last_ms = 0;
-    std::uint64_t hits = 0;
-  };
   // Past this many keys, the hits of dropped copies are no longer kept (the
   // function's counts still have them): the flush is far behind, or the store
   // is read-only and never flushes.
   static constexpr std::size_t k_max_dropped_keys = 65536;
   std::mutex m_dropped_mutex;
-  std::unordered_map<std::string, DroppedHits> m_dropped;  // by key; guarded by m_dropped_mutex
+  std::unordered_map<std::string, Accesses> m_dropped;  // by key; guarded by m_dropped_mutex
   std::uint64_t m_held_current = 0;  // guarded by m_held.mutex: held entries older than this were dropped
 };
 

@@ -175,8 +175,7 @@ void StorePolicy::record_hit(FunctionState& function, std::string_view key, std:
       return;  // the flush is behind: this access is dropped from the entry's record
     }
     if (const auto it = shard.accesses.find(key); it != shard.accesses.end()) {
-      it->second.last_ms = std::max(it->second.last_ms, now_ms);
-      it->second.hits += 1;
+      it->second.add(Accesses{now_ms, 1});
     } else {
       shard.accesses.emplace(key, Accesses{now_ms, 1});
     }
@@ -483,11 +482,8 @@ Result<void> StorePolicy::flush(Urgency urgency) {
   }
   AccessMap elsewhere;  // the hot tier's, merged below with the buffer's for the same key
   if (m_settings.more_accesses) {
-    m_settings.more_accesses([&](std::string_view key, std::int64_t last_ms, std::uint64_t hits) {
-      Accesses& accesses = elsewhere[std::string(key)];
-      accesses.last_ms = std::max(accesses.last_ms, last_ms);
-      accesses.hits += hits;
-    });
+    m_settings.more_accesses(
+        [&](std::string_view key, const Accesses& accesses) { elsewhere[std::string(key)].add(accesses); });
   }
   auto write_accesses = [&batch](std::string_view key, const Accesses& accesses) {
     batch.put(Family::meta, meta_key(key, k_access_tag), encode_access(accesses.last_ms));
@@ -500,10 +496,8 @@ Result<void> StorePolicy::flush(Urgency urgency) {
       taken.swap(shard.accesses);
     }
     for (auto& [key, accesses] : taken) {
-      if (const auto also = elsewhere.find(key); also != elsewhere.end()) {
-        accesses.last_ms = std::max(accesses.last_ms, also->second.last_ms);
-        accesses.hits += also->second.hits;
-        elsewhere.erase(also);
+      if (auto also = elsewhere.extract(key)) {
+        accesses.add(also.mapped());
       }
       write_accesses(key, accesses);
     }

@@ -12,6 +12,7 @@
 // background thread. Thread-safe.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <chrono>
@@ -48,8 +49,19 @@ inline constexpr std::chrono::seconds k_flush_interval{2};
 /// Once over a budget, evict down to this fraction of it.
 inline constexpr double k_keep_fraction = 0.9;
 
-/// Receives buffered accesses: a key, its latest hit (Unix ms) and how many hits.
-using AccessVisitor = FunctionRef<void(std::string_view key, std::int64_t last_ms, std::uint64_t hits)>;
+/// An entry's hits not yet written, and the latest one's time (Unix ms).
+struct Accesses {
+  std::int64_t last_ms = 0;
+  std::uint64_t hits = 0;
+
+  void add(const Accesses& more) noexcept {
+    last_ms = std::max(last_ms, more.last_ms);
+    hits += more.hits;
+  }
+};
+
+/// Receives buffered accesses of a key (a key may come more than once).
+using AccessVisitor = FunctionRef<void(std::string_view key, const Accesses& accesses)>;
 
 struct StorePolicySettings {
   std::uint64_t max_bytes = 0;  // 0: no bound
@@ -251,10 +263,6 @@ class StorePolicy {
   struct KeyHash {
     using is_transparent = void;
     std::size_t operator()(std::string_view key) const noexcept { return std::hash<std::string_view>{}(key); }
-  };
-  struct Accesses {
-    std::int64_t last_ms = 0;
-    std::uint64_t hits = 0;
   };
   using AccessMap = std::unordered_map<std::string, Accesses, KeyHash, std::equal_to<>>;
   struct alignas(64) AccessShard {  // a cache line of its own: threads lock different shards at once
