@@ -468,6 +468,28 @@ TEST_CASE("hits on a copy that is replaced in memory are still counted for its e
   CHECK(computed == 2);
 }
 
+TEST_CASE("hits on a replaced copy and on the copy that replaced it add up in one flush") {
+  TempDir dir;
+  Store store = open_store(dir);
+  int computed = 0;
+  auto memo_square = counted_square(store, computed);
+  (void)memo_square(1);
+  (void)memo_square(2);
+  for (int i = 0; i < 3; ++i) {
+    CHECK(memo_square(1) == square(1));  // one read from the store, two from memory
+  }
+  memo_square.forget(2);
+  for (int i = 0; i < 3; ++i) {
+    CHECK(memo_square(1) == square(1));  // one read from the store (a new copy), two from memory
+  }
+  CHECK(hot_hits(store) == 4);  // flushes both copies' hits for the same key at once
+  std::uint64_t hits_of_1 = 0;
+  for (const auto& entry : entries_of(store)) {
+    hits_of_1 += entry.hits;
+  }
+  CHECK(hits_of_1 == 6);
+}
+
 TEST_CASE("a forgotten entry's hits from memory leave no records behind") {
   TempDir dir;
   Store store = open_store(dir);
