@@ -5,9 +5,9 @@
 #pragma once
 
 #include <atomic>
+#include <condition_variable>
 #include <cstdint>
 #include <exception>
-#include <future>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -37,34 +37,47 @@ class FlightTable {
     bool leader() const noexcept { return m_leader; }
 
     /// Waiter: blocks until the leader is done; rethrows its exception.
-    Value wait() const { return m_flight->future.get(); }
+    Value wait() const {
+      std::unique_lock lock(m_table->m_mutex);
+      m_flight->done.wait(lock, [&] { return m_flight->finished; });
+      if (m_flight->error) {
+        std::rethrow_exception(m_flight->error);
+      }
+      return m_flight->value;
+    }
 
     /// Leader: removes the flight from the table, then publishes `value`.
     /// Removed first: a caller arriving now starts a new flight, sees the
     /// epoch moved and finds what the leader stored.
-    void finish(Value value) {
-      retire();
-      m_flight->promise.set_value(std::move(value));
-    }
+    void finish(Value value) { publish(std::move(value), nullptr); }
 
     /// Leader: hands `error` (the work's exception) to every waiter.
-    void fail(std::exception_ptr error) {
-      retire();
-      m_flight->promise.set_exception(std::move(error));
-    }
+    void fail(std::exception_ptr error) { publish(Value{}, std::move(error)); }
 
    private:
     friend class FlightTable;
     Ticket(FlightTable& table, std::string key, std::shared_ptr<Flight> flight, bool leader)
         : m_table(&table), m_key(std::move(key)), m_flight(std::move(flight)), m_leader(leader) {}
 
-    void retire() {
+    // One lock for the removal, the epoch and the result, so that a caller
+    // that joins after the removal always sees the epoch moved. A flight
+    // nobody waits for wakes nobody: no system call on the uncontended path
+    // (std::promise::set_value made one, a futex wake, on every store).
+    void publish(Value value, std::exception_ptr error) {
+      bool waited = false;
       {
         std::lock_guard lock(m_table->m_mutex);
         m_table->m_flights.erase(m_key);
+        m_table->m_epoch.fetch_add(1, std::memory_order_acq_rel);
+        m_flight->value = std::move(value);
+        m_flight->error = std::move(error);
+        m_flight->finished = true;
+        waited = m_flight->waiters > 0;
       }
-      m_table->m_epoch.fetch_add(1, std::memory_order_acq_rel);
       m_done = true;
+      if (waited) {
+        m_flight->done.notify_all();
+      }
     }
 
     FlightTable* m_table;
@@ -99,9 +112,12 @@ class FlightTable {
 
  private:
   struct Flight {
-    std::promise<Value> promise;
-    std::shared_future<Value> future = promise.get_future().share();
-    std::size_t waiters = 0;  // guarded by FlightTable::m_mutex
+    // All guarded by FlightTable::m_mutex.
+    std::condition_variable done;  // signalled once `finished`
+    bool finished = false;
+    Value value;
+    std::exception_ptr error;  // the leader's exception, if it failed
+    std::size_t waiters = 0;
   };
 
   mutable std::mutex m_mutex;
