@@ -7,6 +7,7 @@
 #include <stdexcept>
 
 #include <rocksdb/db.h>
+#include <rocksdb/write_batch.h>
 #include <xxhash.h>
 
 #include "harness.hpp"
@@ -25,11 +26,14 @@ std::string raw_key(const std::string& function, int argument) { return function
 
 // --- RawRocksDb ---
 
-RawRocksDb::RawRocksDb(const std::filesystem::path& dir) {
+RawRocksDb::RawRocksDb(const std::filesystem::path& dir, Bookkeeping bookkeeping) {
   const memostore::StoreOptions defaults;  // the same cache sizes as memostore's defaults
   std::vector<rocksdb::ColumnFamilyDescriptor> families = {
       {rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions()},
       {"entries", memostore::detail::entries_options(defaults.block_cache_bytes, defaults.blob_cache_bytes)}};
+  if (bookkeeping == Bookkeeping::meta_family) {
+    families.emplace_back("meta", memostore::detail::bookkeeping_options());
+  }
   rocksdb::DB* db = nullptr;
   const auto status =
       rocksdb::DB::Open(memostore::detail::database_options(dir), dir.string(), families, &m_families, &db);
@@ -54,6 +58,16 @@ bool RawRocksDb::get_pinned(const std::string& key, void* pinnable) {
 void RawRocksDb::put(const std::string& key, const std::string& value) {
   const auto status = m_db->Put(rocksdb::WriteOptions(), m_families[1], key, value);
   if (!status.ok()) throw std::runtime_error("RocksDB put: " + status.ToString());
+}
+
+void RawRocksDb::put_with_info(const std::string& key, const std::string& value) {
+  if (m_families.size() < 3) throw std::logic_error("put_with_info needs Bookkeeping::meta_family");
+  const std::string info(24, '\0');  // size, created, expires: memostore's info record
+  rocksdb::WriteBatch batch;
+  batch.Put(m_families[1], key, value).PermitUncheckedError();
+  batch.Put(m_families[2], key + 'i', info).PermitUncheckedError();
+  const auto status = m_db->Write(rocksdb::WriteOptions(), &batch);
+  if (!status.ok()) throw std::runtime_error("RocksDB write: " + status.ToString());
 }
 
 // --- SqliteStore ---

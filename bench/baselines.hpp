@@ -31,15 +31,22 @@ T cereal_decode(const char* data, std::size_t size);
 /// The key a hand-written memoizer would use: function name + encoded argument.
 std::string raw_key(const std::string& function, int argument);
 
+/// Whether RawRocksDb also opens a bookkeeping family like memostore's `meta`.
+enum class Bookkeeping { none, meta_family };
+
 /// RocksDB with the same options memostore uses; Get + cereal decode.
 class RawRocksDb {
  public:
-  explicit RawRocksDb(const std::filesystem::path& dir);
+  explicit RawRocksDb(const std::filesystem::path& dir, Bookkeeping bookkeeping = Bookkeeping::none);
   ~RawRocksDb();
   /// Calls `decode(data, size)` on the pinned value; false on a miss.
   template <class Decode>
   bool get(const std::string& key, Decode&& decode);
   void put(const std::string& key, const std::string& value);
+  /// Writes `value` under `key` and, in the same batch, a 24-byte record
+  /// under `key` + 'i' in the bookkeeping family: the two records a memostore
+  /// store writes. Requires Bookkeeping::meta_family.
+  void put_with_info(const std::string& key, const std::string& value);
 
  private:
   bool get_pinned(const std::string& key, void* pinnable);

@@ -42,7 +42,7 @@ def machine():
     return f"{model}, {os.cpu_count()} cores, {memory:.0f} GiB RAM, Linux {platform.release()}, {compiler}"
 
 
-SYSTEMS = ["memostore", "memostore_no_hot", "memostore_static", "rocksdb_raw", "rocksdb_raw_get_put", "unordered_map", "memcpy", "sqlite_wal",
+SYSTEMS = ["memostore", "memostore_no_hot", "memostore_static", "rocksdb_raw", "rocksdb_raw_get_put", "rocksdb_raw_get_put_info", "unordered_map", "memcpy", "sqlite_wal",
            "cereal_files", "diskcache", "joblib", "mutex_map", "static_local"]
 
 

@@ -159,6 +159,15 @@ void w3(const Config& c, int keys) {
                 }));
   }
   {
+    // The floor under memostore's store format: the same Get, then an entry
+    // and its info record in one batch.
+    RawRocksDb db(dir / "rocksdb-get-put-info", Bookkeeping::meta_family);
+    report_hits("W3", "rocksdb_raw_get_put_info", time_stores(keys, [&](int k) {
+                  const std::string key = raw_key("W3", k);
+                  if (!db.get(key, [](const char*, std::size_t) {})) db.put_with_info(key, cereal_encode(small_value(k)));
+                }));
+  }
+  {
     SqliteStore db(dir / "sqlite.db");
     report_hits("W3", "sqlite_wal", time_stores(keys, [&](int k) { db.put(raw_key("W3", k), cereal_encode(small_value(k))); }));
   }
