@@ -21,9 +21,10 @@ class FlightTable {
   struct Flight;
 
  public:
-  /// A caller's place in a flight. The leader must finish or fail it; if it
-  /// does neither (an unexpected exception), the destructor releases the
-  /// waiters with a default-constructed value.
+  /// A caller's place in a flight. The leader finishes or fails it once; if
+  /// it does neither (it found the value stored after all, or an unexpected
+  /// exception), the destructor releases the waiters with a default-constructed
+  /// value, and they look again.
   class Ticket {
    public:
     Ticket(Ticket&&) noexcept = default;
@@ -37,18 +38,22 @@ class FlightTable {
     bool leader() const noexcept { return m_leader; }
 
     /// Waiter: blocks until the leader is done; rethrows its exception.
+    /// Waiters sleep on the table's one mutex: flights are short, and a
+    /// value is a pointer or two to copy.
     Value wait() const {
       std::unique_lock lock(m_table->m_mutex);
+      ++m_flight->sleepers;
       m_flight->done.wait(lock, [&] { return m_flight->finished; });
+      --m_flight->sleepers;
       if (m_flight->error) {
         std::rethrow_exception(m_flight->error);
       }
       return m_flight->value;
     }
 
-    /// Leader: removes the flight from the table, then publishes `value`.
-    /// Removed first: a caller arriving now starts a new flight, sees the
-    /// epoch moved and finds what the leader stored.
+    /// Leader: removes the flight from the table, bumps the epoch and
+    /// publishes `value`, in one step: a caller arriving after it starts a
+    /// new flight, sees the epoch moved and finds what the leader stored.
     void finish(Value value) { publish(std::move(value), nullptr); }
 
     /// Leader: hands `error` (the work's exception) to every waiter.
@@ -61,22 +66,29 @@ class FlightTable {
 
     // One lock for the removal, the epoch and the result, so that a caller
     // that joins after the removal always sees the epoch moved. A flight
-    // nobody waits for wakes nobody: no system call on the uncontended path
-    // (std::promise::set_value made one, a futex wake, on every store).
+    // nobody sleeps on wakes nobody: no system call on the uncontended path.
+    // (std::promise::set_value goes through std::call_once, and glibc's
+    // pthread_once ends with a futex wake whether or not anyone waits.)
     void publish(Value value, std::exception_ptr error) {
-      bool waited = false;
+      if (m_done) {
+        return;  // published already: the first result stands
+      }
+      bool sleeping = false;
       {
         std::lock_guard lock(m_table->m_mutex);
-        m_table->m_flights.erase(m_key);
+        // Only this flight: a second call must not remove a newer one.
+        if (const auto it = m_table->m_flights.find(m_key); it != m_table->m_flights.end() && it->second == m_flight) {
+          m_table->m_flights.erase(it);
+        }
         m_table->m_epoch.fetch_add(1, std::memory_order_acq_rel);
         m_flight->value = std::move(value);
         m_flight->error = std::move(error);
         m_flight->finished = true;
-        waited = m_flight->waiters > 0;
+        sleeping = m_flight->sleepers > 0;
       }
       m_done = true;
-      if (waited) {
-        m_flight->done.notify_all();
+      if (sleeping) {
+        m_flight->done.notify_all();  // m_flight keeps the condition variable alive
       }
     }
 
@@ -117,7 +129,8 @@ class FlightTable {
     bool finished = false;
     Value value;
     std::exception_ptr error;  // the leader's exception, if it failed
-    std::size_t waiters = 0;
+    std::size_t waiters = 0;   // callers that joined it, for waiters()
+    std::size_t sleepers = 0;  // callers blocked in wait()
   };
 
   mutable std::mutex m_mutex;
