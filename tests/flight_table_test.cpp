@@ -5,14 +5,12 @@
 // singleton; these cases pin down the table itself.)
 #include <doctest/doctest.h>
 
-#include <chrono>
 #include <future>
 #include <optional>
-#include <stdexcept>
 #include <string>
-#include <thread>
 #include <vector>
 
+#include "support/test_support.hpp"
 #include "util/flight_table.hpp"
 
 using memostore::detail::FlightTable;
@@ -21,15 +19,15 @@ namespace {
 
 using Table = FlightTable<int>;
 
-/// Waits until `expected` callers other than the leader have joined `key`'s flight.
-void wait_for_waiters(const Table& table, const std::string& key, std::size_t expected) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-  while (table.waiters(key) < expected) {
-    if (std::chrono::steady_clock::now() > deadline) {
-      throw std::runtime_error("waiters never arrived");
-    }
-    std::this_thread::yield();
-  }
+/// Starts a caller of `key` on another thread and returns once it has joined
+/// the leader's flight as its `nth` waiter; the future holds what wait() gave it.
+std::future<int> start_waiter(Table& table, const std::string& key, std::size_t nth = 1) {
+  auto waiter = std::async(std::launch::async, [&table, key] {
+    Table::Ticket ticket = table.join(key);
+    return ticket.leader() ? -1 : ticket.wait();
+  });
+  memostore::test::wait_until([&] { return table.waiters(key) >= nth; }, "the waiter's arrival");
+  return waiter;
 }
 
 }  // namespace
@@ -41,13 +39,9 @@ TEST_CASE("every waiter receives the leader's value") {
   Table::Ticket leader = table.join("k");
   REQUIRE(leader.leader());
   std::vector<std::future<int>> waiters;
-  for (int i = 0; i < 4; ++i) {
-    waiters.push_back(std::async(std::launch::async, [&] {
-      Table::Ticket ticket = table.join("k");
-      return ticket.leader() ? -1 : ticket.wait();
-    }));
+  for (std::size_t nth = 1; nth <= 4; ++nth) {
+    waiters.push_back(start_waiter(table, "k", nth));
   }
-  wait_for_waiters(table, "k", 4);
   leader.finish(42);
   for (auto& waiter : waiters) {
     CHECK(waiter.get() == 42);
@@ -57,8 +51,7 @@ TEST_CASE("every waiter receives the leader's value") {
 TEST_CASE("every waiter rethrows the leader's exception") {
   Table table;
   Table::Ticket leader = table.join("k");
-  auto waiter = std::async(std::launch::async, [&] { return table.join("k").wait(); });
-  wait_for_waiters(table, "k", 1);
+  auto waiter = start_waiter(table, "k");
   leader.fail(std::make_exception_ptr(std::runtime_error("the work failed")));
   CHECK_THROWS_WITH_AS(waiter.get(), "the work failed", std::runtime_error);
 }
@@ -78,8 +71,7 @@ TEST_CASE("a caller arriving after a flight ended leads a new one and sees the e
 TEST_CASE("a leader that ends without a result releases its waiters with a default value") {
   Table table;
   std::optional<Table::Ticket> leader(table.join("k"));
-  auto waiter = std::async(std::launch::async, [&] { return table.join("k").wait(); });
-  wait_for_waiters(table, "k", 1);
+  auto waiter = start_waiter(table, "k");
   leader.reset();  // neither finished nor failed: the destructor publishes
   CHECK(waiter.get() == 0);
 }
@@ -87,8 +79,7 @@ TEST_CASE("a leader that ends without a result releases its waiters with a defau
 TEST_CASE("a second finish keeps the first result and leaves a newer flight of the key alone") {
   Table table;
   Table::Ticket old_leader = table.join("k");
-  auto old_waiter = std::async(std::launch::async, [&] { return table.join("k").wait(); });
-  wait_for_waiters(table, "k", 1);
+  auto old_waiter = start_waiter(table, "k");
   old_leader.finish(1);
   CHECK(old_waiter.get() == 1);
 

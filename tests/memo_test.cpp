@@ -41,13 +41,7 @@ struct Point {
 
 /// Blocks the calling leader until `expected` other callers wait on `key`'s flight.
 void wait_for_waiters(const memostore::Store& store, const std::string& key, std::size_t expected) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-  while (store.core()->inflight().waiters(key) < expected) {
-    if (std::chrono::steady_clock::now() > deadline) {
-      throw std::runtime_error("waiters never arrived");
-    }
-    std::this_thread::yield();
-  }
+  memostore::test::wait_until([&] { return store.core()->inflight().waiters(key) >= expected; }, "the waiters' arrival");
 }
 
 /// The store key of `name` version 0 called with one int argument `x`.

@@ -65,13 +65,7 @@ struct Fresh {
 void wait_for_waiters(const std::string& name, int x, std::size_t expected) {
   const memostore::detail::SingletonCore probe(name, memostore::detail::type_fingerprint<Tracked, int>());
   const std::string args = memostore::detail::encode_key_arguments(x);
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-  while (probe.waiters(args) < expected) {
-    if (std::chrono::steady_clock::now() > deadline) {
-      throw std::runtime_error("waiters never arrived");
-    }
-    std::this_thread::yield();
-  }
+  memostore::test::wait_until([&] { return probe.waiters(args) >= expected; }, "the waiters' arrival");
 }
 
 /// A factory that labels each object "x#n", n counting creations in `created`.

@@ -9,10 +9,12 @@
 
 #include <doctest/doctest.h>
 
+#include <chrono>
 #include <cstring>
 #include <random>
 #include <sstream>
 #include <stdexcept>
+#include <thread>
 
 extern char** environ;
 
@@ -145,6 +147,16 @@ ChildProcess::~ChildProcess() {
   }
   for (int fd : {m_stdin, m_stdout, m_stderr}) {
     if (fd >= 0) close(fd);
+  }
+}
+
+void wait_until(const std::function<bool()>& condition, const std::string& what) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (!condition()) {
+    if (std::chrono::steady_clock::now() > deadline) {
+      throw std::runtime_error(what + " never happened");
+    }
+    std::this_thread::yield();
   }
 }
 

@@ -99,6 +99,11 @@ class ChildProcess {
   int m_status = -1;
 };
 
+/// Returns once `condition()` holds, polling without sleeping (for counts
+/// another thread raises); throws std::runtime_error("`what` never happened")
+/// after 30 s.
+void wait_until(const std::function<bool()>& condition, const std::string& what);
+
 /// Reads `child`'s output until a line contains `text` (true) or `instead`,
 /// or the output ends (false).
 bool wait_for_line(ChildProcess& child, const std::string& text, const std::string& instead = "\x01");
