@@ -92,13 +92,13 @@ int remote_child(const std::string& redis, const fs::path& dir, int keys, int se
   int computed = 0;
   auto slow = memostore::memo(
       store, "R2",
-      [&computed](int k) {
+      memostore::state_not_keyed([&computed](int k) {
         ++computed;
         const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(1);
         while (std::chrono::steady_clock::now() < until) {
         }
         return small_value(k);
-      },
+      }),
       {.share_inflight = true});
   Random random{static_cast<std::uint64_t>(seed)};
   std::vector<int> order(static_cast<std::size_t>(keys));

@@ -255,10 +255,13 @@ int main(int argc, char** argv) {
                                [](const memostore::File& file) { return parse_csv(file.path().string()); });
   // Downstream steps are keyed by the same file and call `parse` themselves,
   // so a run whose statistics are cached never loads the parsed table at all.
-  auto stats = memostore::memo(store, "region_stats", [&parse](const memostore::File& file) {
+  // The lambda captures `parse`, a handle whose results follow the same file:
+  // state that cannot change results, said so with state_not_keyed (any other
+  // capture would be a compile error: the key cannot see it).
+  auto stats = memostore::memo(store, "region_stats", memostore::state_not_keyed([&parse](const memostore::File& file) {
     const Sales sales = run_step("parse the CSV", parse, file);
     return region_stats(sales);
-  });
+  }));
   auto pi = memostore::memo(store, "estimate_pi", &estimate_pi);
 
   const auto by_region = run_step("per-region statistics", stats, memostore::File(csv));

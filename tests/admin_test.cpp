@@ -281,10 +281,10 @@ TEST_CASE("verify finds damaged and misplaced entries; fix removes them and the 
   TempDir dir;
   Store store = open_store(dir.path());
   int calls = 0;
-  auto f = memostore::memo(store, "f", [&](int x) {
+  auto f = memostore::memo(store, "f", memostore::state_not_keyed([&](int x) {
     ++calls;
     return x * 10;
-  });
+  }));
   for (int i = 0; i < 5; ++i) {
     (void)f(i);
   }
@@ -351,10 +351,10 @@ TEST_CASE("export then import into an empty store gives the same entries, and th
   CHECK(identities(target) == exported);
   CHECK(target.stats().total.entries == 40);
   int calls = 0;
-  auto f = memostore::memo(target, "f", [&](int x) {
+  auto f = memostore::memo(target, "f", memostore::state_not_keyed([&](int x) {
     ++calls;
     return std::string(x * 1000, 'x');
-  });
+  }));
   CHECK(f(39) == std::string(39000, 'x'));
   CHECK(calls == 0);
 
@@ -436,7 +436,7 @@ TEST_CASE("merge gives the union, and on a key both hold the newer entry wins") 
   auto compute = [&](int) { return answer; };
   {
     Store a = open_store(dir / "a", clock);
-    auto f = memostore::memo(a, "f", compute);
+    auto f = memostore::memo(a, "f", memostore::state_not_keyed(compute));
     (void)f(1);  // "old", created first
     (void)f(2);
   }
@@ -444,7 +444,7 @@ TEST_CASE("merge gives the union, and on a key both hold the newer entry wins") 
   answer = "new";
   {
     Store b = open_store(dir / "b", clock);
-    auto f = memostore::memo(b, "f", compute);
+    auto f = memostore::memo(b, "f", memostore::state_not_keyed(compute));
     (void)f(1);  // "new", created later
     (void)f(3);
   }
@@ -454,7 +454,7 @@ TEST_CASE("merge gives the union, and on a key both hold the newer entry wins") 
   CHECK(report.kept == 0);
   CHECK(list(a).size() == 3);
   answer = "computed";
-  auto f = memostore::memo(a, "f", compute);
+  auto f = memostore::memo(a, "f", memostore::state_not_keyed(compute));
   CHECK(f(1) == "new");
   CHECK(f(2) == "old");
   CHECK(f(3) == "new");

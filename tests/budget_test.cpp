@@ -80,7 +80,7 @@ TEST_CASE("an entry older than its ttl is a miss and is computed again") {
   auto clock = std::make_shared<ManualClock>();
   Store store = open_store(dir, clock);
   int calls = 0;
-  auto f = memostore::memo(store, "ttl", [&calls](int x) { return ++calls * 100 + x; }, {.ttl = 10s});
+  auto f = memostore::memo(store, "ttl", memostore::state_not_keyed([&calls](int x) { return ++calls * 100 + x; }), {.ttl = 10s});
   CHECK(f(1) == 101);
   clock->advance(10s - 1ms);
   CHECK(f(1) == 101);
@@ -103,8 +103,8 @@ TEST_CASE("the store's default_ttl applies to functions without their own") {
   options.default_ttl = 1h;
   Store store = Store::open(options);
   int calls = 0;
-  auto f = memostore::memo(store, "default-ttl", [&calls](int x) { return ++calls + x; });
-  auto g = memostore::memo(store, "own-ttl", [&calls](int x) { return ++calls + x; }, {.ttl = 2h});
+  auto f = memostore::memo(store, "default-ttl", memostore::state_not_keyed([&calls](int x) { return ++calls + x; }));
+  auto g = memostore::memo(store, "own-ttl", memostore::state_not_keyed([&calls](int x) { return ++calls + x; }), {.ttl = 2h});
   (void)f(1);
   (void)g(1);
   clock->advance(90min);

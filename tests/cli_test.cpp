@@ -51,9 +51,9 @@ Json run_json(const std::filesystem::path& dir, std::vector<std::string> args, i
 void build_store(const std::filesystem::path& dir, int squares = 10, int names = 3, std::size_t value_bytes = 10) {
   Store store = Store::open(dir);
   auto square = memostore::memo(
-      store, "square", [&](int x) { return std::string(value_bytes, 'a') + std::to_string(x * x); }, {.version = 1});
+      store, "square", memostore::state_not_keyed([&](int x) { return std::string(value_bytes, 'a') + std::to_string(x * x); }), {.version = 1});
   auto greet =
-      memostore::memo(store, "greet", [&](const std::string& name) { return std::string(value_bytes, 'b') + name; });
+      memostore::memo(store, "greet", memostore::state_not_keyed([&](const std::string& name) { return std::string(value_bytes, 'b') + name; }));
   for (int i = 0; i < squares; ++i) {
     (void)square(i);
   }

@@ -151,10 +151,10 @@ TEST_CASE("a store whose MANIFEST is damaged is refused with an error, and repai
   CHECK(repaired.removed == k_big);
   Store store = Store::open(store_dir);
   int computed = 0;
-  auto memo_square = memostore::memo(store, "square", [&](int x) {
+  auto memo_square = memostore::memo(store, "square", memostore::state_not_keyed([&](int x) {
     ++computed;
     return square(x);
-  });
+  }));
   for (int x = 0; x < k_squares; ++x) {
     REQUIRE(memo_square(x) == square(x));
   }
@@ -162,10 +162,10 @@ TEST_CASE("a store whose MANIFEST is damaged is refused with an error, and repai
     REQUIRE(memo_square(x) == square(x));
   }
   CHECK(computed == 0);  // every table file and log was intact: no small entry was lost
-  auto memo_big = memostore::memo(store, "big", [&](int i) {
+  auto memo_big = memostore::memo(store, "big", memostore::state_not_keyed([&](int i) {
     ++computed;
     return big(i);
-  });
+  }));
   for (int i = 0; i < k_big; ++i) {
     REQUIRE(memo_big(i) == big(i));
   }

@@ -53,10 +53,10 @@ TEST_CASE("results whose call returned survive SIGKILL at random moments, 50 tim
     // Reopen: every returned result is a hit with the right value.
     memostore::Store store = memostore::Store::open(dir / "store");
     int computed = 0;
-    auto memo_square = memostore::memo(store, "square", [&](int x) {
+    auto memo_square = memostore::memo(store, "square", memostore::state_not_keyed([&](int x) {
       ++computed;
       return square(x);
-    });
+    }));
     for (int x = base; x <= last_returned; ++x) {
       REQUIRE(memo_square(x) == square(x));
     }

@@ -53,10 +53,10 @@ std::vector<memostore::EntrySummary> entries_of(const Store& store) {
 auto counted_square(const Store& store, int& computed, memostore::MemoOptions options = {}) {
   return memostore::memo(
       store, "square",
-      [&computed](int x) {
+      memostore::state_not_keyed([&computed](int x) {
         ++computed;
         return square(x);
-      },
+      }),
       std::move(options));
 }
 
@@ -183,8 +183,8 @@ TEST_CASE("a result recomputed in refresh mode replaces the copy in memory") {
   Store refreshing = Store::open({.dir = dir / "cache", .mode = memostore::Mode::refresh});
   int calls = 0;
   const auto counted = [&](int x) { return std::to_string(x) + "#" + std::to_string(++calls); };
-  auto reader = memostore::memo(store, "counted", counted);
-  auto refresher = memostore::memo(refreshing, "counted", counted);
+  auto reader = memostore::memo(store, "counted", memostore::state_not_keyed(counted));
+  auto refresher = memostore::memo(refreshing, "counted", memostore::state_not_keyed(counted));
   CHECK(reader(7) == "7#1");
   CHECK(reader(7) == "7#1");
   CHECK(reader(7) == "7#1");
@@ -225,10 +225,10 @@ TEST_CASE("large entries stay pinned in the blob cache, as many as it holds, and
   }
   Store store = Store::open(options);  // the values are in blob files now
   int computed = 0;
-  auto large = memostore::memo(store, "large", [&computed](int x) {
+  auto large = memostore::memo(store, "large", memostore::state_not_keyed([&computed](int x) {
     ++computed;
     return large_value(x);
-  });
+  }));
   for (int round = 0; round < 3; ++round) {
     for (int i = 0; i < 8; ++i) {  // more than the cache holds: the pinned ones stay, others come and go
       CHECK(large(i) == large_value(i));
@@ -251,12 +251,12 @@ TEST_CASE("a large entry kept pinned is replaced by a refresh and dropped by for
   auto versioned = [&version](int x) { return large_value(x + version); };
   {
     Store store = open_store(dir);
-    memostore::memo(store, "large", versioned)(1);
+    memostore::memo(store, "large", memostore::state_not_keyed(versioned))(1);
   }  // the first close of a store flushes: the value is in a blob file
   Store store = open_store(dir);
   Store refreshing = Store::open(memostore::StoreOptions{.dir = dir / "cache", .mode = memostore::Mode::refresh});
-  auto reader = memostore::memo(store, "large", versioned);
-  auto refresher = memostore::memo(refreshing, "large", versioned);
+  auto reader = memostore::memo(store, "large", memostore::state_not_keyed(versioned));
+  auto refresher = memostore::memo(refreshing, "large", memostore::state_not_keyed(versioned));
   CHECK(reader(1) == large_value(1));  // read from the blob cache, kept pinned
   CHECK(reader(1) == large_value(1));
   REQUIRE(hot_hits(store) == 1);
@@ -345,10 +345,10 @@ TEST_CASE("a process sharing the store reads, scans and keeps large entries (rea
     Store store = open_store(dir);
     REQUIRE(store.core()->database()->secondary());
     int computed = 0;
-    auto large = memostore::memo(store, "large", [&computed](int x) {
+    auto large = memostore::memo(store, "large", memostore::state_not_keyed([&computed](int x) {
       ++computed;
       return large_value(x);
-    });
+    }));
     for (int round = 0; round < 3; ++round) {
       for (int i = 0; i < 5; ++i) {  // 4 was never stored: computed once, handed over, read back
         CHECK(large(i) == large_value(i));

@@ -72,10 +72,10 @@ TEST_CASE("a changed byte recomputes even with the same size and a restored modi
   const fs::path data = tmp / "data/prices.csv";
   write_file(data, "1,2,3");
   std::atomic<int> computed{0};
-  auto load = memostore::memo(store, "load", [&](const File& f) {
+  auto load = memostore::memo(store, "load", memostore::state_not_keyed([&](const File& f) {
     ++computed;
     return read_file(f.path());
-  });
+  }));
 
   CHECK(load(File(data)) == "1,2,3");
   CHECK(load(File(data)) == "1,2,3");
@@ -94,10 +94,10 @@ TEST_CASE("the same bytes at another path hit; the path is not part of the key")
   auto store = open_store(tmp);
   write_file(tmp / "a/prices.csv", "10,20");
   std::atomic<int> computed{0};
-  auto load = memostore::memo(store, "load", [&](const File& f) {
+  auto load = memostore::memo(store, "load", memostore::state_not_keyed([&](const File& f) {
     ++computed;
     return read_file(f.path());
-  });
+  }));
   CHECK(load(File(tmp / "a/prices.csv")) == "10,20");
   fs::copy_file(tmp / "a/prices.csv", tmp / "b.csv");
   fs::rename(tmp / "a", tmp / "moved");
@@ -169,14 +169,14 @@ TEST_CASE("a directory's fingerprint follows its files: added, removed, renamed,
   write_file(corpus / "sub/b.csv", "b");
   write_file(corpus / "notes.txt", "ignored");
   std::atomic<int> computed{0};
-  auto concat = memostore::memo(store, "concat", [&](const Dir& d) {
+  auto concat = memostore::memo(store, "concat", memostore::state_not_keyed([&](const Dir& d) {
     ++computed;
     std::string all;
     for (const fs::path& file : d.files()) {
       all += fs::relative(file, d.path()).generic_string() + "=" + read_file(file) + ";";
     }
     return all;
-  });
+  }));
   auto call = [&] { return concat(Dir(corpus, "*.csv")); };
 
   CHECK(call() == "a.csv=a;sub/b.csv=b;");
@@ -218,10 +218,10 @@ TEST_CASE("depends_on: a file or directory the arguments do not show joins every
   std::atomic<int> computed{0};
   auto train = memostore::memo(
       store, "train",
-      [&](int seed) {
+      memostore::state_not_keyed([&](int seed) {
         ++computed;
         return seed + static_cast<int>(read_file(tmp / "config/model.yaml").size());
-      },
+      }),
       {.depends_on = {config, tmp / "data/"}});
 
   CHECK(train(1) == 9);
@@ -261,10 +261,10 @@ TEST_CASE("a missing input is an error naming it; nothing is computed or stored"
   TempDir tmp;
   auto store = open_store(tmp);
   std::atomic<int> computed{0};
-  auto load = memostore::memo(store, "load", [&](const File& f) {
+  auto load = memostore::memo(store, "load", memostore::state_not_keyed([&](const File& f) {
     ++computed;
     return read_file(f.path());
-  });
+  }));
   const std::string message =
       memostore::test::error_message([&] { (void)load(File(tmp / "missing.csv")); }, memostore::ErrorCode::io);
   CHECK(message.find("missing.csv") != std::string::npos);
@@ -316,7 +316,7 @@ TEST_CASE("a File inside a result is its path; a singleton refuses File argument
   TempDir tmp;
   auto store = open_store(tmp);
   write_file(tmp / "x.txt", "x");
-  auto locate = memostore::memo(store, "locate", [&](int) { return File(tmp / "x.txt"); });
+  auto locate = memostore::memo(store, "locate", memostore::state_not_keyed([&](int) { return File(tmp / "x.txt"); }));
   CHECK(locate(1).path() == tmp / "x.txt");
   CHECK(locate(1).path() == tmp / "x.txt");
 
@@ -489,10 +489,10 @@ TEST_CASE("threads fingerprinting the same and different inputs at once agree") 
     write_file(tmp / "tree" / (std::to_string(i) + ".txt"), std::string(1000 + i, 'a' + i));
   }
   std::atomic<int> computed{0};
-  auto size_of = memostore::memo(store, "size_of", [&](const File& f) {
+  auto size_of = memostore::memo(store, "size_of", memostore::state_not_keyed([&](const File& f) {
     ++computed;
     return static_cast<std::uint64_t>(fs::file_size(f.path()));
-  });
+  }));
   auto files = memostore::memo(store, "files", [](const Dir& d) { return d.files().size(); });
   std::vector<std::thread> threads;
   std::atomic<int> wrong{0};

@@ -76,10 +76,10 @@ TEST_CASE("a hit returns the stored value without calling the function") {
   TempDir dir;
   auto store = memostore::Store::open(dir.path());
   int calls = 0;
-  auto twice = memostore::memo(store, "twice", [&calls](const std::string& s) {
+  auto twice = memostore::memo(store, "twice", memostore::state_not_keyed([&calls](const std::string& s) {
     ++calls;
     return s + s;
-  });
+  }));
   CHECK(twice("ab") == "abab");
   CHECK(twice("ab") == "abab");
   CHECK(twice(std::string("ab")) == "abab");
@@ -108,10 +108,10 @@ TEST_CASE("results survive closing and reopening the store") {
   };
   {
     auto store = memostore::Store::open(dir.path());
-    CHECK(memostore::memo(store, "halves", fn)(1000).size() == 1000);
+    CHECK(memostore::memo(store, "halves", memostore::state_not_keyed(fn))(1000).size() == 1000);
   }
   auto store = memostore::Store::open(dir.path());
-  const auto v = memostore::memo(store, "halves", fn)(1000);
+  const auto v = memostore::memo(store, "halves", memostore::state_not_keyed(fn))(1000);
   CHECK(v == std::vector<double>(1000, 0.5));
   CHECK(calls == 1);
 }
@@ -126,7 +126,7 @@ TEST_CASE("a copied cache directory at another path gives the same hits") {
   };
   {
     auto store = memostore::Store::open(a / "cache");
-    auto points = memostore::memo(store, "points", fn);
+    auto points = memostore::memo(store, "points", memostore::state_not_keyed(fn));
     for (int i = 0; i < 50; ++i) {
       points(i);
     }
@@ -135,7 +135,7 @@ TEST_CASE("a copied cache directory at another path gives the same hits") {
   fs::copy(a / "cache", b / "elsewhere" / "cache", fs::copy_options::recursive);
   fs::remove_all(a / "cache");
   auto store = memostore::Store::open(b / "elsewhere" / "cache");
-  auto points = memostore::memo(store, "points", fn);
+  auto points = memostore::memo(store, "points", memostore::state_not_keyed(fn));
   for (int i = 0; i < 50; ++i) {
     CHECK(points(i) == Point{i * 1.5, i * 2.5, "p" + std::to_string(i)});
   }
@@ -157,14 +157,14 @@ TEST_CASE("a result type change under the same name and version is a miss") {
   TempDir dir;
   auto store = memostore::Store::open(dir.path());
   int calls = 0;
-  auto as_int = memostore::memo(store, "f", [&calls](int x) {
+  auto as_int = memostore::memo(store, "f", memostore::state_not_keyed([&calls](int x) {
     ++calls;
     return x;
-  });
-  auto as_double = memostore::memo(store, "f", [&calls](int x) {
+  }));
+  auto as_double = memostore::memo(store, "f", memostore::state_not_keyed([&calls](int x) {
     ++calls;
     return x + 0.5;
-  });
+  }));
   CHECK(as_int(7) == 7);
   CHECK(as_double(7) == 7.5);
   CHECK(as_int(7) == 7);
@@ -187,10 +187,10 @@ TEST_CASE("a hash collision is a miss, never the other call's value") {
   memostore::detail::set_argument_hasher_for_testing(
       [](const memostore::detail::Hash128&, std::string_view) { return memostore::detail::Hash128{42, 42}; });
   int calls = 0;
-  auto negate = memostore::memo(store, "negate", [&calls](int x) {
+  auto negate = memostore::memo(store, "negate", memostore::state_not_keyed([&calls](int x) {
     ++calls;
     return -x;
-  });
+  }));
   CHECK(negate(1) == -1);
   CHECK(negate(2) == -2);  // same key as negate(1): must not return -1
   CHECK(negate(1) == -1);  // the entry belonged to 2: recomputed, and now belongs to 1 again
@@ -207,11 +207,11 @@ TEST_CASE("Unhashed arguments reach the function but are not part of the key") {
     int queries = 0;
   } connection;
   int calls = 0;
-  auto query = memostore::memo(store, "query", [&calls](memostore::Unhashed<Connection&> db, const std::string& sql) {
+  auto query = memostore::memo(store, "query", memostore::state_not_keyed([&calls](memostore::Unhashed<Connection&> db, const std::string& sql) {
     ++calls;
     ++db->queries;
     return sql.size();
-  });
+  }));
   CHECK(query(connection, "select 1") == 8);
   Connection other;
   CHECK(query(other, "select 1") == 8);  // another connection, same key
@@ -262,11 +262,11 @@ TEST_CASE("8 threads asking for one key compute once and all get the result") {
   auto store = memostore::Store::open(dir.path());
   std::atomic<int> calls{0};
   std::string key;
-  auto slow = memostore::memo(store, "slow", [&](int x) {
+  auto slow = memostore::memo(store, "slow", memostore::state_not_keyed([&](int x) {
     ++calls;
     wait_for_waiters(store, key, 7);  // every other thread is now waiting on this computation
     return std::vector<int>(100, x);
-  });
+  }));
   key = key_of_int_call("slow", memostore::detail::fingerprint_of_names({typeid(std::vector<int>).name(), typeid(int).name()}), 9);
   std::vector<std::thread> threads;
   std::atomic<int> correct{0};
@@ -290,14 +290,14 @@ TEST_CASE("an exception reaches every waiter and nothing is stored") {
   std::atomic<int> calls{0};
   std::string key;
   bool fail = true;
-  auto flaky = memostore::memo(store, "flaky", [&](int x) {
+  auto flaky = memostore::memo(store, "flaky", memostore::state_not_keyed([&](int x) {
     ++calls;
     if (fail) {
       wait_for_waiters(store, key, 7);
       throw std::runtime_error("boom " + std::to_string(x));
     }
     return x;
-  });
+  }));
   key = key_of_int_call("flaky", memostore::detail::fingerprint_of_names({typeid(int).name(), typeid(int).name()}), 4);
   std::vector<std::thread> threads;
   std::atomic<int> saw_boom{0};
@@ -328,10 +328,10 @@ TEST_CASE("an entry with garbage bytes is recomputed, with one warning, and repa
   LogCapture log;
   auto store = memostore::Store::open(dir.path());
   int calls = 0;
-  auto f = memostore::memo(store, "f", [&calls](int x) {
+  auto f = memostore::memo(store, "f", memostore::state_not_keyed([&calls](int x) {
     ++calls;
     return std::string(50, static_cast<char>('a' + x));
-  });
+  }));
   CHECK(f(1) == std::string(50, 'b'));
   SUBCASE("random garbage") {
     CHECK(rewrite_entries(store, "f", [](const std::string&) { return std::string("\x01garbage\xff", 9); }) == 1);
@@ -373,7 +373,7 @@ TEST_CASE("a damaged entry in a readonly store is warned about once, and never r
   };
   {
     auto store = memostore::Store::open(dir.path());
-    memostore::memo(store, "f", fn)(2);
+    memostore::memo(store, "f", memostore::state_not_keyed(fn))(2);
     rewrite_entries(store, "f", [](std::string v) {
       v[v.size() - 12] ^= 0x01;
       return v;
@@ -381,7 +381,7 @@ TEST_CASE("a damaged entry in a readonly store is warned about once, and never r
   }
   LogCapture log;
   auto store = memostore::Store::open({.dir = dir.path(), .mode = memostore::Mode::readonly});
-  auto f = memostore::memo(store, "f", fn);
+  auto f = memostore::memo(store, "f", memostore::state_not_keyed(fn));
   for (int i = 0; i < 5; ++i) {
     CHECK(f(2) == std::string(30, 'c'));
   }
@@ -394,22 +394,22 @@ TEST_CASE("cached, forget and clear") {
   TempDir dir;
   auto store = memostore::Store::open(dir.path());
   int calls = 0;
-  auto f = memostore::memo(store, "f", [&calls](int x) {
+  auto f = memostore::memo(store, "f", memostore::state_not_keyed([&calls](int x) {
     ++calls;
     return x;
-  });
-  auto f2 = memostore::memo(store, "f", [&calls](int x) {
+  }));
+  auto f2 = memostore::memo(store, "f", memostore::state_not_keyed([&calls](int x) {
     ++calls;
     return x;
-  }, {.version = 2});
-  auto g = memostore::memo(store, "g", [&calls](int x) {
+  }), {.version = 2});
+  auto g = memostore::memo(store, "g", memostore::state_not_keyed([&calls](int x) {
     ++calls;
     return x;
-  });
-  auto f_suffix = memostore::memo(store, "f_", [&calls](int x) {  // a name that extends "f"
+  }));
+  auto f_suffix = memostore::memo(store, "f_", memostore::state_not_keyed([&calls](int x) {  // a name that extends "f"
     ++calls;
     return x;
-  });
+  }));
   CHECK_FALSE(f.cached(1));
   CHECK(calls == 0);
   f(1), f(2), f2(1), g(1), f_suffix(1);

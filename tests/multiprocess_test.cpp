@@ -59,10 +59,10 @@ std::vector<std::int64_t> square(int x) { return {x, std::int64_t{x} * x}; }
 
 /// square memoized in `store` as the child processes memoize it, counting its calls in `computed`.
 auto counting_square(Store& store, int& computed) {
-  return memostore::memo(store, "square", [&computed](int x) {
+  return memostore::memo(store, "square", memostore::state_not_keyed([&computed](int x) {
     ++computed;
     return square(x);
-  });
+  }));
 }
 
 /// The "returned=" numbers a child printed, until `stop` of them (0: all);
@@ -307,10 +307,10 @@ TEST_CASE("share_inflight: nobody waits longer than the lease for a live owner")
   Store store = Store::open({.dir = dir.path(), .clock = clock});
   int computed = 0;
   auto f = memostore::memo(store, "f",
-                           [&](int x) {
+                           memostore::state_not_keyed([&](int x) {
                              ++computed;
                              return x + 1;
-                           },
+                           }),
                            {.share_inflight = true, .inflight_lease = std::chrono::minutes(5)});
   REQUIRE(f(3) == 4);
   std::string key;

@@ -58,7 +58,7 @@ TEST_CASE("a store with an empty directory hits what another store on the same R
   };
   {
     auto first = open_with(tmp / "x", redis.url());
-    auto f = memostore::memo(first, "square", square);
+    auto f = memostore::memo(first, "square", memostore::state_not_keyed(square));
     for (int i = 0; i < 10; ++i) {
       CHECK(f(i) == std::to_string(i * i));
     }
@@ -66,7 +66,7 @@ TEST_CASE("a store with an empty directory hits what another store on the same R
     CHECK(first.stats().remote.writes == 10);
   }
   auto second = open_with(tmp / "y", redis.url());
-  auto g = memostore::memo(second, "square", square);
+  auto g = memostore::memo(second, "square", memostore::state_not_keyed(square));
   for (int i = 0; i < 10; ++i) {
     CHECK(g(i) == std::to_string(i * i));
   }
@@ -126,10 +126,10 @@ TEST_CASE("readonly remote mode reads the fleet's cache and never writes to it")
   memostore::test::ScopedEnv mode("MEMOSTORE_REMOTE_MODE", "readonly");
   auto reader = open_with(tmp / "r", redis.url());
   std::atomic<int> computed{0};
-  auto f = memostore::memo(reader, "id", [&](int x) {
+  auto f = memostore::memo(reader, "id", memostore::state_not_keyed([&](int x) {
     ++computed;
     return x;
-  });
+  }));
   CHECK(f(1) == 1);
   CHECK(f(2) == 2);
   CHECK(computed == 1);  // 1 came from Redis
@@ -189,10 +189,10 @@ TEST_CASE("an entry tampered with in Redis, or signed with another secret, is re
   std::atomic<int> computed{0};
   auto check = [&](const std::string& secret) {
     auto store = open_with(tmp / ("s" + secret), redis.url(), {}, nullptr, secret);
-    auto f = memostore::memo(store, "value", [&](int x) {
+    auto f = memostore::memo(store, "value", memostore::state_not_keyed([&](int x) {
       ++computed;
       return std::string("good ") + std::to_string(x);
-    });
+    }));
     CHECK(f(1) == "good 1");  // the flipped entry: its checksum fails
     CHECK(f(2) == (secret.empty() ? "poison 2" : "good 2"));  // without a secret, signatures are not checked
     return store.stats().remote.rejected;
@@ -242,10 +242,10 @@ TEST_CASE("a 10 MB result passes through intact; one above max_value_bytes stays
   CHECK(remote_keys(redis).size() == 1);
   auto store = open_with(tmp / "b", redis.url());
   std::atomic<int> computed{0};
-  auto f = memostore::memo(store, "big", [&](int n) {
+  auto f = memostore::memo(store, "big", memostore::state_not_keyed([&](int n) {
     ++computed;
     return big(n);
-  });
+  }));
   CHECK(f(1'250'000) == big(1'250'000));
   CHECK(computed == 0);
 }
@@ -271,10 +271,10 @@ TEST_CASE("keys are spread over two servers by a stable hash, and both are read"
 
   auto store = open_with(tmp / "b", two.url() + " " + one.url());  // the order of the URLs does not matter
   std::atomic<int> computed{0};
-  auto f = memostore::memo(store, "id", [&](int x) {
+  auto f = memostore::memo(store, "id", memostore::state_not_keyed([&](int x) {
     ++computed;
     return x;
-  });
+  }));
   for (int i = 0; i < 40; ++i) {
     CHECK(f(i) == i);
   }

@@ -46,10 +46,10 @@ void plant(const std::filesystem::path& dir, const std::string& secret) {
 /// Calls price(x) = x * x for every x; returns how many were computed.
 int call_honest(Store& store) {
   int computed = 0;
-  auto price = memostore::memo(store, "price", [&](int x) {
+  auto price = memostore::memo(store, "price", memostore::state_not_keyed([&](int x) {
     ++computed;
     return x * x;
-  });
+  }));
   for (int x = 0; x < k_calls; ++x) {
     CHECK(price(x) == x * x);
   }
@@ -142,10 +142,10 @@ TEST_CASE("a signed entry copied under another function's key, or forged with th
   Store store = open_signed(dir.path(), "our secret");
   auto price = memostore::memo(store, "price", [](int x) { return x * x; });
   int cost_calls = 0;
-  auto cost = memostore::memo(store, "cost", [&](int x) {
+  auto cost = memostore::memo(store, "cost", memostore::state_not_keyed([&](int x) {
     ++cost_calls;
     return x + 1;
-  });
+  }));
   CHECK(price(7) == 49);
   CHECK(cost(7) == 8);
   CHECK(cost(7) == 8);

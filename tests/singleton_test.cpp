@@ -82,10 +82,10 @@ TEST_SUITE_BEGIN("singleton");
 
 TEST_CASE_FIXTURE(Fresh, "equal arguments give the same object, different arguments different objects") {
   int created = 0;
-  auto make = memostore::singleton("identity", [&created](int x) {
+  auto make = memostore::singleton("identity", memostore::state_not_keyed([&created](int x) {
     ++created;
     return Tracked("object " + std::to_string(x));
-  });
+  }));
   const std::shared_ptr<Tracked> a1 = make(1);
   const std::shared_ptr<Tracked> a2 = make(1);
   const std::shared_ptr<Tracked> b = make(2);
@@ -112,7 +112,7 @@ TEST_CASE_FIXTURE(Fresh, "handles with the same name share objects; another type
 TEST_CASE_FIXTURE(Fresh, "unique_ptr and shared_ptr factories hand out the factory's own object") {
   auto owned = memostore::singleton("owned", [](int x) { return std::make_unique<Tracked>(std::to_string(x)); });
   const auto given = std::make_shared<Tracked>("given");
-  auto shared = memostore::singleton("shared", [given](int) { return given; });
+  auto shared = memostore::singleton("shared", memostore::state_not_keyed([given](int) { return given; }));
   CHECK(owned(1).get() == owned(1).get());
   CHECK(owned(1)->label == "1");
   CHECK(shared(1).get() == given.get());
@@ -136,10 +136,10 @@ TEST_CASE_FIXTURE(Fresh, "an object that can be neither copied nor moved is buil
 
 TEST_CASE_FIXTURE(Fresh, "a factory that returns null is a usage error and nothing is kept") {
   int calls = 0;
-  auto broken = memostore::singleton("null-factory", [&calls](int) {
+  auto broken = memostore::singleton("null-factory", memostore::state_not_keyed([&calls](int) {
     ++calls;
     return std::unique_ptr<Tracked>();
-  });
+  }));
   const std::string message = memostore::test::error_message([&] { (void)broken(1); }, memostore::ErrorCode::usage);
   CHECK(message.find("null-factory") != std::string::npos);
   CHECK_THROWS_AS(broken(1), memostore::Error);
@@ -159,11 +159,11 @@ TEST_CASE_FIXTURE(Fresh, "unhashed arguments reach the factory but do not select
 TEST_CASE_FIXTURE(Fresh, "concurrent first calls create once and all receive that object") {
   constexpr int k_threads = 8;
   std::atomic<int> created{0};
-  auto make = memostore::singleton("single-flight", [&created](int x) {
+  auto make = memostore::singleton("single-flight", memostore::state_not_keyed([&created](int x) {
     ++created;
     wait_for_waiters("single-flight", x, k_threads - 1);  // everyone else is queued behind this creation
     return Tracked("flight");
-  });
+  }));
   std::vector<std::shared_ptr<Tracked>> got(k_threads);
   std::vector<std::thread> threads;
   for (int t = 0; t < k_threads; ++t) {
@@ -183,14 +183,14 @@ TEST_CASE_FIXTURE(Fresh, "a factory exception reaches every waiter, is not kept,
   constexpr int k_threads = 8;
   std::atomic<int> calls{0};
   std::atomic<bool> fail{true};
-  auto make = memostore::singleton("failing", [&](int x) {
+  auto make = memostore::singleton("failing", memostore::state_not_keyed([&](int x) {
     ++calls;
     if (fail) {
       wait_for_waiters("failing", x, k_threads - 1);
       throw std::runtime_error("cannot connect");
     }
     return Tracked("connected");
-  });
+  }));
   std::atomic<int> failures{0};
   std::vector<std::thread> threads;
   for (int t = 0; t < k_threads; ++t) {
@@ -238,7 +238,7 @@ TEST_CASE_FIXTURE(Fresh, "forget and clear drop objects, but a held object lives
 TEST_CASE_FIXTURE(Fresh, "an object older than ttl is replaced by the next call; holders keep the old one") {
   auto clock = std::make_shared<ManualClock>();
   int created = 0;
-  auto make = memostore::singleton("ttl", numbered(created), {.ttl = 30min, .clock = clock});
+  auto make = memostore::singleton("ttl", memostore::state_not_keyed(numbered(created)), {.ttl = 30min, .clock = clock});
   const std::shared_ptr<Tracked> first = make(1);
   clock->advance(30min - 1ms);
   CHECK(make(1).get() == first.get());
@@ -268,10 +268,10 @@ TEST_CASE_FIXTURE(Fresh, "an expired object nobody holds is destroyed when it is
 TEST_CASE_FIXTURE(Fresh, "over max_entries the least recently used object is dropped") {
   int created = 0;
   auto make = memostore::singleton("lru",
-                                   [&created](int x) {
+                                   memostore::state_not_keyed([&created](int x) {
                                      ++created;
                                      return Tracked(std::to_string(x));
-                                   },
+                                   }),
                                    {.max_entries = 3});
   (void)make(1);
   (void)make(2);
@@ -302,7 +302,7 @@ TEST_CASE_FIXTURE(Fresh, "over max_entries the least recently used object is dro
 TEST_CASE_FIXTURE(Fresh, "validate runs on every hit and a rejected object is replaced by that call") {
   int validations = 0;
   int created = 0;
-  auto make = memostore::singleton("validated", numbered(created), {.validate = [&validations](Tracked& t) {
+  auto make = memostore::singleton("validated", memostore::state_not_keyed(numbered(created)), {.validate = [&validations](Tracked& t) {
                                      ++validations;
                                      return t.alive;
                                    }});

@@ -118,8 +118,8 @@ TEST_SUITE("store") {
       ++calls;
       return x;
     };
-    memostore::memo(a, "f", fn)(1);
-    memostore::memo(b, "f", fn)(1);
+    memostore::memo(a, "f", memostore::state_not_keyed(fn))(1);
+    memostore::memo(b, "f", memostore::state_not_keyed(fn))(1);
     CHECK(calls == 1);
   }
 
@@ -215,11 +215,11 @@ TEST_SUITE("store") {
     };
     {
       auto store = memostore::Store::open(dir.path());
-      memostore::memo(store, "f", fn)(1);
+      memostore::memo(store, "f", memostore::state_not_keyed(fn))(1);
     }
     {
       auto store = memostore::Store::open({.dir = dir.path(), .mode = memostore::Mode::readonly});
-      auto f = memostore::memo(store, "f", fn);
+      auto f = memostore::memo(store, "f", memostore::state_not_keyed(fn));
       CHECK(f(1) == 2);
       CHECK(calls == 1);
       CHECK(f(2) == 4);
@@ -228,7 +228,7 @@ TEST_SUITE("store") {
       CHECK(f.cached(1));
     }
     auto store = memostore::Store::open(dir.path());
-    auto f = memostore::memo(store, "f", fn);
+    auto f = memostore::memo(store, "f", memostore::state_not_keyed(fn));
     CHECK_FALSE(f.cached(2));
     CHECK(f.cached(1));
   }
@@ -250,19 +250,19 @@ TEST_SUITE("store") {
     };
     {
       auto store = memostore::Store::open(dir.path());
-      CHECK(memostore::memo(store, "f", fn)(5) == 5);
+      CHECK(memostore::memo(store, "f", memostore::state_not_keyed(fn))(5) == 5);
     }
     generation = 3;
     {
       auto store = memostore::Store::open({.dir = dir.path(), .mode = memostore::Mode::refresh});
-      auto f = memostore::memo(store, "f", fn);
+      auto f = memostore::memo(store, "f", memostore::state_not_keyed(fn));
       CHECK(f(5) == 15);
       CHECK(f(5) == 15);
       CHECK(calls == 3);
     }
     generation = 100;
     auto store = memostore::Store::open(dir.path());
-    CHECK(memostore::memo(store, "f", fn)(5) == 15);  // the refreshed value was stored
+    CHECK(memostore::memo(store, "f", memostore::state_not_keyed(fn))(5) == 15);  // the refreshed value was stored
     CHECK(calls == 3);
   }
 
@@ -270,10 +270,10 @@ TEST_SUITE("store") {
     TempDir dir;
     auto store = memostore::Store::open({.dir = dir / "never", .mode = memostore::Mode::off});
     int calls = 0;
-    auto f = memostore::memo(store, "f", [&calls](int x) {
+    auto f = memostore::memo(store, "f", memostore::state_not_keyed([&calls](int x) {
       ++calls;
       return x;
-    });
+    }));
     CHECK(f(1) == 1);
     CHECK(f(1) == 1);
     CHECK(calls == 2);
@@ -325,10 +325,10 @@ TEST_SUITE("store") {
     {
       auto store = memostore::Store::open(dir.path());
       int calls = 0;
-      auto f = memostore::memo(store, "f", [&calls](int x) {
+      auto f = memostore::memo(store, "f", memostore::state_not_keyed([&calls](int x) {
         ++calls;
         return std::string(100, static_cast<char>('a' + x % 26));
-      });
+      }));
       CHECK(f(1) == std::string(100, 'b'));
       failing = true;
       for (int i = 2; i < 20; ++i) {
@@ -377,10 +377,10 @@ TEST_CASE("a full disk: calls return correct results, one warning is logged, and
   CHECK(stored > 0);
   CHECK(stored < 200);
   int computed = 0;
-  auto padded = memostore::memo(store, "padded", [&](int x) {
+  auto padded = memostore::memo(store, "padded", memostore::state_not_keyed([&](int x) {
     ++computed;
     return std::to_string(x) + std::string(4096, '.');
-  });
+  }));
   for (int i = 0; i < 200; ++i) {
     REQUIRE(padded(i) == std::to_string(i) + std::string(4096, '.'));
   }

@@ -14,6 +14,7 @@
 #include <utility>
 #include <vector>
 
+#include <memostore/callable.hpp>
 #include <memostore/detail/archive.hpp>
 #include <memostore/detail/call_inputs.hpp>
 #include <memostore/detail/call_key.hpp>
@@ -72,7 +73,10 @@ class Memo;
 /// it on a miss.
 ///
 /// `fn` is a function, function pointer or non-generic lambda, callable
-/// concurrently. Its result type and its arguments (other than
+/// concurrently, that holds no state the key cannot see: a lambda with
+/// captures or a functor with data members does not compile (pass those
+/// values as arguments, or see `state_not_keyed`); `MEMOSTORE_SOURCE(fn)`
+/// also keys on its source text (memostore/callable.hpp). Its result type and its arguments (other than
 /// `memostore::Unhashed<T>` ones) must be cereal-serializable; the result
 /// type must also be default-constructible. `name` identifies the function in
 /// the store, so keep it stable and unique. Throws `Error` (config) for an
@@ -81,8 +85,9 @@ class Memo;
 /// **Example**
 /// ```cpp
 /// auto load = memostore::memo(store, "load_prices",
-///     [](const std::string& path) { return parse_csv(path); }, {.version = 2});
-/// std::vector<double> v = load("prices.csv");   // computes once, then hits
+///     [](const memostore::File& csv) { return parse_csv(csv.path()); }, {.version = 2});
+/// std::vector<double> v = load(memostore::File("prices.csv"));   // computes once, then hits
+///                                                     // until the bytes of prices.csv change
 /// ```
 template <class F>
 Memo<std::decay_t<F>> memo(Store store, std::string name, F&& fn, MemoOptions options = {});
@@ -134,6 +139,9 @@ class Memo<F, R(Args...)> {
 
   const std::string& name() const noexcept { return m_core->name(); }
   std::uint32_t version() const noexcept { return m_core->version(); }
+  /// The hash of the function's source text that joins its keys
+  /// (MEMOSTORE_SOURCE); 0 when it was not wrapped.
+  std::uint64_t source_hash() const noexcept { return detail::source_hash_of(m_fn); }
 
  private:
   /// The key bytes of a call: its keyed arguments, then the fingerprints of
@@ -155,6 +163,12 @@ Memo<std::decay_t<F>> memo(Store store, std::string name, F&& fn, MemoOptions op
   static_assert(detail::has_fixed_signature<F>,
                 "memostore::memo needs a callable with one fixed signature: a function, a function "
                 "pointer or a non-generic lambda (no `auto` parameters).");
+  static_assert(detail::has_no_unkeyed_state<F>,
+                "memostore::memo: the callable carries state (a lambda capture or data members) that is not "
+                "part of the key, so a changed value would return results computed with the old one. Pass "
+                "the values as arguments (keyed) or as memostore::Unhashed<T> (not keyed), or wrap the "
+                "callable in memostore::state_not_keyed(fn) when its state cannot change results (a logger, "
+                "a counter).");
   return Memo<std::decay_t<F>>(std::move(store), std::move(name), std::forward<F>(fn), options);
 }
 
@@ -170,7 +184,7 @@ Memo<F, R(Args...)>::Memo(Store store, std::string name, F fn, MemoOptions optio
           std::move(store), std::move(name),
           detail::MemoPolicy{options.version, options.ttl, options.max_entries, options.max_bytes,
                              options.share_inflight, options.inflight_lease, std::move(options.depends_on)},
-          detail::type_fingerprint<result_type, Args...>())) {}
+          detail::type_fingerprint<result_type, Args...>(detail::source_hash_of(m_fn)))) {}
 
 template <class F, class R, class... Args>
 auto Memo<F, R(Args...)>::operator()(Args... args) const -> result_type {

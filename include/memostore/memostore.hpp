@@ -3,6 +3,7 @@
 #pragma once
 
 #include <memostore/admin.hpp>
+#include <memostore/callable.hpp>
 #include <memostore/error.hpp>
 #include <memostore/inputs.hpp>
 #include <memostore/log.hpp>

@@ -13,6 +13,7 @@
 #include <type_traits>
 #include <utility>
 
+#include <memostore/callable.hpp>
 #include <memostore/detail/archive.hpp>
 #include <memostore/detail/call_key.hpp>
 #include <memostore/detail/signature.hpp>
@@ -154,6 +155,12 @@ Singleton<std::decay_t<F>> singleton(std::string name, F&& fn, SingletonOptions<
   static_assert(detail::has_fixed_signature<F>,
                 "memostore::singleton needs a factory with one fixed signature: a function, a function "
                 "pointer or a non-generic lambda (no `auto` parameters).");
+  static_assert(detail::has_no_unkeyed_state<F>,
+                "memostore::singleton: the callable carries state (a lambda capture or data members) that is "
+                "not part of the key, so a changed value would return objects made with the old one. Pass "
+                "the values as arguments (keyed) or as memostore::Unhashed<T> (not keyed), or wrap the "
+                "callable in memostore::state_not_keyed(fn) when its state cannot change results (a logger, "
+                "a counter).");
   return Singleton<std::decay_t<F>>(std::move(name), std::forward<F>(fn), std::move(options));
 }
 

@@ -14,10 +14,10 @@ int main(int argc, char** argv) {
   }
   int calls = 0;
   auto store = memostore::Store::open(argv[1]);
-  auto words = memostore::memo(store, "words", [&calls](const std::string& s) {
+  auto words = memostore::memo(store, "words", memostore::state_not_keyed([&calls](const std::string& s) {
     ++calls;
     return std::vector<std::string>{s, s + s};
-  });
+  }));
   const bool same = words("ab") == words("ab");
   std::printf("same=%d calls=%d\n", same ? 1 : 0, calls);
   return same && calls == 1 ? 0 : 1;

@@ -18,8 +18,11 @@
 #include <limits>
 #include <string>
 #include <string_view>
+#include <algorithm>
 #include <iterator>
 #include <type_traits>
+#include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include <cereal/cereal.hpp>
@@ -246,6 +249,57 @@ std::enable_if_t<is_portable_number<T>> CEREAL_LOAD_FUNCTION_NAME(BinaryReader& 
   }
   const char* first = ar.consume(static_cast<std::size_t>(length) * sizeof(T));
   vector.assign(UnalignedNumbers<T>(first), UnalignedNumbers<T>(first) + static_cast<std::ptrdiff_t>(length));
+}
+
+/// Unordered containers are written in a canonical order: each element is
+/// encoded on its own and the encodings are sorted, so equal containers give
+/// equal bytes whatever their insertion order, bucket count or hash seed (a
+/// key must not depend on them, and check mode must not see a recomputed
+/// result as changed). The layout is cereal's own (a length, then the
+/// elements), so cereal's load functions read it back. Costs one extra copy
+/// of the bytes and a sort.
+template <class Container, class WriteElement>
+void save_canonically(BinaryWriter& ar, const Container& container, WriteElement write_element) {
+  std::vector<std::string> encoded;
+  encoded.reserve(container.size());
+  for (const auto& element : container) {
+    std::string bytes;
+    BinaryWriter element_writer(bytes, ar.inputs());
+    write_element(element_writer, element);
+    encoded.push_back(std::move(bytes));
+  }
+  std::sort(encoded.begin(), encoded.end());
+  ar(cereal::make_size_tag(static_cast<cereal::size_type>(container.size())));
+  for (const std::string& bytes : encoded) {
+    ar.template write_elements<1>(bytes.data(), bytes.size());
+  }
+}
+
+template <class T>
+inline constexpr bool is_writable = cereal::traits::is_output_serializable<T, BinaryWriter>::value;
+
+template <class K, class V, class H, class E, class A>
+  requires is_writable<K> && is_writable<V>
+void CEREAL_SAVE_FUNCTION_NAME(BinaryWriter& ar, const std::unordered_map<K, V, H, E, A>& map) {
+  save_canonically(ar, map, [](BinaryWriter& out, const auto& pair) { out(pair.first, pair.second); });
+}
+
+template <class K, class V, class H, class E, class A>
+  requires is_writable<K> && is_writable<V>
+void CEREAL_SAVE_FUNCTION_NAME(BinaryWriter& ar, const std::unordered_multimap<K, V, H, E, A>& map) {
+  save_canonically(ar, map, [](BinaryWriter& out, const auto& pair) { out(pair.first, pair.second); });
+}
+
+template <class K, class H, class E, class A>
+  requires is_writable<K>
+void CEREAL_SAVE_FUNCTION_NAME(BinaryWriter& ar, const std::unordered_set<K, H, E, A>& set) {
+  save_canonically(ar, set, [](BinaryWriter& out, const auto& element) { out(element); });
+}
+
+template <class K, class H, class E, class A>
+  requires is_writable<K>
+void CEREAL_SAVE_FUNCTION_NAME(BinaryWriter& ar, const std::unordered_multiset<K, H, E, A>& set) {
+  save_canonically(ar, set, [](BinaryWriter& out, const auto& element) { out(element); });
 }
 
 /// True when memostore can store a `T`: cereal can save and load it with our
