@@ -379,7 +379,7 @@ TEST_CASE("MEMOSTORE_EXPLAIN says why each miss missed") {
     const std::string key = key_of("why", 3, memostore::detail::type_fingerprint<std::string, int>(), 1);
     REQUIRE(store.core()->database()->put(Family::entries, key, "not an envelope"));
     (void)retyped(1);
-    CHECK(explained("damaged or undecodable"));
+    CHECK(explained("the stored entry was damaged"));
   }
   {
     StoreOptions options;

@@ -333,6 +333,7 @@ TEST_CASE("an entry with garbage bytes is recomputed, with one warning, and repa
     return std::string(50, static_cast<char>('a' + x));
   }));
   CHECK(f(1) == std::string(50, 'b'));
+  std::string warning = "damaged entry of f";  // what the warning must say
   SUBCASE("random garbage") {
     CHECK(rewrite_entries(store, "f", [](const std::string&) { return std::string("\x01garbage\xff", 9); }) == 1);
   }
@@ -346,6 +347,8 @@ TEST_CASE("an entry with garbage bytes is recomputed, with one warning, and repa
     CHECK(rewrite_entries(store, "f", [](const std::string& v) { return v.substr(0, v.size() / 2); }) == 1);
   }
   SUBCASE("valid envelope whose payload is not the result type") {
+    // Whole and of the right type fingerprint: a changed layout, not damage (issue 25).
+    warning = "does not fit the current result type";
     CHECK(rewrite_entries(store, "f", [](const std::string& v) {
             auto entry = memostore::detail::read_envelope(v);
             REQUIRE(entry);
@@ -358,7 +361,7 @@ TEST_CASE("an entry with garbage bytes is recomputed, with one warning, and repa
   }
   CHECK(f(1) == std::string(50, 'b'));
   CHECK(calls == 2);
-  CHECK(log.count("damaged entry of f") == 1);
+  CHECK(log.count(warning) == 1);
   CHECK(f(1) == std::string(50, 'b'));  // the recomputed entry replaced the damaged one
   CHECK(calls == 2);
   CHECK(log.warnings().size() == 1);

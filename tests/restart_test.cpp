@@ -97,7 +97,7 @@ TEST_CASE("default_store with a bad MEMOSTORE_MODE computes without a cache, wit
                                   {{"MEMOSTORE_DIR", (dir / "c").string()}, {"MEMOSTORE_MODE", "bogus"}});
   CHECK(result.exit_code == 0);
   CHECK(output_value(result.out, "computed") == "3");
-  CHECK(result.err.find("valid modes are readwrite, readonly, refresh and off") != std::string::npos);
+  CHECK(result.err.find("valid modes are readwrite, readonly, refresh, off and check") != std::string::npos);
 }
 
 }  // TEST_SUITE

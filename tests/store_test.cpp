@@ -296,7 +296,7 @@ TEST_SUITE("store") {
         memostore::test::error_message([&] { memostore::Store::open(dir.path()); }, memostore::ErrorCode::config);
     CHECK(message.find("MEMOSTORE_MODE") != std::string::npos);
     CHECK(message.find("\"fast\"") != std::string::npos);
-    CHECK(message.find("readwrite, readonly, refresh and off") != std::string::npos);
+    CHECK(message.find("readwrite, readonly, refresh, off and check") != std::string::npos);
     CHECK(memostore::parse_mode("refresh") == memostore::Mode::refresh);
   }
 

@@ -19,6 +19,14 @@ struct FunctionStats {
   std::uint64_t evictions = 0;    ///< entries removed by a size budget
   std::uint64_t expirations = 0;  ///< entries found or removed past their ttl
   std::uint64_t rejected = 0;     ///< entries ignored for a missing or wrong signature (StoreOptions::secret)
+  /// Stored results compared with a fresh computation (Mode::check, StoreOptions::check_rate).
+  std::uint64_t checked = 0;
+  /// Checked results that differed from the fresh one: a forgotten `version`
+  /// bump or a function that is not deterministic. Each was replaced.
+  std::uint64_t stale = 0;
+  /// Entries whose bytes no longer decode as the result type (fields added,
+  /// removed or retyped without a `version` bump): misses, recomputed.
+  std::uint64_t changed_layout = 0;
   std::uint64_t entries = 0;      ///< live entries now
   std::uint64_t bytes = 0;        ///< live bytes now (keys and stored envelopes)
   std::chrono::nanoseconds compute_time{0};  ///< time the function spent on misses

@@ -29,12 +29,19 @@ enum class Mode {
   readonly,   ///< use hits, never write: for untrusted CI jobs
   refresh,    ///< always recompute and overwrite the stored result
   off,        ///< bypass the store entirely: every call computes
+  /// Compute every call and compare the encoded result with the stored one:
+  /// a difference (a forgotten `version` bump, a function that is not
+  /// deterministic) is logged as an error naming the function, version, key
+  /// and first differing byte, counted in FunctionStats::stale, and the
+  /// stored entry is replaced. Returns the fresh result; misses are stored as
+  /// in readwrite. For a nightly CI job that proves a cache right.
+  check,
 };
 
 /// The name of `mode`, e.g. "readonly".
 std::string_view to_string(Mode mode) noexcept;
 
-/// Parses "readwrite", "readonly", "refresh" or "off". Throws `Error`
+/// Parses "readwrite", "readonly", "refresh", "off" or "check". Throws `Error`
 /// (`ErrorCode::config`) naming the valid values for anything else.
 Mode parse_mode(std::string_view text);
 
@@ -139,6 +146,13 @@ struct StoreOptions {
   /// large ones (docs/reliability.md). Never logged. Empty: entries are neither
   /// signed nor checked. Env: `MEMOSTORE_SECRET` (overrides this field).
   std::string secret = {};
+
+  /// The fraction of hits (0 to 1) that are also computed and compared with
+  /// the stored result, as `Mode::check` does for every call: a sampled hit
+  /// costs a computation, and a difference is logged as an error, counted in
+  /// FunctionStats::stale and replaced. Readwrite mode only. Default: 0 (never).
+  /// Env: `MEMOSTORE_CHECK_RATE` (e.g. `0.01`; overrides this field).
+  double check_rate = 0;
 
   /// See `FileCheck`. Default: stat. Env: `MEMOSTORE_FILE_CHECK` (overrides this field).
   FileCheck file_check = FileCheck::stat;

@@ -49,6 +49,9 @@ std::string_view counter_name(Counter counter) noexcept {
     case Counter::bytes: return "bytes";
     case Counter::compute_ns: return "compute_ns";
     case Counter::saved_ns: return "saved_ns";
+    case Counter::checked: return "checked";
+    case Counter::stale: return "stale";
+    case Counter::changed_layout: return "changed_layout";
   }
   return "unknown";
 }

@@ -6,13 +6,12 @@
 #include "codec/input_records.hpp"
 #include "codec/key.hpp"
 #include "policy/expiry.hpp"
+#include "store/mode_rules.hpp"
 #include "store/store_core.hpp"
 #include "util/log.hpp"
 
 namespace memostore::detail {
 namespace {
-
-bool writes_results(Mode mode) { return mode == Mode::readwrite || mode == Mode::refresh; }
 
 /// Removes a damaged entry with its bookkeeping; best effort (the recomputed
 /// result overwrites it anyway).
@@ -129,6 +128,21 @@ Outcome judge_entry(const MemoCore& memo, std::string_view key, std::string_view
   return Outcome::hit;
 }
 
+bool read_valid_entry(const MemoCore& memo, const std::string& key, std::string_view args,
+                      FunctionRef<void(const EntryView& entry, std::uint64_t size)> use) {
+  Database* database = memo.store().core()->database();
+  if (database == nullptr) {
+    return false;
+  }
+  auto found = database->get(Family::entries, key, [&](std::string_view bytes) {
+    auto entry = read_envelope(bytes);
+    if (entry && judge_entry(memo, key, args, entry.value(), memo.store().core()->policy()->now_ms()) == Outcome::hit) {
+      use(entry.value(), key.size() + bytes.size());
+    }
+  });
+  return static_cast<bool>(found);
+}
+
 Lookup lookup(const MemoCore& memo, const std::string& key, std::string_view args, DecodeFn decode) {
   StoreCore& store = *memo.store().core();
   StorePolicy& policy = *store.policy();
@@ -170,8 +184,10 @@ Lookup lookup(const MemoCore& memo, const std::string& key, std::string_view arg
         store.hot().insert(key, bytes, generation);
       }
     } catch (const std::exception& e) {  // cereal::Exception, std::length_error, the type's own load code
-      damage = fmt::format("its value does not decode ({})", e.what());
-      result.outcome = Outcome::damaged;
+      // Whole (checksum) and of the same types (fingerprint), yet not
+      // decodable: the result type's layout changed, not the bytes.
+      damage = e.what();
+      result.outcome = Outcome::changed_layout;
     }
   });
   if (!found) {
@@ -189,6 +205,20 @@ Lookup lookup(const MemoCore& memo, const std::string& key, std::string_view arg
   } else if (result.outcome == Outcome::rejected) {
     policy.record_rejected(*memo.state());
     store.report_rejected(memo.name());
+  } else if (result.outcome == Outcome::changed_layout) {
+    policy.record_changed_layout(*memo.state());
+    const bool removable = writes_results(memo.store().mode());
+    if (store.first_report_for(fmt::format("changed layout\n{}\n{}", memo.name(), memo.version()))) {
+      warn("a stored result of {} (version {}) in {} does not fit the current result type ({}): the type is the "
+           "same but its layout changed (fields added, removed or retyped in its serialization). Bump `version` "
+           "whenever a result type changes; fields that only swapped places are found by MEMOSTORE_MODE=check. "
+           "{}omputing the result again (later entries of {} like it are counted as changed_layout, not reported)",
+           memo.name(), memo.version(), database.dir(), damage, removable ? "Removed it and c" : "C", memo.name());
+    }
+    if (removable) {
+      remove_damaged(memo, key, *result.existing_size);
+      result.existing_size.reset();
+    }
   } else if (result.outcome == Outcome::damaged) {
     const bool removable = writes_results(memo.store().mode());
     // A removed entry seen damaged again was damaged again: a new warning.
@@ -216,7 +246,10 @@ void explain_miss(const MemoCore& memo, const std::string& key, std::string_view
       case Outcome::expired: why = "its entry expired (ttl)"; break;
       case Outcome::other_type: why = "the stored entry has another result or argument type"; break;
       case Outcome::other_arguments: why = "another call's entry has the same key hash"; break;
-      case Outcome::damaged: why = "the stored entry was damaged or undecodable"; break;
+      case Outcome::damaged: why = "the stored entry was damaged"; break;
+      case Outcome::changed_layout:
+        why = "the stored entry does not decode as the current result type (its layout changed; bump `version`)";
+        break;
       case Outcome::rejected: why = "the stored entry has no valid signature for the store's secret"; break;
       case Outcome::unreadable: why = "the entry could not be read"; break;
       case Outcome::absent:

@@ -20,7 +20,8 @@ enum class Outcome {
   expired,          // an entry past its ttl
   other_type,       // an entry of another result or argument type
   other_arguments,  // another call's entry under a colliding hash
-  damaged,          // an entry that fails its checks or does not decode
+  damaged,          // an entry that fails its checks (structure, checksum)
+  changed_layout,   // a whole entry of the right types whose bytes do not decode as the result type
   rejected,         // an entry without a valid signature for the store's secret
   unreadable,       // the read itself failed
 };
@@ -40,9 +41,16 @@ enum class SignatureCheck { needed, done };
 Outcome judge_entry(const MemoCore& memo, std::string_view key, std::string_view args, const EntryView& entry,
                     std::int64_t now_ms, SignatureCheck signature = SignatureCheck::needed);
 
+/// Calls `use` with the entry stored for `key` and its size (key plus
+/// envelope bytes) if it is whole and valid for the call with encoded
+/// arguments `args` now; reads the store itself, not the hot tier, and
+/// counts, logs and removes nothing. False if the read failed.
+bool read_valid_entry(const MemoCore& memo, const std::string& key, std::string_view args,
+                      FunctionRef<void(const EntryView& entry, std::uint64_t size)> use);
+
 /// Reads the entry for `key` (from the hot tier, else from the database) and,
-/// if it is valid, decodes it through `decode` and records the hit. A damaged entry is removed (in writable modes) and
-/// warned about; an expired or rejected one is counted and left for the new
+/// if it is valid, decodes it through `decode` and records the hit. A damaged
+/// entry, or one of a changed layout, is removed (in writable modes) and warned about; an expired or rejected one is counted and left for the new
 /// result to replace.
 Lookup lookup(const MemoCore& memo, const std::string& key, std::string_view args, DecodeFn decode);
 

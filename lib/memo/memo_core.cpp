@@ -10,16 +10,16 @@
 #include "codec/envelope.hpp"
 #include "codec/input_records.hpp"
 #include "codec/key.hpp"
+#include "memo/check.hpp"
 #include "memo/lookup.hpp"
 #include "memo/process_claim.hpp"
 #include "policy/expiry.hpp"
+#include "store/mode_rules.hpp"
 #include "store/store_core.hpp"
 #include "util/log.hpp"
 
 namespace memostore::detail {
 namespace {
-
-bool writes_results(Mode mode) { return mode == Mode::readwrite || mode == Mode::refresh; }
 
 /// How often a process waiting for another's computation looks for its result.
 constexpr std::chrono::milliseconds k_claim_poll{50};
@@ -44,11 +44,11 @@ void store_entry(const MemoCore& memo, const std::string& key, const std::string
                  bool computed = true) {
   StoreCore& store = *memo.store().core();
   StorePolicy& policy = *store.policy();
-  // Nothing to replace if the lookup found nothing (refresh mode does not look).
-  const Overwrites overwrites =
-      replaced_size || memo.store().mode() == Mode::refresh ? Overwrites::maybe : Overwrites::no;
-  if (memo.store().mode() == Mode::refresh && !replaced_size) {
-    replaced_size = policy.stored_size(key);  // refresh mode skipped the read that would have told
+  // Nothing to replace if the lookup found nothing (refresh and check modes do not look).
+  const bool looked = !computes_every_call(memo.store().mode());
+  const Overwrites overwrites = replaced_size || !looked ? Overwrites::maybe : Overwrites::no;
+  if (!looked && !replaced_size) {
+    replaced_size = policy.stored_size(key);  // the read that would have told was skipped
   }
   Batch batch(*store.database());
   batch.put(Family::entries, key, envelope, overwrites);
@@ -81,6 +81,63 @@ class RemoteLease {
   std::string m_key;
 };
 
+/// A computed result as a finished envelope, ready to store and send.
+struct NewEntry {
+  std::shared_ptr<const std::string> envelope;
+  EntryInfo info;
+  bool finished = false;  // false: it could not be signed, so it is returned but not kept
+};
+
+/// Runs the user's function and builds the envelope of its result; none if
+/// the result could not be encoded (it is returned but not stored). Throws
+/// what the function throws.
+std::optional<NewEntry> compute_entry(const MemoCore& memo, const std::string& key, std::string_view args,
+                                      ComputeFn compute) {
+  StoreCore& store = *memo.store().core();
+  std::string envelope;
+  start_envelope(envelope, args);
+  const auto started = std::chrono::steady_clock::now();
+  if (!compute(envelope)) {
+    return std::nullopt;
+  }
+  NewEntry entry;
+  entry.info.created_ms = store.policy()->now_ms();
+  entry.info.expires_ms = deadline_ms(entry.info.created_ms, store.policy()->ttl_for(*memo.state()));
+  entry.info.compute_ns = static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - started).count());
+  entry.info.type = memo.type();
+  entry.finished = finish_envelope(envelope, entry.info, store.signer(), key);
+  entry.envelope = std::make_shared<const std::string>(std::move(envelope));
+  return entry;
+}
+
+/// Keeps a computed entry: stores it locally (replacing `replaced_size`
+/// bytes, if known) and sends it to the remote tier (at once when `lease` is
+/// held: other machines wait for it).
+void keep_entry(const MemoCore& memo, const std::string& key, const NewEntry& entry,
+                std::optional<std::uint64_t> replaced_size, const std::vector<RecordedInput>& inputs,
+                const std::optional<RemoteLease>& lease) {
+  StoreCore& store = *memo.store().core();
+  if (!entry.finished) {
+    store.report_write_failure(fmt::format("a result of {}", memo.name()),
+                               Failure{ErrorCode::io, "OpenSSL could not sign it"});
+    return;
+  }
+  if (!writes_results(memo.store().mode())) {
+    return;
+  }
+  store_entry(memo, key, *entry.envelope, entry.info, replaced_size, inputs);
+  if (RemoteTier* remote = store.remote()) {
+    const EntryInfo& info = entry.info;
+    const auto ttl = info.expires_ms != 0 ? Duration(info.expires_ms - info.created_ms) : remote->settings().default_ttl;
+    if (lease) {
+      remote->put_now(key, *entry.envelope, ttl);
+    } else {
+      remote->put(key, entry.envelope, ttl);
+    }
+  }
+}
+
 /// Computes the result, stores it and hands it to waiting threads; sends it
 /// to the remote tier (at once when `lease` is held: other machines wait for it).
 void compute_and_store(const MemoCore& memo, const std::string& key, std::string_view args,
@@ -91,46 +148,38 @@ void compute_and_store(const MemoCore& memo, const std::string& key, std::string
   if (policy.settings().explain) {
     explain_miss(memo, key, args, inputs, last, memo.store().mode() == Mode::refresh);
   }
-  std::string envelope;
-  start_envelope(envelope, args);
-  const auto started = std::chrono::steady_clock::now();
-  bool encoded = false;
+  std::optional<NewEntry> entry;
   try {
-    encoded = compute(envelope);
+    entry = compute_entry(memo, key, args, compute);
   } catch (...) {  // the user's exception: every waiter gets it, nothing is stored
     ticket.fail(std::current_exception());
     throw;
   }
-  if (!encoded) {
+  if (!entry) {
     ticket.finish(FlightResult{});
     return;
   }
-  EntryInfo info;
-  info.created_ms = policy.now_ms();
-  info.expires_ms = deadline_ms(info.created_ms, policy.ttl_for(*memo.state()));
-  info.compute_ns = static_cast<std::uint64_t>(
-      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - started).count());
-  info.type = memo.type();
-  StoreCore& store = *memo.store().core();
-  const bool finished = finish_envelope(envelope, info, store.signer(), key);
+  keep_entry(memo, key, *entry, last.existing_size, inputs, lease);
+  const std::string_view payload = finished_payload(*entry->envelope);
+  ticket.finish(FlightResult{entry->envelope, payload});
+}
 
-  auto shared = std::make_shared<const std::string>(std::move(envelope));
-  if (!finished) {
-    store.report_write_failure(fmt::format("a result of {}", memo.name()),
-                               Failure{ErrorCode::io, "OpenSSL could not sign it"});
-  } else if (writes_results(memo.store().mode())) {
-    store_entry(memo, key, *shared, info, last.existing_size, inputs);
+/// Check mode: computes the call whose valid entry `stored` is, compares the
+/// results' bytes, and on a difference reports it and replaces the entry.
+/// The caller returns the fresh result. Throws what the function throws.
+void check_stored(const MemoCore& memo, const std::string& key, std::string_view args,
+                  const std::vector<RecordedInput>& inputs, ComputeFn compute, const StoredResult& stored) {
+  const std::optional<NewEntry> entry = compute_entry(memo, key, args, compute);
+  if (!entry) {
+    return;  // not encodable now: nothing to compare (report_unstorable said so)
   }
-  if (RemoteTier* remote = store.remote(); remote != nullptr && finished && writes_results(memo.store().mode())) {
-    const auto ttl = info.expires_ms != 0 ? Duration(info.expires_ms - info.created_ms) : remote->settings().default_ttl;
-    if (lease) {
-      remote->put_now(key, *shared, ttl);
-    } else {
-      remote->put(key, shared, ttl);
-    }
+  const std::string_view fresh = finished_payload(*entry->envelope);
+  const std::optional<std::size_t> difference = first_difference(stored.payload, fresh);
+  memo.store().core()->policy()->record_check(*memo.state(), difference.has_value());
+  if (difference) {
+    report_stale(memo, key, *difference, stored.payload.size(), fresh.size());
+    keep_entry(memo, key, *entry, stored.size, inputs, std::nullopt);
   }
-  const std::string_view payload = finished_payload(*shared);
-  ticket.finish(FlightResult{std::move(shared), payload});
 }
 
 /// Asks the remote tier for the entry under `key`: one that passes every
@@ -322,7 +371,13 @@ void MemoCore::call(std::string_view args, const std::vector<RecordedInput>& inp
   }
   InflightTable& inflight = m_store.core()->inflight();
   const std::string key = key_for(args);
-  const bool use_hits = m_store.mode() != Mode::refresh;
+  if (should_check(*this)) {
+    if (const std::optional<StoredResult> stored = stored_result(*this, key, args)) {
+      check_stored(*this, key, args, inputs, compute, *stored);
+      return;
+    }
+  }
+  const bool use_hits = !computes_every_call(m_store.mode());
   for (int attempt = 0;; ++attempt) {
     const std::uint64_t epoch = inflight.epoch();
     Lookup last;
@@ -365,17 +420,9 @@ void MemoCore::call(std::string_view args, const std::vector<RecordedInput>& inp
 }
 
 bool MemoCore::cached(std::string_view args) const {
-  Database* database = m_store.core()->database();
-  if (database == nullptr) {
-    return false;
-  }
   bool valid = false;
-  const std::string key = key_for(args);
-  auto found = database->get(Family::entries, key, [&](std::string_view bytes) {
-    auto entry = read_envelope(bytes);
-    valid = entry && judge_entry(*this, key, args, entry.value(), m_store.core()->policy()->now_ms()) == Outcome::hit;
-  });
-  return found && valid;
+  (void)read_valid_entry(*this, key_for(args), args, [&valid](const EntryView&, std::uint64_t) { valid = true; });
+  return valid;
 }
 
 void MemoCore::forget(std::string_view args) const {

@@ -199,6 +199,17 @@ void StorePolicy::record_rejected(FunctionState& function) noexcept {
   function.pending_rejected.fetch_add(1, std::memory_order_relaxed);
 }
 
+void StorePolicy::record_check(FunctionState& function, bool stale) noexcept {
+  function.pending_checked.fetch_add(1, std::memory_order_relaxed);
+  if (stale) {
+    function.pending_stale.fetch_add(1, std::memory_order_relaxed);
+  }
+}
+
+void StorePolicy::record_changed_layout(FunctionState& function) noexcept {
+  function.pending_changed_layout.fetch_add(1, std::memory_order_relaxed);
+}
+
 LiveChange StorePolicy::stage_store(Batch& batch, FunctionState& function, std::string_view key,
                                     const EntryMeta& meta, std::optional<std::uint64_t> replaced_size,
                                     std::uint64_t compute_ns, std::string_view inputs) {
@@ -381,7 +392,8 @@ Result<void> StorePolicy::zero_counters() {
     (void)state->take_pending_hits();
     for (auto* pending : {&state->pending_misses,
                           &state->pending_expirations, &state->pending_rejected, &state->pending_evictions, &state->pending_stores,
-                          &state->pending_compute_ns}) {
+                          &state->pending_compute_ns, &state->pending_checked, &state->pending_stale,
+                          &state->pending_changed_layout}) {
       pending->store(0, std::memory_order_relaxed);
     }
   }
@@ -470,6 +482,9 @@ Result<void> StorePolicy::flush(Urgency urgency) {
       add(state->pending_misses, Counter::misses);
       add(state->pending_expirations, Counter::expirations);
       add(state->pending_rejected, Counter::rejected);
+      add(state->pending_checked, Counter::checked);
+      add(state->pending_stale, Counter::stale);
+      add(state->pending_changed_layout, Counter::changed_layout);
       add(state->pending_evictions, Counter::evictions);
       add(state->pending_stores, Counter::stores);
       add(state->pending_compute_ns, Counter::compute_ns);
@@ -569,6 +584,9 @@ StoreStats StorePolicy::stats() {
         case Counter::bytes: s.bytes = n; break;
         case Counter::compute_ns: s.compute_time = std::chrono::nanoseconds(n); break;
         case Counter::saved_ns: s.saved_time = std::chrono::nanoseconds(n); break;
+        case Counter::checked: s.checked = n; break;
+        case Counter::stale: s.stale = n; break;
+        case Counter::changed_layout: s.changed_layout = n; break;
       }
     }
     return true;
@@ -585,6 +603,9 @@ StoreStats StorePolicy::stats() {
       s.misses += state->pending_misses.load(std::memory_order_relaxed);
       s.expirations += state->pending_expirations.load(std::memory_order_relaxed);
       s.rejected += state->pending_rejected.load(std::memory_order_relaxed);
+      s.checked += state->pending_checked.load(std::memory_order_relaxed);
+      s.stale += state->pending_stale.load(std::memory_order_relaxed);
+      s.changed_layout += state->pending_changed_layout.load(std::memory_order_relaxed);
       s.saved_time += std::chrono::nanoseconds(hits.saved_ns);
       if (!m_settings.writable) {  // nothing is written: the in-memory view is the current one
         s.entries = static_cast<std::uint64_t>(std::max<std::int64_t>(0, state->entries.load()));
@@ -602,6 +623,9 @@ StoreStats StorePolicy::stats() {
     t.evictions += s.evictions;
     t.expirations += s.expirations;
     t.rejected += s.rejected;
+    t.checked += s.checked;
+    t.stale += s.stale;
+    t.changed_layout += s.changed_layout;
     t.entries += s.entries;
     t.bytes += s.bytes;
     t.compute_time += s.compute_time;

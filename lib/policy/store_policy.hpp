@@ -72,6 +72,7 @@ struct StorePolicySettings {
   bool exit_summary = false;  // MEMOSTORE_STATS: one line at close
   bool always_hash_inputs = false;  // MEMOSTORE_FILE_CHECK=content
   std::uint64_t hot_cache_bytes = 0;  // the hot tier's budget (MEMOSTORE_HOT_CACHE)
+  double check_rate = 0;  // the fraction of hits checked against a fresh computation (MEMOSTORE_CHECK_RATE)
   // Told when statistics cannot be written, so that a full disk gives one
   // warning per store in all (StoreCore::report_write_failure). None: warn.
   std::function<void(std::string_view what, const Failure& failure)> on_write_failure;
@@ -120,6 +121,9 @@ class FunctionState {
   alignas(64) std::atomic<std::uint64_t> pending_misses{0};
   std::atomic<std::uint64_t> pending_expirations{0};
   std::atomic<std::uint64_t> pending_rejected{0};
+  std::atomic<std::uint64_t> pending_checked{0};         // stored results compared with a fresh computation
+  std::atomic<std::uint64_t> pending_stale{0};           // ... that differed
+  std::atomic<std::uint64_t> pending_changed_layout{0};  // entries that no longer decode as the result type
   std::atomic<std::uint64_t> pending_evictions{0};
   std::atomic<std::uint64_t> pending_stores{0};
   std::atomic<std::uint64_t> pending_compute_ns{0};
@@ -209,6 +213,11 @@ class StorePolicy {
   void record_expired_read(FunctionState& function) noexcept;
   /// Counts an entry ignored for lacking a valid signature.
   void record_rejected(FunctionState& function) noexcept;
+  /// Counts a stored result compared with a fresh computation (check mode),
+  /// and whether they differed.
+  void record_check(FunctionState& function, bool stale) noexcept;
+  /// Counts an entry whose bytes no longer decode as the function's result type.
+  void record_changed_layout(FunctionState& function) noexcept;
 
   /// Adds the bookkeeping of a new entry to `batch` (which puts the entry);
   /// `replaced_size` is the size of the entry it overwrites, if any;

@@ -1,10 +1,12 @@
 #include <memostore/store.hpp>
 
+#include <charconv>
 #include <cstdlib>
 
 #include <fmt/std.h>
 
 #include "codec/meta.hpp"
+#include "store/mode_rules.hpp"
 #include "store/store_core.hpp"
 #include "util/log.hpp"
 
@@ -18,7 +20,8 @@ struct Named {
 };
 
 constexpr Named<Mode> k_mode_names[] = {
-    {Mode::readwrite, "readwrite"}, {Mode::readonly, "readonly"}, {Mode::refresh, "refresh"}, {Mode::off, "off"}};
+    {Mode::readwrite, "readwrite"}, {Mode::readonly, "readonly"}, {Mode::refresh, "refresh"}, {Mode::off, "off"},
+    {Mode::check, "check"}};
 constexpr Named<RemoteMode> k_remote_mode_names[] = {{RemoteMode::readwrite, "readwrite"},
                                                      {RemoteMode::readonly, "readonly"}};
 constexpr Named<FileCheck> k_file_check_names[] = {{FileCheck::stat, "stat"}, {FileCheck::content, "content"}};
@@ -35,6 +38,18 @@ Enum parse_named(std::string_view text, const Named<Enum> (&names)[N], std::stri
     valid += fmt::format("{}{}", i == 0 ? "" : i + 1 == N ? " and " : ", ", names[i].name);
   }
   throw Error(ErrorCode::config, fmt::format("unknown {} \"{}\": valid {} are {}", what, text, kinds, valid));
+}
+
+/// A fraction between 0 and 1 ("0.01") from `variable`; else a config error naming it.
+double parse_check_rate(std::string_view text, std::string_view variable) {
+  double rate = -1;
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), rate);
+  if (error != std::errc() || end != text.data() + text.size() || !(rate >= 0 && rate <= 1)) {
+    throw Error(ErrorCode::config,
+                fmt::format("{}: \"{}\" is not a fraction between 0 and 1 (e.g. 0.01 checks one hit in 100)",
+                            variable, text));
+  }
+  return rate;
 }
 
 const char* environment(const char* name) {
@@ -69,7 +84,7 @@ detail::StorePolicySettings policy_settings(const StoreOptions& options, Mode mo
   }
   settings.default_ttl = options.default_ttl;
   settings.clock = options.clock ? options.clock : system_clock();
-  settings.writable = mode == Mode::readwrite || mode == Mode::refresh;
+  settings.writable = detail::writes_results(mode);
   const auto switched_on = [](const char* name) {
     const char* value = environment(name);
     return value != nullptr && std::string_view(value) != "0";
@@ -85,6 +100,14 @@ detail::StorePolicySettings policy_settings(const StoreOptions& options, Mode mo
     }
   }
   settings.always_hash_inputs = file_check == FileCheck::content;
+  settings.check_rate = options.check_rate;
+  if (const char* text = environment("MEMOSTORE_CHECK_RATE")) {
+    settings.check_rate = parse_check_rate(text, "MEMOSTORE_CHECK_RATE");
+  }
+  if (!(settings.check_rate >= 0 && settings.check_rate <= 1)) {
+    throw Error(ErrorCode::config, fmt::format("StoreOptions::check_rate is {}; it must be between 0 and 1 (e.g. 0.01)",
+                                               settings.check_rate));
+  }
   settings.hot_cache_bytes = options.hot_cache_bytes;
   if (const char* text = environment("MEMOSTORE_HOT_CACHE")) {
     try {

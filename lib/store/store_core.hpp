@@ -50,7 +50,8 @@ class StoreCore {
 
   /// True the first time it is called for `key`: a damaged entry that cannot
   /// be removed (readonly mode) or cannot be read is warned about once, not
-  /// on every call. Only the damage path calls it.
+  /// on every call. The damage paths call it with entry keys; the changed
+  /// layout warning with a text of its own per function (no entry key has a newline).
   bool first_report_for(std::string_view key);
 
   /// Logs, once per store, that entries of `function` were ignored for lacking
