@@ -6,14 +6,22 @@
 
 #include <sys/mount.h>
 
+#include <csignal>
+
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
+#include <map>
 #include <string>
 #include <vector>
 
 #include <cereal/types/string.hpp>
+#include <cereal/types/vector.hpp>
 #include <memostore/memostore.hpp>
 
+#include <nlohmann/json.hpp>
+
+#include "storage/handover.hpp"
 #include "support/test_support.hpp"
 
 namespace fs = std::filesystem;
@@ -21,6 +29,7 @@ using memostore::Store;
 using memostore::StoreOptions;
 using memostore::test::ProcessResult;
 using memostore::test::TempDir;
+using Json = nlohmann::json;
 
 namespace {
 
@@ -76,6 +85,79 @@ std::string filled(int x) { return std::to_string(x) + std::string(1024, '#'); }
 ProcessResult run_tool(const SmallDisk& disk, const fs::path& dir, std::vector<std::string> args) {
   args.insert(args.begin(), {tool(), "--dir", dir.string()});
   return memostore::test::run_process(disk.limited(args));
+}
+
+
+/// Runs `memostore --dir DIR args...` as is.
+ProcessResult run_plain(const fs::path& dir, std::vector<std::string> args) {
+  args.insert(args.begin(), {tool(), "--dir", dir.string()});
+  return memostore::test::run_process(args);
+}
+
+std::string small_value(int x) { return std::string(300, static_cast<char>('a' + x % 26)) + std::to_string(x); }
+std::string large_value(int x) { return std::string(40'000, static_cast<char>('A' + x % 26)) + std::to_string(x); }
+constexpr int k_small = 30;
+constexpr int k_large = 10;
+
+/// A store of k_small small entries (in a table file) and k_large values of
+/// 40 KB (in blob files), closed (its first close writes the files).
+void build_mixed_store(const fs::path& dir) {
+  Store store = Store::open(dir);
+  auto small = memostore::memo(store, "small", &small_value);
+  auto large = memostore::memo(store, "large", &large_value);
+  for (int x = 0; x < k_small; ++x) {
+    (void)small(x);
+  }
+  for (int x = 0; x < k_large; ++x) {
+    (void)large(x);
+  }
+}
+
+/// The largest file of `dir` whose name ends in `extension`.
+fs::path largest_file(const fs::path& dir, const std::string& extension) {
+  fs::path largest;
+  for (const auto& file : fs::directory_iterator(dir)) {
+    if (file.path().extension() == extension && (largest.empty() || file.file_size() > fs::file_size(largest))) {
+      largest = file.path();
+    }
+  }
+  REQUIRE_MESSAGE(!largest.empty(), "no " << extension << " file in " << dir);
+  return largest;
+}
+
+/// Flips a few bytes in the middle of `file`.
+void flip_middle(const fs::path& file) {
+  std::fstream stream(file, std::ios::in | std::ios::out | std::ios::binary);
+  const auto middle = static_cast<std::streamoff>(fs::file_size(file) / 2);
+  for (std::streamoff at = middle; at < middle + 4; ++at) {
+    stream.seekg(at);
+    char byte = 0;
+    stream.get(byte);
+    stream.seekp(at);
+    stream.put(static_cast<char>(byte ^ 0x5a));
+  }
+}
+
+/// Counts how many calls of each function compute on `dir` (none: all hit).
+std::pair<int, int> computed_after(const fs::path& dir) {
+  Store store = Store::open(dir);
+  int small_computed = 0;
+  int large_computed = 0;
+  auto small = memostore::memo(store, "small", [&](int x) {
+    ++small_computed;
+    return small_value(x);
+  });
+  auto large = memostore::memo(store, "large", [&](int x) {
+    ++large_computed;
+    return large_value(x);
+  });
+  for (int x = 0; x < k_small; ++x) {
+    REQUIRE(small(x) == small_value(x));
+  }
+  for (int x = 0; x < k_large; ++x) {
+    REQUIRE(large(x) == large_value(x));
+  }
+  return {small_computed, large_computed};
 }
 
 }  // namespace
@@ -149,3 +231,118 @@ TEST_CASE("issue 26: import and merge on a full disk exit 1 naming the directory
 }
 
 TEST_SUITE_END();
+
+TEST_CASE("issue 26: verify reads past damaged table blocks and blob files, and verify --fix then repair ends clean") {
+  TempDir dir;
+  const fs::path store = dir / "store";
+  build_mixed_store(store);
+  flip_middle(largest_file(store, ".sst"));
+  flip_middle(largest_file(store, ".blob"));
+
+  const ProcessResult found = run_plain(store, {"verify"});
+  INFO(found.out << found.err);
+  CHECK(found.exit_code == 1);
+  CHECK(found.out.find("checked 40 entries") != std::string::npos);  // every entry, past the damage
+  const std::size_t listed = static_cast<std::size_t>(
+      std::count(found.out.begin(), found.out.end(), '\n') - 1);  // problem lines before the summary
+  CHECK(found.out.find("damaged large ") != std::string::npos);    // an entry whose blob is damaged
+  CHECK(found.out.find("damaged small ") != std::string::npos);    // entries in the damaged table block
+  CHECK(found.out.find("damaged file: ") != std::string::npos);
+  CHECK(found.out.find("verify --fix` removes the") != std::string::npos);
+  CHECK(found.out.find(" repair` copies every entry") != std::string::npos);
+
+  const Json fixed = Json::parse(run_plain(store, {"verify", "--fix", "--json"}).out);
+  std::size_t damaged_entries = 0;
+  for (const Json& problem : fixed["problems"]) {
+    damaged_entries += problem["hash"] != "" ? 1 : 0;
+  }
+  CHECK(damaged_entries > 1);
+  CHECK(listed > damaged_entries);  // and the damaged files
+  CHECK(fixed["removed"] == damaged_entries);  // every entry it named
+  CHECK(fixed["needs_repair"] == true);
+
+  // What is left is file damage only: the advice moves on to repair, never back to --fix.
+  const ProcessResult left = run_plain(store, {"verify"});
+  INFO(left.out);
+  CHECK(left.exit_code == 1);
+  CHECK(left.out.find("damaged small") == std::string::npos);
+  CHECK(left.out.find("damaged large") == std::string::npos);
+  CHECK(left.out.find("verify --fix") == std::string::npos);
+  CHECK(left.out.find(" repair` copies every entry") != std::string::npos);
+
+  const ProcessResult repaired = run_plain(store, {"repair"});
+  INFO(repaired.out << repaired.err);
+  CHECK(repaired.exit_code == 0);
+  const ProcessResult clean = run_plain(store, {"verify"});
+  CHECK(clean.exit_code == 0);
+  CHECK(clean.out.find("no problems") != std::string::npos);
+  // Only the entries verify named are gone: the 40 KB values outside the damaged blob were kept.
+  const auto [small_computed, large_computed] = computed_after(store);
+  CHECK(small_computed + large_computed == static_cast<int>(damaged_entries));
+  CHECK(large_computed < k_large);
+}
+
+namespace {
+
+/// The names and sizes of the store's files in `dir` (not recursive), but
+/// for its warning log (RocksDB warns there about reading old tables).
+std::map<std::string, std::uintmax_t> files_of(const fs::path& dir) {
+  std::map<std::string, std::uintmax_t> files;
+  for (const auto& file : fs::directory_iterator(dir)) {
+    if (file.is_regular_file() && file.path().filename().string().rfind("LOG", 0) != 0) {
+      files[file.path().filename().string()] = file.file_size();
+    }
+  }
+  return files;
+}
+
+}  // namespace
+
+TEST_CASE("issue 26: repair keeps the results another process handed over while the holder was frozen") {
+  TempDir dir;
+  const fs::path store = dir / "store";
+  const std::string child = memostore::test::child_program();
+  {
+    memostore::test::ChildProcess holder({child, store.string(), "hold"});
+    REQUIRE(memostore::test::wait_for_line(holder, "ready"));
+    ::kill(holder.pid(), SIGSTOP);  // holds the lock, applies nothing
+    const ProcessResult sharer = memostore::test::run_process({child, store.string(), "squares", "50"});
+    INFO(sharer.err);
+    REQUIRE(sharer.exit_code == 0);
+    CHECK(memostore::test::output_value(sharer.out, "computed") == "50");  // every call returned
+    ::kill(holder.pid(), SIGKILL);
+    (void)holder.wait();
+  }
+  REQUIRE(!memostore::detail::pending_units(store).empty());  // the results wait in the hand-over folder
+
+  const ProcessResult repaired = run_plain(store, {"repair"});
+  INFO(repaired.out << repaired.err);
+  CHECK(repaired.exit_code == 0);
+  CHECK(repaired.out.find("nothing to repair") != std::string::npos);
+  Store reopened = Store::open(store);
+  int computed = 0;
+  auto square = memostore::memo(reopened, "square", [&](int x) {
+    ++computed;
+    return std::vector<std::int64_t>{x, std::int64_t{x} * x};
+  });
+  for (int x = 0; x < 50; ++x) {
+    REQUIRE(square(x) == std::vector<std::int64_t>{x, std::int64_t{x} * x});
+  }
+  CHECK(computed == 0);  // 50 of 50 kept
+}
+
+TEST_CASE("issue 26: repair of a healthy store with large values changes nothing and says so") {
+  TempDir dir;
+  const fs::path store = dir / "store";
+  build_mixed_store(store);
+  const auto before = files_of(store);
+  const ProcessResult repaired = run_plain(store, {"repair"});
+  INFO(repaired.out << repaired.err);
+  CHECK(repaired.exit_code == 0);
+  CHECK(repaired.out.find("nothing to repair") != std::string::npos);
+  CHECK(repaired.out.find("40 entries") != std::string::npos);
+  CHECK(files_of(store) == before);
+  const auto [small_computed, large_computed] = computed_after(store);
+  CHECK(small_computed == 0);
+  CHECK(large_computed == 0);  // every 40 KB value kept
+}
