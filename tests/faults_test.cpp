@@ -18,10 +18,14 @@
 #include <cereal/types/string.hpp>
 #include <cereal/types/vector.hpp>
 #include <memostore/memostore.hpp>
+#include <rocksdb/env.h>
 
 #include <nlohmann/json.hpp>
 
 #include "storage/handover.hpp"
+#include "storage/warning_log.hpp"
+#include "util/escape.hpp"
+#include "util/log.hpp"
 #include "support/test_support.hpp"
 
 namespace fs = std::filesystem;
@@ -345,4 +349,86 @@ TEST_CASE("issue 26: repair of a healthy store with large values changes nothing
   const auto [small_computed, large_computed] = computed_after(store);
   CHECK(small_computed == 0);
   CHECK(large_computed == 0);  // every 40 KB value kept
+}
+
+namespace {
+
+/// Whether `text` holds a byte a terminal acts on (control characters but
+/// for the line breaks of the output itself).
+bool has_raw_control(const std::string& text) {
+  return std::any_of(text.begin(), text.end(), [](char c) {
+    const auto byte = static_cast<unsigned char>(c);
+    return (byte < 0x20 && byte != '\n') || byte == 0x7f;
+  });
+}
+
+}  // namespace
+
+TEST_CASE("issue 26: names and paths holding terminal escapes are printed escaped, and JSON keeps them exact") {
+  TempDir dir;
+  const std::string name = "retitle\x1b]0;pwned\x07 clear\x1b[2J\nforged row";
+  const fs::path input = dir / "in\x1b[2J\nput.csv";
+  std::ofstream(input) << "1,2,3";
+  {
+    Store store = Store::open(dir / "store");
+    auto load = memostore::memo(store, name, [](const memostore::File& f) {
+      return static_cast<std::uint64_t>(fs::file_size(f.path()));
+    });
+    CHECK(load(memostore::File(input)) == 5);
+  }
+  const fs::path store = dir / "store";
+  for (const std::vector<std::string>& command : {std::vector<std::string>{"stats"}, std::vector<std::string>{"ls"}}) {
+    const ProcessResult result = run_plain(store, command);
+    INFO(command[0] << ": " << result.out);
+    CHECK(result.exit_code == 0);
+    CHECK_FALSE(has_raw_control(result.out));
+    CHECK(result.out.find("retitle\\x1b]0;pwned\\x07 clear\\x1b[2J\\x0aforged row") != std::string::npos);
+    CHECK(result.out.find("\nforged row") == std::string::npos);  // no forged line
+  }
+  const Json listed = Json::parse(run_plain(store, {"ls", "--json"}).out);
+  REQUIRE(listed["entries"].size() == 1);
+  CHECK(listed["entries"][0]["function"] == name);  // the exact bytes, through JSON's escapes
+  CHECK(listed["entries"][0]["inputs"][0]["path"] == fs::absolute(input).lexically_normal().string());
+  CHECK(Json::parse(run_plain(store, {"stats", "--json"}).out)["functions"][0]["name"] == name);
+
+  const std::string key = listed["entries"][0]["key"];
+  const ProcessResult shown = run_plain(store, {"show", key});
+  INFO(shown.out);
+  CHECK(shown.exit_code == 0);
+  CHECK_FALSE(has_raw_control(shown.out));
+  CHECK(shown.out.find("in\\x1b[2J\\x0aput.csv") != std::string::npos);
+  CHECK(Json::parse(run_plain(store, {"show", key, "--json"}).out)["function"] == name);
+
+  // A name that is not UTF-8 cannot be JSON text: replaced (U+FFFD), never a failure.
+  {
+    Store other = Store::open(dir / "latin1");
+    auto f = memostore::memo(other, "caf\xe9", [](int x) { return x; });
+    CHECK(f(1) == 1);
+  }
+  const ProcessResult latin1 = run_plain(dir / "latin1", {"ls", "--json"});
+  CHECK(latin1.exit_code == 0);
+  CHECK(Json::parse(latin1.out)["entries"][0]["function"] == "caf\xef\xbf\xbd");
+  CHECK(run_plain(dir / "latin1", {"ls"}).out.find("caf\\xe9") != std::string::npos);
+
+  // An error quoting the name: `show` with a function that has no such key.
+  const ProcessResult missing = run_plain(store, {"show", "ffff", "--function", name});
+  CHECK(missing.exit_code != 0);
+  CHECK_FALSE(has_raw_control(missing.err));
+}
+
+TEST_CASE("issue 26: log messages reach the handler and DIR/LOG escaped") {
+  memostore::test::LogCapture log;
+  const std::string name = "f\x1b]0;pwned\x07\n\xff";  // and a byte that is not UTF-8
+  memostore::detail::warn("could not store a result of {}", name);
+  REQUIRE(log.warnings().size() == 1);
+  CHECK(log.warnings()[0] == "could not store a result of f\\x1b]0;pwned\\x07\\x0a\\xff");
+  CHECK(memostore::detail::escaped("caf\xc3\xa9 \xe6\x97\xa5") == "caf\xc3\xa9 \xe6\x97\xa5");  // UTF-8 is kept
+
+  TempDir dir;
+  auto warnings = memostore::detail::warning_log(dir / "LOG");
+  rocksdb::Log(rocksdb::InfoLogLevel::WARN_LEVEL, warnings, "damaged key %s", name.c_str());
+  std::ifstream in(dir / "LOG");
+  const std::string logged((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  CHECK(logged.find("damaged key f\\x1b]0;pwned\\x07\\x0a\\xff\n") != std::string::npos);
+  CHECK_FALSE(has_raw_control(logged));
 }

@@ -16,8 +16,8 @@ namespace {
 
 void print_rejected(const std::vector<Problem>& rejected) {
   for (const Problem& problem : rejected) {
-    fmt::print(stderr, "rejected {} {}: {}\n", problem.function.empty() ? "entry" : problem.function, problem.hash,
-               problem.what);
+    fmt::print(stderr, "rejected {} {}: {}\n", problem.function.empty() ? "entry" : shown(problem.function),
+               problem.hash, shown(problem.what));
   }
 }
 
@@ -79,9 +79,10 @@ int ping_remote(const Context& context) {
                           {"error", ping.ok ? Json(nullptr) : Json(ping.error)},
                           {"round_trip_us", ping.round_trip.count()}});
     } else if (ping.ok) {
-      fmt::print("{}: Redis {}, round trip {}\n", ping.server, ping.version, format_duration(ping.round_trip));
+      fmt::print("{}: Redis {}, round trip {}\n", shown(ping.server), shown(ping.version),
+                 format_duration(ping.round_trip));
     } else {
-      fmt::print("{}: {}\n", ping.server, ping.error);
+      fmt::print("{}: {}\n", shown(ping.server), shown(ping.error));
     }
   }
   if (context.json) {
@@ -146,10 +147,10 @@ namespace {
 void print_problems(const std::vector<Problem>& problems) {
   for (const Problem& problem : problems) {
     if (problem.function.empty() && problem.hash.empty()) {
-      fmt::print("{}\n", problem.what);  // damage no entry names: says what it is
+      fmt::print("{}\n", shown(problem.what));  // damage no entry names: says what it is
     } else {
-      fmt::print("damaged {} {}: {}\n", problem.function.empty() ? "entry" : problem.function, problem.hash,
-                 problem.what);
+      fmt::print("damaged {} {}: {}\n", problem.function.empty() ? "entry" : shown(problem.function), problem.hash,
+                 shown(problem.what));
     }
   }
 }
