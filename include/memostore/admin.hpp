@@ -182,23 +182,39 @@ struct VerifyReport {
   std::uint64_t entries_checked = 0;
   std::vector<Problem> problems;
   std::uint64_t removed = 0;  ///< damaged entries removed (with `fix`)
+  /// Damage that removing entries cannot clear: a table or blob file that
+  /// fails its checksums (RocksDB keeps reading it until it is rewritten, and
+  /// a compaction that reads it fails). `repair` rebuilds the store without
+  /// it, from every entry that can still be read.
+  bool needs_repair = false;
+  /// Set by `repair` on a store that opened and verified cleanly: it changed nothing.
+  bool nothing_to_repair = false;
   bool clean() const noexcept { return problems.empty(); }
 };
 
 /// Reads every entry and checks it: RocksDB's block checksums, the envelope
 /// and its checksum, that the key is the hash of the stored arguments, and
-/// that its bookkeeping record agrees. With `fix`, removes what is damaged.
-/// Throws `Error` (usage) for `fix` on a readonly store.
+/// that its bookkeeping record agrees. Reads past damage: where a damaged
+/// table block or blob file stops the ordered scan, the remaining entries are
+/// read one by one through their info records, so every readable entry is
+/// checked and every unreadable one is listed. With `fix`, removes every
+/// damaged entry it names; damage that no entry removal clears (a damaged
+/// file) sets `needs_repair`. Throws `Error` (usage) for `fix` on a readonly store.
 VerifyReport verify(Store& store, const VerifyOptions& options = {});
 
-/// Rebuilds the store in `dir` when it cannot be opened (e.g. a damaged
-/// MANIFEST) from the files that are intact (RocksDB's RepairDB), copying
-/// every entry that can still be read and passes its checks into a new store
-/// that takes the directory's place. What was only in damaged files is gone
-/// (recomputed on its next call); RocksDB 7.8's RepairDB also loses blob files,
-/// so values of 16 KiB and more are dropped. Returns the verification of the
-/// result; `removed` and `problems` include the entries that were dropped. Throws `Error`: `locked` if a process has
-/// the store open, `format` if `dir` holds no store, `corruption`/`io` if it cannot be rebuilt.
+/// Rebuilds a damaged store in `dir`, keeping every entry that can be read.
+/// First opens it as any process would (which applies the results other
+/// processes handed over) and verifies it: a store that verifies cleanly is
+/// left as it is (`nothing_to_repair`). A store that opens but is damaged is
+/// copied entry by entry (read past the damage, each entry checked, large
+/// values included) into a new store that takes the directory's place. Only a
+/// store that does not open (e.g. a damaged MANIFEST) is first rebuilt from
+/// its intact files by RocksDB's RepairDB, which in 7.8 loses the blob files:
+/// its values of 16 KiB and more are dropped (recomputed on their next call).
+/// Returns the verification of the result; `removed` and `problems` include
+/// the entries that were dropped. Throws `Error`: `locked` if a process has
+/// the store open, `format` if `dir` holds no store, `corruption`/`io` if it
+/// cannot be rebuilt.
 VerifyReport repair(const std::filesystem::path& dir);
 
 /// One remote server's answer to `ping_remote`.

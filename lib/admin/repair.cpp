@@ -1,23 +1,53 @@
-// Rebuilding a store that will not open.
+// Rebuilding a damaged store without losing what can still be read.
 //
-// RocksDB's RepairDB rebuilds the MANIFEST from the table files, but in 7.8
-// it does not carry blob files over (it moves them to lost/): entries whose
-// values were in them then point nowhere, one of them stops any scan, and
-// background work on such a database can hang at close. So the repaired
-// database is only ever opened read-only, and what can be read from it is
-// copied, entry by entry and checked, into a new store that replaces it.
+// A store that opens is opened first, as any process would open it: that
+// applies the results other processes handed over (the hand-over folder).
+// If it then verifies cleanly, nothing is changed. If it opens but has
+// damage, every entry that can be read is copied, checked, into a new store
+// that takes the directory's place: read through its own MANIFEST, which
+// knows the blob files, so large values are kept. Only a store that does
+// not open at all goes through RocksDB's RepairDB, which in 7.8 does not
+// carry blob files over (it moves them to lost/): entries whose values were
+// in them then point nowhere, and background work on such a database can
+// hang at close, so it is only ever opened read-only and copied from.
 #include <unistd.h>
 
 #include <fmt/std.h>
 
 #include "admin/access.hpp"
 #include "admin/transfer.hpp"
+#include "storage/handover.hpp"
 
 namespace memostore {
 
-VerifyReport repair(const std::filesystem::path& dir) {
-  namespace fs = std::filesystem;
-  detail::value_or_throw(detail::repair_database(dir));
+namespace {
+
+namespace fs = std::filesystem;
+
+/// Moves the hand-over units still waiting in `from` into `to`'s hand-over
+/// folder, for `to`'s next read-write open to apply: results other processes
+/// handed over that the copy of entries did not see.
+void carry_units(const fs::path& from, const fs::path& to) {
+  const std::vector<fs::path> units = detail::pending_units(from);
+  if (units.empty()) {
+    return;
+  }
+  const fs::path folder = detail::handover_dir(to);
+  std::error_code ec;
+  fs::create_directories(folder, ec);
+  fs::permissions(folder, fs::perms::owner_all, fs::perm_options::replace, ec);
+  for (const fs::path& unit : units) {
+    fs::rename(unit, folder / unit.filename(), ec);
+    if (ec) {
+      throw Error(ErrorCode::io, fmt::format("cannot move the hand-over unit {} into the repaired copy {}: {}",
+                                             unit, to, ec.message()));
+    }
+  }
+}
+
+/// Copies every readable entry of the store in `dir` (opened read-only) into
+/// a new store that then takes its place, with the units still waiting.
+TransferReport rebuild(const fs::path& dir) {
   const fs::path rebuilt = fs::path(dir).concat(fmt::format(".repairing-{}", ::getpid()));
   const fs::path damaged = fs::path(dir).concat(fmt::format(".damaged-{}", ::getpid()));
   std::error_code ec;
@@ -29,6 +59,7 @@ VerifyReport repair(const std::filesystem::path& dir) {
         StoreOptions{.dir = rebuilt, .mode = Mode::readwrite, .directory_permissions = fs::status(dir).permissions()});
     copied = detail::salvage_entries(detail::database_of(source, "repair"), *target.core());
   }
+  carry_units(dir, rebuilt);
   fs::rename(dir, damaged, ec);
   if (!ec) {
     fs::rename(rebuilt, dir, ec);
@@ -39,11 +70,50 @@ VerifyReport repair(const std::filesystem::path& dir) {
                                            rebuilt, dir, ec.message()));
   }
   fs::remove_all(damaged, ec);
+  return copied;
+}
+
+/// The store in `dir` opened as its only writer (applying the waiting
+/// units) and verified; none if it does not open.
+std::optional<VerifyReport> open_and_verify(const fs::path& dir) {
+  try {
+    Store store = Store::open(StoreOptions{.dir = dir, .mode = Mode::readwrite});
+    (void)detail::writable_core(store, "repair");  // throws `locked` if another process has it
+    return verify(store);
+  } catch (const Error& e) {
+    if (e.code() == ErrorCode::locked || e.code() == ErrorCode::usage) {
+      throw;
+    }
+    return std::nullopt;
+  }
+}
+
+}  // namespace
+
+VerifyReport repair(const fs::path& dir) {
+  std::error_code ec;
+  if (!fs::exists(dir / "CURRENT", ec)) {
+    throw Error(ErrorCode::format,
+                fmt::format("{} is not a memostore store (no RocksDB CURRENT file): nothing to repair", dir));
+  }
+  std::optional<VerifyReport> before = open_and_verify(dir);
+  if (before && before->clean()) {
+    before->nothing_to_repair = true;
+    return *before;
+  }
+  if (!before) {
+    detail::value_or_throw(detail::repair_database(dir));
+  }
+  const TransferReport copied = rebuild(dir);
   Store store = Store::open(StoreOptions{.dir = dir, .mode = Mode::readwrite});
   VerifyReport report = verify(store, VerifyOptions{.fix = true});
   report.problems.insert(report.problems.begin(), copied.rejected.begin(), copied.rejected.end());
-  report.entries_checked += copied.rejected.size();
-  report.removed += copied.rejected.size();
+  for (const Problem& problem : copied.rejected) {
+    if (!problem.hash.empty()) {  // an entry left behind; the rest name damage, not entries
+      report.entries_checked += 1;
+      report.removed += 1;
+    }
+  }
   return report;
 }
 

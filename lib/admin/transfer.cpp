@@ -10,6 +10,7 @@
 #include <xxhash.h>
 
 #include "admin/access.hpp"
+#include "admin/readable_entries.hpp"
 #include "admin/transfer.hpp"
 #include "codec/entry_check.hpp"
 #include "codec/input_records.hpp"
@@ -383,19 +384,21 @@ namespace detail {
 TransferReport salvage_entries(const Database& from, StoreCore& into) {
   TransferReport report;
   EntryFolder folder(into, report);
-  value_or_throw(for_each_entry_records(from, "", nullptr, [&](const EntryRecords& records) {
-    if (!records.has_info) {
-      return true;
-    }
-    auto found = from.get(Family::entries, records.key,
-                          [&](std::string_view bytes) {
-                            folder.add(records.key, bytes, records.last_used_ms(), records.inputs);
-                          });
-    if (!found) {
-      report.rejected.push_back(problem_at(records.key, found.failure().message));
-    }
-    return true;
-  }));
+  std::string inputs;
+  const ReadableScan scan = for_each_readable_entry(from, [&](std::string_view key, std::string_view bytes) {
+    std::int64_t last_access_ms = 0;
+    (void)from.get(Family::meta, meta_key(key, k_access_tag),
+                   [&](std::string_view value) { last_access_ms = decode_access(value).value_or(0); });
+    inputs.clear();
+    (void)from.get(Family::meta, meta_key(key, k_inputs_tag), [&](std::string_view value) { inputs.assign(value); });
+    folder.add(key, bytes, last_access_ms, inputs);
+  });
+  for (const UnreadableEntry& entry : scan.unreadable) {
+    report.rejected.push_back(problem_at(entry.key, fmt::format("its value cannot be read ({})", entry.what)));
+  }
+  for (const std::string& stop : scan.stops) {
+    report.rejected.push_back(Problem{"", "", stop});
+  }
   folder.finish();
   return report;
 }

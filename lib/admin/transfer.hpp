@@ -10,9 +10,9 @@
 namespace memostore::detail {
 
 /// Stores into `into` every entry of `from` that can be read and passes its
-/// checks, finding them through their info records: an entry whose value
-/// cannot be read is reported in `rejected` and skipped, where a scan of the
-/// entries would stop at it.
+/// checks (for_each_readable_entry: past damaged blocks and blob files); an
+/// entry whose value cannot be read is reported in `rejected` and skipped,
+/// and so is damage that no key names (with an empty hash).
 TransferReport salvage_entries(const Database& from, StoreCore& into);
 
 }  // namespace memostore::detail

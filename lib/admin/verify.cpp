@@ -2,6 +2,7 @@
 #include <fmt/format.h>
 
 #include "admin/access.hpp"
+#include "admin/readable_entries.hpp"
 #include "codec/entry_check.hpp"
 #include "codec/meta.hpp"
 #include "policy/expiry.hpp"
@@ -44,12 +45,23 @@ VerifyReport verify(Store& store, const VerifyOptions& options) {
       options.fix ? *detail::writable_core(store, "verify and fix").database() : detail::database_of(store, "verify");
   VerifyReport report;
   if (auto files = database.verify_files(); !files) {
-    report.problems.push_back(Problem{"", "", files.failure().message});
+    report.problems.push_back(Problem{"", "", fmt::format("damaged file: {}", detail::cause_of(files.failure().message))});
+    report.needs_repair = true;
   }
   const std::uint64_t estimate = database.estimate_keys(detail::Family::entries);
   const std::int64_t now = store.core()->policy()->now_ms();
   std::vector<Damaged> damaged;
-  auto scanned = database.for_each(detail::Family::entries, "", [&](std::string_view key, std::string_view bytes) {
+  auto recorded_size = [&](std::string_view key) {
+    std::optional<std::uint64_t> size;
+    (void)database.get(detail::Family::meta, detail::meta_key(key, detail::k_info_tag), [&](std::string_view value) {
+      if (auto meta = detail::decode_meta(value)) {
+        size = meta->size;
+      }
+    });
+    return size;
+  };
+  const detail::ReadableScan scan = detail::for_each_readable_entry(database, [&](std::string_view key,
+                                                                                  std::string_view bytes) {
     report.entries_checked += 1;
     if (options.progress && report.entries_checked % 1024 == 0) {
       options.progress(report.entries_checked, std::max(estimate, report.entries_checked));
@@ -72,12 +84,15 @@ VerifyReport verify(Store& store, const VerifyOptions& options) {
       report.problems.push_back(detail::problem_at(key, std::move(what)));
       damaged.push_back(Damaged{std::string(key), meta ? std::optional(meta->size) : std::nullopt});
     }
-    return true;
   });
-  if (!scanned) {
-    report.problems.push_back(Problem{
-        "", "",
-        fmt::format("reading stopped after {} entries: {}", report.entries_checked, scanned.failure().message)});
+  for (const std::string& stop : scan.stops) {
+    report.problems.push_back(Problem{"", "", stop});
+    report.needs_repair = true;
+  }
+  for (const detail::UnreadableEntry& entry : scan.unreadable) {
+    report.entries_checked += 1;
+    report.problems.push_back(detail::problem_at(entry.key, fmt::format("its value cannot be read ({})", entry.what)));
+    damaged.push_back(Damaged{entry.key, recorded_size(entry.key)});
   }
   if (options.progress) {
     options.progress(report.entries_checked, report.entries_checked);

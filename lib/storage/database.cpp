@@ -127,7 +127,10 @@ Failure failure_from(const rocksdb::Status& status, std::string_view doing, cons
                                doing, dir, cause, dir.string(), dir.string())};
   }
   if (status.IsNoSpace()) {
-    return Failure{ErrorCode::io, fmt::format("cannot {} {}: the disk is full ({})", doing, dir, cause)};
+    // RocksDB's text says "No space left on device"; ENOSPC is what people search for.
+    return Failure{ErrorCode::io, fmt::format("cannot {} {}: the disk is full (ENOSPC: {}). Free space on that "
+                                              "disk or move the store elsewhere; what was stored before is kept",
+                                              doing, dir, cause)};
   }
   return Failure{ErrorCode::io, fmt::format("cannot {} {}: {}", doing, dir, cause)};
 }
@@ -228,6 +231,26 @@ WriteAheadLogs write_ahead_logs(const fs::path& dir) {
     }
   }
   return logs;
+}
+
+/// fsyncs every write-ahead log in `dir` by its path: this instance's (RocksDB
+/// writes each record to the file at once; only the fsync is left), and those
+/// of earlier processes that the open replayed, which stay until a flush (a
+/// killed process could not sync its own). Unlike SyncWAL() it works after a
+/// failed log write: Debian's RocksDB 7.8 aborts in SyncWAL() then.
+Result<void> sync_logs(const fs::path& dir) {
+  for (const fs::path& log : write_ahead_logs(dir).files) {
+    const int error = fsync_path(log);
+    if (error == ENOENT) {
+      continue;  // flushed and deleted meanwhile
+    }
+    if (error != 0) {
+      return Failure{ErrorCode::io, fmt::format("cannot sync {}: {}; results written before it may not survive "
+                                                "a power loss. Check the disk",
+                                                log, std::strerror(error))};
+    }
+  }
+  return {};
 }
 
 /// True if a family holds records but no table yet.
@@ -528,17 +551,23 @@ Database::~Database() {
     // flushes when it finds too many (open_once). An empty store's logs would never
     // go (a flush with nothing to write does nothing): a write that cancels out
     // gives it something to write.
+    bool flushed = false;
     if (too_much_to_replay(write_ahead_logs(m_dir)) || only_in_memory(*h.db, h.families)) {
       constexpr std::string_view k_marker = "memostore.log-rotation";
-      h.db->Put(h.write_options, slice(k_marker), rocksdb::Slice()).PermitUncheckedError();
-      h.db->Delete(h.write_options, slice(k_marker)).PermitUncheckedError();
-      rocksdb::FlushOptions flush;
-      flush.wait = true;
-      h.db->Flush(flush, h.families).PermitUncheckedError();
-    } else {
-      // RocksDB 7.8's close does not sync the log; a flush made the writes
-      // safe against power loss, and without one, this does.
-      h.db->SyncWAL().PermitUncheckedError();
+      // After a write failed (a full disk), RocksDB refuses every write with
+      // the stored error: the marker's status says whether a flush can work.
+      if (h.db->Put(h.write_options, slice(k_marker), rocksdb::Slice()).ok()) {
+        h.db->Delete(h.write_options, slice(k_marker)).PermitUncheckedError();
+        rocksdb::FlushOptions flush;
+        flush.wait = true;
+        flushed = h.db->Flush(flush, h.families).ok();
+      }
+    }
+    if (!flushed) {
+      // RocksDB 7.8's close does not sync the log; without a flush, this
+      // does. Not SyncWAL(): after a failed log write (a full disk), Debian's
+      // build fails an assertion in it and aborts the process.
+      (void)sync_logs(m_dir);
     }
   }
   for (auto* family : h.families) {
@@ -873,24 +902,7 @@ Result<void> Database::sync() {
   if (m_access == Access::read_only || m_handles->secondary || m_handles->reading) {
     return {};  // a reading primary wrote nothing but bookkeeping units (not synced on purpose)
   }
-  if (auto synced = checked(m_handles->db->SyncWAL(), "sync", m_dir); !synced) {
-    return synced;
-  }
-  // SyncWAL syncs this instance's log only. Earlier processes' logs that the
-  // open replayed stay on disk until a flush: a clean close synced its own,
-  // but a killed process could not.
-  for (const fs::path& log : write_ahead_logs(m_dir).files) {
-    const int error = fsync_path(log);
-    if (error == ENOENT) {
-      continue;  // flushed and deleted meanwhile
-    }
-    if (error != 0) {
-      return Failure{ErrorCode::io, fmt::format("cannot sync {}: {}; results written before it may not survive "
-                                                "a power loss. Check the disk",
-                                                log, std::strerror(error))};
-    }
-  }
-  return {};
+  return sync_logs(m_dir);
 }
 
 // --- Batch ---

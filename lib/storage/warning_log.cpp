@@ -14,6 +14,8 @@
 #include <fmt/format.h>
 #include <rocksdb/env.h>
 
+#include "util/escape.hpp"
+
 namespace memostore::detail {
 
 namespace {
@@ -38,7 +40,7 @@ class WarningLog final : public rocksdb::Logger {
     char message[1024];
     std::vsnprintf(message, sizeof message, format, ap);
     const auto now = std::chrono::time_point_cast<std::chrono::microseconds>(std::chrono::system_clock::now());
-    const std::string line = fmt::format("{:%Y/%m/%d-%H:%M:%S} pid {} {}\n", now, ::getpid(), message);
+    const std::string line = fmt::format("{:%Y/%m/%d-%H:%M:%S} pid {} {}\n", now, ::getpid(), escaped(message));
     std::lock_guard lock(m_mutex);
     if (m_fd < 0 && !m_failed) {
       open_file();

@@ -1,5 +1,7 @@
 #include "util/log.hpp"
 
+#include "util/escape.hpp"
+
 #include <atomic>
 #include <cstdio>
 #include <memory>
@@ -63,7 +65,9 @@ void log_message(LogLevel level, std::string_view message) {
     handler = slot().handler;
   }
   if (*handler) {
-    (*handler)(level, message);  // outside the lock: the handler may log or replace itself
+    // Messages name functions, paths and server replies, which may come from
+    // a planted store or a hostile server: no raw control bytes reach a terminal.
+    (*handler)(level, escaped(message));  // outside the lock: the handler may log or replace itself
   }
 }
 

@@ -12,6 +12,10 @@
 //   memo_child DIR padded-squares N     with files limited to 256 KiB (RLIMIT_FSIZE): call
 //                                       padded(0..N-1), 4 KiB results; print wrong=, computed=
 //                                       and warnings= (how many warnings were logged)
+//   memo_child DIR fill N [KIB]         call filled(0..N-1), 1 KiB results, until the disk fills
+//                                       (with KIB: files limited to KIB KiB by RLIMIT_FSIZE instead);
+//                                       print, buffered, "failed-from=" (the call whose store failed
+//                                       first, N if none), "computed=", "wrong=", "done"
 //   memo_child DIR soak N SEED          4 threads, N operations each on "soaked": calls (hits and
 //                                       misses), forgets and clears, each result checked; then
 //                                       "calls=" and "wrong="
@@ -23,6 +27,7 @@
 //                                       destructors print at exit, newest first
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <atomic>
 #include <csignal>
 #include <cstdint>
@@ -93,6 +98,44 @@ int padded_squares_on_a_full_disk(const std::string& dir, int n) {
   return 0;
 }
 
+std::string filled(int x) {
+  ++g_computed;
+  return std::to_string(x) + std::string(1024, '#');
+}
+
+/// Calls filled(0..n-1) on a store on a disk that fills part way (a small
+/// file system, or files limited to `limit_kib`). Its output is buffered to
+/// the end: an abort at close (RocksDB's assertion after a failed log write)
+/// would lose it.
+int fill(const std::string& dir, int n, int limit_kib) {
+  if (limit_kib > 0) {
+    std::signal(SIGXFSZ, SIG_IGN);  // a write past the limit fails with EFBIG instead of killing us
+    const rlimit limit{static_cast<rlim_t>(limit_kib) << 10, static_cast<rlim_t>(limit_kib) << 10};
+    if (setrlimit(RLIMIT_FSIZE, &limit) != 0) {
+      std::perror("setrlimit");
+      return 2;
+    }
+  }
+  int current = 0;
+  int failed_from = n;
+  memostore::set_log_handler([&](memostore::LogLevel level, std::string_view message) {
+    if (level >= memostore::LogLevel::warning) {
+      failed_from = std::min(failed_from, current);
+      std::cerr << message << std::endl;
+    }
+  });
+  int wrong = 0;
+  {
+    memostore::Store store = memostore::Store::open(dir);
+    auto memo_filled = memostore::memo(store, "filled", &filled);
+    for (current = 0; current < n; ++current) {
+      wrong += memo_filled(current) != std::to_string(current) + std::string(1024, '#') ? 1 : 0;
+    }
+  }
+  std::cout << "failed-from=" << failed_from << "\ncomputed=" << g_computed << "\nwrong=" << wrong << "\ndone\n";
+  return 0;
+}
+
 /// Mixed load from 4 threads: what the soak test runs in two processes at once.
 int soak(const std::string& dir, int operations, int seed) {
   memostore::Store store = memostore::Store::open(dir);
@@ -147,6 +190,9 @@ int main(int argc, char** argv) {
   }
   if (command == "padded-squares") {
     return padded_squares_on_a_full_disk(dir, n);
+  }
+  if (command == "fill") {
+    return fill(dir, n, argc > 4 ? std::stoi(argv[4]) : 0);
   }
   if (command == "soak") {
     return soak(dir, n, argc > 4 ? std::stoi(argv[4]) : 0);

@@ -116,7 +116,7 @@ int stats(const Context& context, bool zero) {
     return k_ok;
   }
   const TimePoint now = std::chrono::system_clock::now();
-  fmt::print("store {}: {} entries, {} of results, {} on disk\n", store.dir().string(), with_thousands(held.entries),
+  fmt::print("store {}: {} entries, {} of results, {} on disk\n", shown(store.dir().string()), with_thousands(held.entries),
              format_size(held.bytes), format_size(held.disk_bytes));
   fmt::print("calls: {} hits, {} misses ({} hit rate); time saved {}, spent computing {}\n", with_thousands(total.hits),
              with_thousands(total.misses), percent(total.hits, total.hits + total.misses),
@@ -150,7 +150,7 @@ int stats(const Context& context, bool zero) {
     for (std::uint32_t v : row.contents.versions) {
       versions += (versions.empty() ? "" : ",") + std::to_string(v);
     }
-    table.add_row({name, versions.empty() ? "-" : versions, with_thousands(row.contents.entries),
+    table.add_row({shown(name), versions.empty() ? "-" : versions, with_thousands(row.contents.entries),
                    format_size(row.contents.bytes), with_thousands(c.hits), with_thousands(c.misses),
                    percent(c.hits, c.hits + c.misses), format_duration(c.saved_time),
                    row.contents.oldest ? relative_time(*row.contents.oldest, now) : "-",
@@ -215,7 +215,7 @@ int ls(const Context& context, const LsOptions& options) {
                {"expires", Align::right},
                {"hits", Align::right}});
   for (const EntrySummary& entry : entries) {
-    table.add_row({entry.function, std::to_string(entry.version), entry.short_key(), format_size(entry.size),
+    table.add_row({shown(entry.function), std::to_string(entry.version), entry.short_key(), format_size(entry.size),
                    format_duration(now - entry.created), expiry_text(entry.expires, now), with_thousands(entry.hits)});
   }
   fmt::print("{}", table.render());
@@ -232,7 +232,7 @@ int show(const Context& context, const std::string& key, const std::string& func
   if (found.size() > 1) {
     std::string candidates;
     for (const EntrySummary& entry : found) {
-      candidates += fmt::format("\n  {} ({} version {})", entry.hash, entry.function, entry.version);
+      candidates += fmt::format("\n  {} ({} version {})", entry.hash, shown(entry.function), entry.version);
     }
     throw Error(ErrorCode::usage,
                 fmt::format("{} entries have a key starting with {}; give more digits, or --function:{}", found.size(),
@@ -255,7 +255,7 @@ int show(const Context& context, const std::string& key, const std::string& func
     return detail->problem.empty() ? k_ok : k_problems;
   }
   const TimePoint now = std::chrono::system_clock::now();
-  fmt::print("function      {}\n", entry.function);
+  fmt::print("function      {}\n", shown(entry.function));
   fmt::print("version       {}\n", entry.version);
   fmt::print("key           {}\n", entry.hash);
   fmt::print("size          {} ({} bytes)\n", format_size(entry.size), with_thousands(entry.size));
@@ -266,11 +266,11 @@ int show(const Context& context, const std::string& key, const std::string& func
   fmt::print("last used     {} ({})\n", timestamp(entry.last_used), relative_time(entry.last_used, now));
   fmt::print("hits          {}\n", with_thousands(entry.hits));
   for (const EntryInput& input : entry.inputs) {
-    fmt::print("input {:<7} {}{}  xxh3-128 {}\n", input.directory ? "dir" : "file", input.path,
-               input.pattern.empty() ? "" : fmt::format(" ({})", input.pattern), input.hash);
+    fmt::print("input {:<7} {}{}  xxh3-128 {}\n", input.directory ? "dir" : "file", shown(input.path),
+               input.pattern.empty() ? "" : fmt::format(" ({})", shown(input.pattern)), input.hash);
   }
   if (!detail->problem.empty()) {
-    fmt::print("problem       {}\n", detail->problem);
+    fmt::print("problem       {}\n", shown(detail->problem));
     return k_problems;
   }
   fmt::print("compute time  {}\n", format_duration(detail->compute_time));

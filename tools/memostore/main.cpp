@@ -11,6 +11,7 @@
 #include <memostore/error.hpp>
 
 #include "commands.hpp"
+#include "util/escape.hpp"
 
 namespace cli = memostore::cli;
 
@@ -22,7 +23,9 @@ const char* default_dir() {
 }
 
 int fail(int code, const std::string& message) {
-  fmt::print(stderr, "memostore: {}\n", message);
+  // Messages may quote stored names or a server's error text: escaped, but for
+  // the line breaks memostore's own messages make.
+  fmt::print(stderr, "memostore: {}\n", memostore::detail::escaped(message, memostore::detail::Newlines::keep));
   return code;
 }
 

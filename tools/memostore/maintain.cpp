@@ -1,5 +1,7 @@
 // Commands that check, change or move a store: clear, gc, compact, verify,
 // repair, export, import, merge.
+#include <algorithm>
+
 #include <fmt/format.h>
 #include <fmt/std.h>
 #include <memostore/admin.hpp>
@@ -14,8 +16,8 @@ namespace {
 
 void print_rejected(const std::vector<Problem>& rejected) {
   for (const Problem& problem : rejected) {
-    fmt::print(stderr, "rejected {} {}: {}\n", problem.function.empty() ? "entry" : problem.function, problem.hash,
-               problem.what);
+    fmt::print(stderr, "rejected {} {}: {}\n", problem.function.empty() ? "entry" : shown(problem.function),
+               problem.hash, shown(problem.what));
   }
 }
 
@@ -77,9 +79,10 @@ int ping_remote(const Context& context) {
                           {"error", ping.ok ? Json(nullptr) : Json(ping.error)},
                           {"round_trip_us", ping.round_trip.count()}});
     } else if (ping.ok) {
-      fmt::print("{}: Redis {}, round trip {}\n", ping.server, ping.version, format_duration(ping.round_trip));
+      fmt::print("{}: Redis {}, round trip {}\n", shown(ping.server), shown(ping.version),
+                 format_duration(ping.round_trip));
     } else {
-      fmt::print("{}: {}\n", ping.server, ping.error);
+      fmt::print("{}: {}\n", shown(ping.server), shown(ping.error));
     }
   }
   if (context.json) {
@@ -139,6 +142,40 @@ int compact(const Context& context) {
   return k_ok;
 }
 
+namespace {
+
+void print_problems(const std::vector<Problem>& problems) {
+  for (const Problem& problem : problems) {
+    if (problem.function.empty() && problem.hash.empty()) {
+      fmt::print("{}\n", shown(problem.what));  // damage no entry names: says what it is
+    } else {
+      fmt::print("damaged {} {}: {}\n", problem.function.empty() ? "entry" : shown(problem.function), problem.hash,
+                 shown(problem.what));
+    }
+  }
+}
+
+/// What to run next: only commands that clear what is left (no circle).
+std::string advice(const Context& context, const VerifyReport& report, bool fixed) {
+  const auto entries = static_cast<std::size_t>(std::count_if(
+      report.problems.begin(), report.problems.end(), [](const Problem& problem) { return !problem.hash.empty(); }));
+  std::string text;
+  if (fixed) {
+    text += fmt::format(", {} damaged entries removed (they are recomputed when next called)", report.removed);
+  } else if (entries != 0) {
+    text += fmt::format("; `memostore --dir {} verify --fix` removes the {} damaged entries", context.dir.string(),
+                        entries);
+  }
+  if (report.needs_repair) {
+    text += fmt::format(". Damaged files remain, which removing entries cannot clear: `memostore --dir {} repair` "
+                        "copies every entry that can still be read into a new store without them",
+                        context.dir.string());
+  }
+  return text;
+}
+
+}  // namespace
+
 int verify(const Context& context, bool fix) {
   Store store = open_store(context, fix ? Access::write : Access::read);
   VerifyReport report;
@@ -154,24 +191,17 @@ int verify(const Context& context, bool fix) {
     print_json(Json{{"entries_checked", report.entries_checked},
                     {"clean", report.clean()},
                     {"problems", problems},
-                    {"removed", report.removed}});
+                    {"removed", report.removed},
+                    {"needs_repair", report.needs_repair}});
     return report.clean() ? k_ok : k_problems;
   }
-  for (const Problem& problem : report.problems) {
-    if (problem.function.empty() && problem.hash.empty()) {
-      fmt::print("damaged files: {}\n", problem.what);
-    } else {
-      fmt::print("damaged {} {}: {}\n", problem.function.empty() ? "entry" : problem.function, problem.hash,
-                 problem.what);
-    }
-  }
+  print_problems(report.problems);
   if (report.clean()) {
     fmt::print("checked {} entries: no problems\n", with_thousands(report.entries_checked));
     return k_ok;
   }
   fmt::print("checked {} entries: {} problems{}\n", with_thousands(report.entries_checked), report.problems.size(),
-             fix ? fmt::format(", {} damaged entries removed (they are recomputed when next called)", report.removed)
-                 : "; `memostore verify --fix` removes the damaged entries");
+             advice(context, report, fix));
   return k_problems;
 }
 
@@ -182,14 +212,21 @@ int repair(const Context& context) {
   } catch (const Error& e) {
     throw StoreUnavailable(e.what());
   }
+  const std::uint64_t remain = report.entries_checked - report.removed;
   if (context.json) {
-    print_json(Json{{"entries", report.entries_checked - report.removed}, {"removed", report.removed}});
+    print_json(Json{{"entries", remain},
+                    {"removed", report.removed},
+                    {"nothing_to_repair", report.nothing_to_repair},
+                    {"needs_repair", report.needs_repair}});
+  } else if (report.nothing_to_repair) {
+    fmt::print("nothing to repair: {} opens and verifies cleanly ({} entries)\n",
+               context.dir.string(), with_thousands(remain));
   } else {
-    fmt::print("repaired {}: {} entries remain{}\n", context.dir.string(),
-               with_thousands(report.entries_checked - report.removed),
+    print_problems(report.problems);
+    fmt::print("repaired {}: {} entries remain{}\n", context.dir.string(), with_thousands(remain),
                report.removed == 0 ? "" : fmt::format(", {} damaged entries removed", report.removed));
   }
-  return k_ok;
+  return report.needs_repair ? k_problems : k_ok;
 }
 
 int export_to(const Context& context, const std::filesystem::path& file) {

@@ -118,6 +118,6 @@ Json to_json(const TransferReport& report) {
   return Json{{"entries", report.entries}, {"bytes", report.bytes}, {"kept", report.kept}, {"rejected", rejected}};
 }
 
-void print_json(const Json& json) { fmt::print("{}\n", json.dump(2)); }
+void print_json(const Json& json) { fmt::print("{}\n", json.dump(2, ' ', false, Json::error_handler_t::replace)); }
 
 }  // namespace memostore::cli

@@ -10,9 +10,16 @@
 #include <memostore/admin.hpp>
 #include <nlohmann/json.hpp>
 
+#include "util/escape.hpp"
+
 namespace memostore::cli {
 
 using Json = nlohmann::ordered_json;
+
+/// Text from a store or a server (function names, input paths, problems,
+/// remote errors), safe to print: control characters and invalid UTF-8 as
+/// `\xHH`, so a planted name cannot drive the terminal or forge a row.
+inline std::string shown(std::string_view text) { return detail::escaped(text); }
 
 /// Columns aligned by the widest cell; numbers are right-aligned.
 class Table {
@@ -53,7 +60,8 @@ Json to_json(const Problem& problem);
 Json to_json(const CleanupReport& report);
 Json to_json(const TransferReport& report);
 
-/// Prints `json` indented, with a newline.
+/// Prints `json` indented, with a newline: exact JSON, control characters
+/// escaped by JSON's rules; invalid UTF-8 (a planted name) becomes U+FFFD.
 void print_json(const Json& json);
 
 }  // namespace memostore::cli
