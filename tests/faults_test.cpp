@@ -147,14 +147,14 @@ std::pair<int, int> computed_after(const fs::path& dir) {
   Store store = Store::open(dir);
   int small_computed = 0;
   int large_computed = 0;
-  auto small = memostore::memo(store, "small", [&](int x) {
+  auto small = memostore::memo(store, "small", memostore::state_not_keyed([&](int x) {
     ++small_computed;
     return small_value(x);
-  });
-  auto large = memostore::memo(store, "large", [&](int x) {
+  }));
+  auto large = memostore::memo(store, "large", memostore::state_not_keyed([&](int x) {
     ++large_computed;
     return large_value(x);
-  });
+  }));
   for (int x = 0; x < k_small; ++x) {
     REQUIRE(small(x) == small_value(x));
   }
@@ -193,10 +193,10 @@ TEST_CASE("issue 26: a process whose disk fills up exits normally with all its o
   // Every result stored before the disk filled is there (read without writing: the disk is still full).
   Store reader = Store::open(StoreOptions{.dir = store, .mode = memostore::Mode::readonly});
   int computed = 0;
-  auto memo_filled = memostore::memo(reader, "filled", [&](int x) {
+  auto memo_filled = memostore::memo(reader, "filled", memostore::state_not_keyed([&](int x) {
     ++computed;
     return filled(x);
-  });
+  }));
   for (int x = 0; x < failed_from; ++x) {
     REQUIRE(memo_filled(x) == filled(x));
   }
@@ -325,10 +325,10 @@ TEST_CASE("issue 26: repair keeps the results another process handed over while 
   CHECK(repaired.out.find("nothing to repair") != std::string::npos);
   Store reopened = Store::open(store);
   int computed = 0;
-  auto square = memostore::memo(reopened, "square", [&](int x) {
+  auto square = memostore::memo(reopened, "square", memostore::state_not_keyed([&](int x) {
     ++computed;
     return std::vector<std::int64_t>{x, std::int64_t{x} * x};
-  });
+  }));
   for (int x = 0; x < 50; ++x) {
     REQUIRE(square(x) == std::vector<std::int64_t>{x, std::int64_t{x} * x});
   }
