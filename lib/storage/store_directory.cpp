@@ -123,8 +123,8 @@ Result<void> check_entries(const fs::path& dir, fs::perms allowed) {
 Result<void> check_store_directory(const fs::path& dir, fs::perms allowed) {
   struct stat status {};
   if (::lstat(dir.c_str(), &status) != 0) {
-    if (errno == ENOENT) {
-      return {};
+    if (errno == ENOENT || errno == ENOTDIR) {
+      return {};  // the caller creates it, or says why it cannot
     }
     return Failure{ErrorCode::io, fmt::format("cannot read cache directory {}: {}", dir, std::strerror(errno))};
   }
