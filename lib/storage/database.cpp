@@ -43,6 +43,9 @@ constexpr std::string_view k_format_key = "memostore.format";
 // rather than misread merge records it cannot resolve.
 constexpr std::string_view k_format_version = "2";
 constexpr std::string_view k_upgradable_format = "1";
+// In the error for a store of another format version: a finished store,
+// not one being created.
+constexpr std::string_view k_other_format = "this build reads format";
 /// A close leaves at most this much in write-ahead logs for the next open to
 /// replay: a process that only hit leaves a few hundred bytes of bookkeeping.
 constexpr std::size_t k_logs_before_flush = 8;
@@ -325,7 +328,9 @@ Result<std::unique_ptr<Database>> Database::open(const fs::path& dir, const Data
     // process holds the directory's lock: wait for it, briefly.
     const Failure& failure = database.failure();
     std::error_code ec;
-    const bool unfinished = failure.code == ErrorCode::format || !fs::exists(dir / "CURRENT", ec);
+    const bool unfinished = (failure.code == ErrorCode::format &&
+                             failure.message.find(k_other_format) == std::string::npos) ||
+                            !fs::exists(dir / "CURRENT", ec);
     const auto creator = unfinished ? lock_holder(dir) : std::nullopt;
     if (!creator) {
       return database;
@@ -566,9 +571,9 @@ Result<std::unique_ptr<Database>> Database::open_once(const fs::path& dir, const
     return failure_from(read, "read the format of the store", dir);
   } else if (read.ok() && format != k_format_version && !upgrade) {
     return Failure{ErrorCode::format,
-                   fmt::format("{} uses memostore store format {}, this build reads format {}. Use another "
+                   fmt::format("{} uses memostore store format {}, {} {}. Use another "
                                "directory, or the memostore version that wrote it",
-                               dir, format, k_format_version)};
+                               dir, format, k_other_format, k_format_version)};
   }
   if (writable) {
     remove_abandoned_files(dir);
