@@ -17,6 +17,7 @@
 #include "admin/access.hpp"
 #include "admin/transfer.hpp"
 #include "storage/handover.hpp"
+#include "storage/safe_files.hpp"
 
 namespace memostore {
 
@@ -51,7 +52,11 @@ TransferReport rebuild(const fs::path& dir) {
   const fs::path rebuilt = fs::path(dir).concat(fmt::format(".repairing-{}", ::getpid()));
   const fs::path damaged = fs::path(dir).concat(fmt::format(".damaged-{}", ::getpid()));
   std::error_code ec;
-  fs::remove_all(rebuilt, ec);
+  if (fs::exists(fs::symlink_status(rebuilt, ec))) {  // never removed: it is not this repair's
+    throw Error(ErrorCode::io, fmt::format("cannot repair {}: {} exists already (left by an earlier repair?). "
+                                           "Remove it yourself and run repair again",
+                                           dir, rebuilt));
+  }
   TransferReport copied;
   {
     const Store source = Store::open(StoreOptions{.dir = dir, .mode = Mode::readonly});
@@ -69,7 +74,7 @@ TransferReport rebuild(const fs::path& dir) {
                                            "yourself",
                                            rebuilt, dir, ec.message()));
   }
-  fs::remove_all(damaged, ec);
+  (void)detail::remove_tree(damaged);  // the store this renamed: by its name, never through a link
   return copied;
 }
 

@@ -5,8 +5,14 @@
 #include <fstream>
 #include <set>
 
+#include <fcntl.h>
 #include <fmt/std.h>
 #include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <memory>
 #include <xxhash.h>
 
 #include "admin/access.hpp"
@@ -151,7 +157,11 @@ class EntryFolder {
 /// Writes the export format, hashing as it goes.
 class ExportWriter {
  public:
-  explicit ExportWriter(const fs::path& path) : m_out(path, std::ios::binary | std::ios::trunc) {
+  /// Writes to `fd` (a new file), which it owns.
+  explicit ExportWriter(int fd) : m_out(::fdopen(fd, "wb")) {
+    if (m_out == nullptr) {
+      ::close(fd);
+    }
     write(k_export_magic);
     write_u32(k_export_version);
   }
@@ -174,15 +184,16 @@ class ExportWriter {
     write_u64(m_records);
     char checksum[8];
     detail::put_u64le(checksum, XXH3_64bits_digest(m_hash.get()));
-    m_out.write(checksum, sizeof checksum);
-    m_out.flush();
-    return m_out.good();
+    return m_out != nullptr && std::fwrite(checksum, 1, sizeof checksum, m_out.get()) == sizeof checksum &&
+           std::fflush(m_out.get()) == 0 && std::ferror(m_out.get()) == 0;
   }
 
  private:
   void write(std::string_view bytes) {
     XXH3_64bits_update(m_hash.get(), bytes.data(), bytes.size());
-    m_out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+    if (m_out != nullptr) {
+      std::fwrite(bytes.data(), 1, bytes.size(), m_out.get());  // an error stays set: finish() reports it
+    }
   }
   void write_u32(std::uint32_t v) {
     char bytes[4];
@@ -195,7 +206,10 @@ class ExportWriter {
     write(std::string_view(bytes, 8));
   }
 
-  std::ofstream m_out;
+  struct Closer {
+    void operator()(std::FILE* file) const { std::fclose(file); }
+  };
+  std::unique_ptr<std::FILE, Closer> m_out;
   HashState m_hash = new_hash_state();
   std::uint64_t m_records = 0;
 };
@@ -317,7 +331,16 @@ TransferReport export_store(const Store& store, const fs::path& file, const Prog
   TransferReport report;
   fs::path temporary = file;
   temporary += fmt::format(".tmp-{}", ::getpid());
-  ExportWriter writer(temporary);
+  // A new file of this process's: O_EXCL refuses anything already under the
+  // name, and O_NOFOLLOW a link planted there, so nothing is written through
+  // either; only a file this made is removed or renamed below.
+  const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
+  if (fd < 0) {
+    throw Error(ErrorCode::io, fmt::format("cannot write export file {}: cannot create its temporary file {} ({}). "
+                                           "If it is left from an earlier export, or a link, remove it",
+                                           file, temporary, std::strerror(errno)));
+  }
+  ExportWriter writer(fd);
   const std::uint64_t estimate = database.estimate_keys(detail::Family::entries);
   std::uint64_t seen = 0;
   for_each_stored(database, [&](std::string_view key, std::string_view bytes, std::int64_t last_access_ms,

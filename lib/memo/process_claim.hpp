@@ -8,10 +8,15 @@
 
 #include <filesystem>
 #include <optional>
+#include <string>
 #include <string_view>
 #include <variant>
 
 namespace memostore::detail {
+
+/// The name of `key`'s claim file in <dir>/inflight/ (keys can be longer than
+/// a file name: an XXH3-128 hash of the key, in hex).
+std::string claim_name(std::string_view key);
 
 class ProcessClaim {
  public:
@@ -22,7 +27,9 @@ class ProcessClaim {
 
   /// Tries to claim `key` of the store in `dir` without waiting. `seen_holder`:
   /// whether an earlier try found it held (see Taken). Nullopt if the claim
-  /// file cannot be made at all (the caller then computes unclaimed).
+  /// file cannot be made at all (the caller then computes unclaimed), e.g.
+  /// a link planted under its name, which is never followed (warned about
+  /// once per process).
   static std::optional<std::variant<ProcessClaim, Held>> try_claim(const std::filesystem::path& dir,
                                                                    std::string_view key, bool seen_holder);
 
@@ -37,10 +44,11 @@ class ProcessClaim {
   bool after_holder() const noexcept { return m_after_holder; }
 
  private:
-  ProcessClaim(std::filesystem::path path, int fd, bool after_holder) noexcept
-      : m_path(std::move(path)), m_fd(fd), m_after_holder(after_holder) {}
+  ProcessClaim(int folder, std::string name, int fd, bool after_holder) noexcept
+      : m_folder(folder), m_name(std::move(name)), m_fd(fd), m_after_holder(after_holder) {}
 
-  std::filesystem::path m_path;
+  int m_folder = -1;  // <dir>/inflight, opened without following a link
+  std::string m_name;
   int m_fd = -1;
   bool m_after_holder = false;
 };

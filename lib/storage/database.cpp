@@ -6,6 +6,7 @@
 #include "storage/handover.hpp"
 #include "storage/lock_holder.hpp"
 #include "storage/own_writes.hpp"
+#include "storage/store_directory.hpp"
 
 #include <algorithm>
 #include <atomic>
@@ -42,6 +43,9 @@ constexpr std::string_view k_format_key = "memostore.format";
 // rather than misread merge records it cannot resolve.
 constexpr std::string_view k_format_version = "2";
 constexpr std::string_view k_upgradable_format = "1";
+// In the error for a store of another format version: a finished store,
+// not one being created.
+constexpr std::string_view k_other_format = "this build reads format";
 /// A close leaves at most this much in write-ahead logs for the next open to
 /// replay: a process that only hit leaves a few hundred bytes of bookkeeping.
 constexpr std::size_t k_logs_before_flush = 8;
@@ -90,12 +94,29 @@ bool is_lock_failure(const rocksdb::Status& status) {
 
 }  // namespace
 
+namespace {
+
+std::string describe(const std::optional<LockHolder>& holder) {
+  return !holder                  ? "another process"
+         : holder->command.empty() ? fmt::format("process {}", holder->pid)
+                                   : fmt::format("process {} ({})", holder->pid, holder->command);
+}
+
+/// The error for a store that `creator` holds but has not finished making
+/// within k_creation_wait.
+Failure being_created(const fs::path& dir, const LockHolder& creator) {
+  return Failure{ErrorCode::locked,
+                 fmt::format("{} is being created by {}, which holds it and has not finished within {} s: try "
+                             "again in a moment. (If that process is not a memostore program, the directory "
+                             "belongs to another program: use another one)",
+                             dir, describe(creator),
+                             std::chrono::duration_cast<std::chrono::seconds>(k_creation_wait).count())};
+}
+
+}  // namespace
+
 Failure store_in_use(const fs::path& dir, std::string_view doing) {
-  const auto holder = lock_holder(dir);
-  const std::string who = !holder ? "another process"
-                          : holder->command.empty()
-                              ? fmt::format("process {}", holder->pid)
-                              : fmt::format("process {} ({})", holder->pid, holder->command);
+  const std::string who = describe(lock_holder(dir));
   return Failure{ErrorCode::locked, fmt::format("cannot {} {}: {} has it open, and this needs the store to itself: "
                                                 "wait for it to finish. Reading works meanwhile (the memostore "
                                                 "tool's read commands)",
@@ -144,11 +165,16 @@ Result<void> checked(const rocksdb::Status& status, std::string_view doing, cons
 
 namespace {
 
-// Refuses directories that memostore must not write into or cannot read.
+bool only_store_files(const fs::path& dir);
+
+// Refuses directories that memostore must not write into or cannot read
+// (see check_store_directory), and a directory that holds something else.
 Result<void> prepare_directory(const fs::path& dir, Access access, fs::perms permissions) {
+  if (auto checked = check_store_directory(dir, permissions); !checked) {
+    return checked;
+  }
   std::error_code ec;
-  const fs::file_status status = fs::status(dir, ec);
-  if (!fs::exists(status)) {
+  if (!fs::exists(dir, ec)) {
     if (access == Access::read_only) {
       return Failure{ErrorCode::io, fmt::format("no memostore store at {}: readonly mode does not create one. Run "
                                                 "once in readwrite mode first, or point MEMOSTORE_DIR at a store",
@@ -165,10 +191,12 @@ Result<void> prepare_directory(const fs::path& dir, Access access, fs::perms per
     }
     return {};
   }
-  if (!fs::is_directory(status)) {
-    return Failure{ErrorCode::io, fmt::format("cache directory {} exists but is not a directory", dir)};
+  if (fs::exists(dir / "CURRENT", ec)) {
+    return {};
   }
-  if (!fs::exists(dir / "CURRENT", ec) && !fs::is_empty(dir, ec)) {
+  // No database yet: an empty directory, or files of a store another process
+  // is creating right now (or whose creation was interrupted).
+  if (!fs::is_empty(dir, ec) && !only_store_files(dir)) {
     return Failure{ErrorCode::format, fmt::format("{} is not a memostore store: it holds other files and no "
                                                   "RocksDB CURRENT file. Use an empty or new directory",
                                                   dir)};
@@ -176,11 +204,14 @@ Result<void> prepare_directory(const fs::path& dir, Access access, fs::perms per
   if (ec) {
     return Failure{ErrorCode::io, fmt::format("cannot read cache directory {}: {}", dir, ec.message())};
   }
+  if (access == Access::read_only) {
+    return Failure{ErrorCode::io, fmt::format("no memostore store at {} yet: readonly mode does not create one. "
+                                              "Run once in readwrite mode first, or point MEMOSTORE_DIR at a store",
+                                              dir)};
+  }
   return {};
 }
 
-/// True if `dir` holds only files RocksDB (or memostore) makes while a store is
-/// created: another process may be creating it right now.
 /// The smallest key greater than every key starting with `prefix`; empty when
 /// there is none (an empty prefix, or one of only 0xff bytes).
 std::string prefix_end(std::string_view prefix) {
@@ -194,6 +225,8 @@ std::string prefix_end(std::string_view prefix) {
   return end;
 }
 
+/// True if `dir` holds only files RocksDB (or memostore) makes while a store is
+/// created: another process may be creating it right now.
 bool only_store_files(const fs::path& dir) {
   std::error_code ec;
   for (const auto& entry : fs::directory_iterator(dir, ec)) {
@@ -202,7 +235,7 @@ bool only_store_files(const fs::path& dir) {
     const bool known = name == "LOCK" || name == "IDENTITY" || name == "CURRENT" || name.rfind("LOG", 0) == 0 ||
                        name.rfind("MANIFEST-", 0) == 0 || name.rfind("OPTIONS-", 0) == 0 || extension == ".log" ||
                        extension == ".sst" || extension == ".blob" || extension == ".dbtmp" ||
-                       name == "secondaries" || name == "handover";
+                       name == "secondaries" || name == "handover" || name == "inflight";
     if (!known) {
       return false;
     }
@@ -306,18 +339,27 @@ std::vector<rocksdb::ColumnFamilyDescriptor> family_descriptors(const std::vecto
 }
 
 Result<std::unique_ptr<Database>> Database::open(const fs::path& dir, const DatabaseOptions& options) {
-  for (int attempt = 1;; ++attempt) {
+  const auto deadline = std::chrono::steady_clock::now() + k_creation_wait;
+  for (;;) {
     std::unique_ptr<DirectoryLock> no_lock;
     auto database = open_once(dir, options, no_lock);
-    if (database || attempt == k_secondary_open_attempts || options.access != Access::read_write) {
+    if (database) {
       return database;
     }
     // A store another process is creating right now looks unfinished (no
-    // CURRENT file or column families yet).
+    // CURRENT file, column families or format record yet) while that
+    // process holds the directory's lock: wait for it, briefly.
     const Failure& failure = database.failure();
-    const bool being_created = failure.code == ErrorCode::format && only_store_files(dir);
-    if (!being_created) {
+    std::error_code ec;
+    const bool unfinished = (failure.code == ErrorCode::format &&
+                             failure.message.find(k_other_format) == std::string::npos) ||
+                            !fs::exists(dir / "CURRENT", ec);
+    const auto creator = unfinished ? lock_holder(dir) : std::nullopt;
+    if (!creator) {
       return database;
+    }
+    if (std::chrono::steady_clock::now() >= deadline) {
+      return being_created(dir, *creator);
     }
     std::this_thread::sleep_for(k_secondary_open_pause);
   }
@@ -353,6 +395,40 @@ void close_instance(rocksdb::DB* db, std::vector<rocksdb::ColumnFamilyHandle*>& 
   delete db;
 }
 
+/// Whether `db` holds memostore's format record (any version: the caller
+/// checks which); else the error that `dir` is not a memostore store.
+Result<void> has_format_record(rocksdb::DB& db, const fs::path& dir) {
+  std::string format;
+  const rocksdb::Status read = db.Get(rocksdb::ReadOptions(), slice(k_format_key), &format);
+  if (read.IsNotFound()) {
+    return Failure{ErrorCode::format,
+                   fmt::format("{} is not a memostore store: it holds a RocksDB database without memostore's "
+                               "format record (\"{}\" in its default column family), so memostore leaves it "
+                               "alone. Use another directory. (If memostore's own creation of this store was "
+                               "interrupted, delete it: it is only a cache)",
+                               dir, k_format_key)};
+  }
+  return checked(read, "read the format of the store", dir);
+}
+
+/// has_format_record() through a read-only instance of the default family,
+/// before a read-write open, which changes what it opens.
+Result<void> has_format_record_read_only(const rocksdb::DBOptions& db_options, const fs::path& dir) {
+  rocksdb::DBOptions options = db_options;
+  options.create_if_missing = false;
+  std::vector<rocksdb::ColumnFamilyHandle*> families;
+  rocksdb::DB* raw = nullptr;
+  const rocksdb::Status status = rocksdb::DB::OpenForReadOnly(
+      options, dir.string(), {rocksdb::ColumnFamilyDescriptor(rocksdb::kDefaultColumnFamilyName, bookkeeping_options())},
+      &families, &raw);
+  if (!status.ok()) {
+    return {};  // the read-write open reports why it cannot open the store
+  }
+  auto known = has_format_record(*raw, dir);
+  close_instance(raw, families);
+  return known;
+}
+
 }  // namespace
 
 Result<std::unique_ptr<Database>> Database::open_once(const fs::path& dir, const DatabaseOptions& options,
@@ -378,7 +454,8 @@ Result<std::unique_ptr<Database>> Database::open_once(const fs::path& dir, const
 
   const std::string path = dir.string();
   std::vector<std::string> names = {rocksdb::kDefaultColumnFamilyName, k_entries_family};
-  if (fs::exists(dir / "CURRENT")) {
+  const bool existed = fs::exists(dir / "CURRENT");
+  if (existed) {
     const rocksdb::Status listed = rocksdb::DB::ListColumnFamilies(db_options, path, &names);
     if (!listed.ok()) {
       return failure_from(listed, "open the store", dir);
@@ -405,6 +482,7 @@ Result<std::unique_ptr<Database>> Database::open_once(const fs::path& dir, const
   rocksdb::DB* raw = nullptr;
   rocksdb::Status status;
   bool share = false;
+  bool format_checked = false;
   if (options.access == Access::read_only) {
     status = rocksdb::DB::OpenForReadOnly(db_options, path, descriptors, &handles->families, &raw);
   } else {
@@ -417,10 +495,22 @@ Result<std::unique_ptr<Database>> Database::open_once(const fs::path& dir, const
     }
     if (!share && options.read_first && has_every_family && reading_is_enough(dir, handles->units_at_open)) {
       status = rocksdb::DB::OpenForReadOnly(db_options, path, descriptors, &handles->families, &raw);
+      if (auto known = status.ok() ? has_format_record(*raw, dir) : Result<void>(); !known) {
+        close_instance(raw, handles->families);
+        return known.failure();
+      }
+      format_checked = status.ok();
       handles->reading = status.ok() && needs_no_write(*raw, handles->families);
       if (status.ok() && !handles->reading) {
         close_instance(raw, handles->families);
         raw = nullptr;
+      }
+    }
+    if (!share && !handles->reading && existed && !format_checked && !options.format_seen) {
+      // Checked before a read-write open, which would add column families
+      // to a database of another program and compact it with memostore's filters.
+      if (auto known = has_format_record_read_only(db_options, dir); !known) {
+        return known.failure();
       }
     }
     if (!share && !handles->reading) {
@@ -448,6 +538,16 @@ Result<std::unique_ptr<Database>> Database::open_once(const fs::path& dir, const
   }
   if (!status.ok()) {
     return failure_from(status, "open the store", dir);
+  }
+  // Only a store this open creates may lack the format record: in any other,
+  // it is another program's database or one still being created.
+  const bool creating = !existed && options.access == Access::read_write && !share;
+  if (auto known = creating || format_checked ? Result<void>() : has_format_record(*raw, dir); !known) {
+    close_instance(raw, handles->families);
+    if (share) {
+      remove_secondary_log_dir(dir, handles->secondary_path);
+    }
+    return known.failure();
   }
   handles->db.reset(raw);
   handles->options = options;
@@ -494,9 +594,9 @@ Result<std::unique_ptr<Database>> Database::open_once(const fs::path& dir, const
     return failure_from(read, "read the format of the store", dir);
   } else if (read.ok() && format != k_format_version && !upgrade) {
     return Failure{ErrorCode::format,
-                   fmt::format("{} uses memostore store format {}, this build reads format {}. Use another "
+                   fmt::format("{} uses memostore store format {}, {} {}. Use another "
                                "directory, or the memostore version that wrote it",
-                               dir, format, k_format_version)};
+                               dir, format, k_other_format, k_format_version)};
   }
   if (writable) {
     remove_abandoned_files(dir);
@@ -946,13 +1046,25 @@ void Batch::add(Family family, std::string_view counter, std::int64_t delta) {
 }
 
 Result<void> repair_database(const fs::path& dir) {
+  if (auto safe = check_store_directory(dir, fs::perms::owner_all); !safe) {
+    return safe;
+  }
   if (!fs::exists(dir / "CURRENT")) {
     return Failure{ErrorCode::format, fmt::format("{} is not a RocksDB store (no CURRENT file): nothing to repair", dir)};
+  }
+  // Another program's database is never rebuilt: checked before when it
+  // opens, and after (before anything is copied or replaced) when it did not.
+  if (auto known = has_format_record_read_only(database_options(dir), dir); !known) {
+    return known;
   }
   const std::vector<std::string> names = {rocksdb::kDefaultColumnFamilyName, k_entries_family, k_meta_family,
                                           k_stats_family};
   const auto descriptors = family_descriptors(names, DatabaseOptions{}, nullptr, nullptr);
-  return checked(rocksdb::RepairDB(dir.string(), database_options(dir), descriptors), "repair", dir);
+  if (auto repaired = checked(rocksdb::RepairDB(dir.string(), database_options(dir), descriptors), "repair", dir);
+      !repaired) {
+    return repaired;
+  }
+  return has_format_record_read_only(database_options(dir), dir);
 }
 
 void set_file_system_for_testing(std::shared_ptr<rocksdb::FileSystem> file_system) {

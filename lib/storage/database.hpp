@@ -84,6 +84,9 @@ struct DatabaseOptions {
   /// its open opens it for reading, and for writing at the first write;
   /// false: for writing at once (to apply hand-over units).
   bool read_first = true;
+  /// The caller has seen the store's format record in this open (a reading
+  /// primary's instance for writing): no read-only look for it first.
+  bool format_seen = false;
   /// The entries family's caches, when another instance of the same store in
   /// this process has them already (a reading primary's instance for
   /// writing); null: new ones of the capacities above.

@@ -34,6 +34,10 @@ inline constexpr std::string_view k_applied_prefix = "memostore.applied/";
 // a secondary while the primary is still creating it.
 inline constexpr int k_secondary_open_attempts = 100;
 inline constexpr std::chrono::milliseconds k_secondary_open_pause{20};
+// How long an open waits for a store another process is creating (it holds
+// the lock, and the store has no CURRENT file, column families or format
+// record yet) before reporting it as being created.
+inline constexpr std::chrono::seconds k_creation_wait{2};
 // RocksDB's write-batch encoding starts with a sequence number and a count.
 inline constexpr std::size_t k_write_batch_header_size = 12;
 

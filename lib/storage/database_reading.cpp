@@ -34,6 +34,7 @@ Result<Database*> Database::writing() {
   }
   DatabaseOptions for_writing = h.options;
   for_writing.read_first = false;
+  for_writing.format_seen = true;
   for_writing.share_when_locked = false;  // this process holds the lock
   auto opened = open_once(m_dir, for_writing, h.lock);  // applies what waits in the hand-over folder
   if (!opened) {

@@ -19,9 +19,11 @@ Result<void> Database::open_secondary(const fs::path& dir, const rocksdb::DBOpti
                                       const DatabaseOptions& options, Handles& handles, std::vector<std::string>& names,
                                       rocksdb::DB** raw) {
   handles.secondary = true;
-  handles.secondary_path = secondary_log_dir(dir);
-  std::error_code ec;
-  fs::create_directories(handles.secondary_path, ec);
+  auto folder = make_secondary_log_dir(dir);
+  if (!folder) {
+    return folder.failure();
+  }
+  handles.secondary_path = std::move(folder).value();
   rocksdb::DBOptions secondary_options = db_options;
   secondary_options.max_open_files = -1;  // files the primary deletes stay readable until the next catch-up
   rocksdb::Status status;
@@ -44,7 +46,7 @@ Result<void> Database::open_secondary(const fs::path& dir, const rocksdb::DBOpti
       return {};
     }
   }
-  fs::remove_all(handles.secondary_path, ec);
+  remove_secondary_log_dir(dir, handles.secondary_path);
   if (!status.ok()) {
     return failure_from(status, "open the store (shared with another process)", dir);
   }
@@ -62,8 +64,7 @@ void Database::close_secondary() {
   }
   h.db->Close().PermitUncheckedError();
   h.db.reset();
-  std::error_code ec;
-  fs::remove_all(h.secondary_path, ec);
+  remove_secondary_log_dir(m_dir, h.secondary_path);
   // If the primary has gone, nobody would apply what this process handed
   // over until the next process opens the store: apply it now, as primary.
   if (!pending_units(m_dir).empty() && !lock_holder(m_dir)) {
@@ -118,10 +119,8 @@ Result<void> Database::apply_units() {
                                        : "the results it held will be computed again");
       }
     }
-    std::error_code ec;
-    fs::remove(unit, ec);
-    if (ec) {
-      return Failure{ErrorCode::io, fmt::format("cannot remove applied hand-over unit {}: {}", unit, ec.message())};
+    if (auto removed = remove_unit(m_dir, unit); !removed) {
+      return removed;
     }
     rocksdb::WriteBatch unmark;
     if (unmark.Delete(defaults, marker).ok()) {

@@ -55,14 +55,25 @@ std::vector<std::filesystem::path> pending_units(const std::filesystem::path& di
 /// Whether `unit` (a path pending_units returned) holds only bookkeeping.
 bool is_bookkeeping_unit(const std::filesystem::path& unit);
 
-/// The write batch a unit holds; a corruption failure if the file is torn or damaged.
+/// The write batch a unit holds; a corruption failure if the file is torn or
+/// damaged, an io failure if it is a link (never followed) or unreadable.
 Result<std::string> read_unit(const std::filesystem::path& unit);
 
-/// A new folder for this process's RocksDB secondary instance to keep its own log in.
-std::filesystem::path secondary_log_dir(const std::filesystem::path& dir);
+/// Removes `unit` (a path pending_units returned) by its name in the
+/// hand-over folder of `dir`; a link there is removed itself, never its target.
+Result<void> remove_unit(const std::filesystem::path& dir, const std::filesystem::path& unit);
+
+/// Makes a new folder for this process's RocksDB secondary instance to keep
+/// its own log in, under `dir`/secondaries, and returns its path.
+Result<std::filesystem::path> make_secondary_log_dir(const std::filesystem::path& dir);
+
+/// Removes a folder make_secondary_log_dir() returned, and what is in it,
+/// without following links.
+void remove_secondary_log_dir(const std::filesystem::path& dir, const std::filesystem::path& folder);
 
 /// Removes what processes that died left behind: half-written units and
-/// their secondary instances' log folders.
+/// their secondary instances' log folders, found by the names memostore
+/// gives them; never through a link.
 void remove_abandoned_files(const std::filesystem::path& dir);
 
 }  // namespace memostore::detail

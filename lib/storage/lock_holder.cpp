@@ -30,7 +30,7 @@ std::filesystem::path lock_file(const std::filesystem::path& dir) { return dir /
 /// Requires: held_here().mutex is locked.
 bool is_held_here(const std::filesystem::path& dir) {
   struct stat file {};
-  return ::stat(lock_file(dir).c_str(), &file) == 0 && held_here().files.count({file.st_dev, file.st_ino}) != 0;
+  return ::lstat(lock_file(dir).c_str(), &file) == 0 && held_here().files.count({file.st_dev, file.st_ino}) != 0;
 }
 
 struct flock whole_file(short type) {
@@ -51,7 +51,7 @@ std::optional<LockHolder> lock_holder(const std::filesystem::path& dir) {
   if (is_held_here(dir)) {
     return std::nullopt;  // opening and closing the file would drop this process's lock
   }
-  const int fd = ::open(lock_file(dir).c_str(), O_RDONLY | O_CLOEXEC);
+  const int fd = ::open(lock_file(dir).c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
   if (fd < 0) {
     return std::nullopt;
   }
@@ -74,7 +74,9 @@ std::unique_ptr<DirectoryLock> DirectoryLock::try_take(const std::filesystem::pa
   if (is_held_here(dir)) {
     return nullptr;  // checked before opening: closing a descriptor of it would drop the lock
   }
-  const int fd = ::open(lock_file(dir).c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  // Never through a link planted at LOCK (the store's open refuses one found
+  // there; this is for one planted since): the open then fails as if locked.
+  const int fd = ::open(lock_file(dir).c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
   if (fd < 0) {
     return nullptr;
   }

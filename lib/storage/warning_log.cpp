@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <cstdarg>
 #include <cstdio>
@@ -12,9 +13,12 @@
 
 #include <fmt/chrono.h>
 #include <fmt/format.h>
+#include <fmt/std.h>
 #include <rocksdb/env.h>
 
+#include "storage/safe_files.hpp"
 #include "util/escape.hpp"
+#include "util/log.hpp"
 
 namespace memostore::detail {
 
@@ -59,8 +63,13 @@ class WarningLog final : public rocksdb::Logger {
     if (fs::file_size(m_file, ec) > k_warning_log_bytes && !ec) {
       fs::rename(m_file, fs::path(m_file) += ".old", ec);  // another process may have done it: fine
     }
-    m_fd = ::open(m_file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    // Never through a link planted at LOG (one there at the store's open
+    // refuses the store; this is for one planted since).
+    m_fd = ::open(m_file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0644);
     m_failed = m_fd < 0;
+    if (m_failed && errno == ELOOP) {
+      warn("not writing RocksDB's warnings to {}: {}", m_file, link_refused(m_file).message);
+    }
   }
 
   fs::path m_file;
