@@ -55,7 +55,7 @@ void report_stale(const MemoCore& memo, std::string_view key, std::size_t offset
   const auto parts = parse_key(key);
   log(LogLevel::error,
       "stale entry of {} (version {}) in {}, key {}: the stored result differs from the one computed now (first "
-      "difference at byte {}; {} bytes stored, {} computed). Bump `version` when the function's logic or its "
+      "difference at byte {}; {} bytes stored, {} computed): bump `version` when the function's logic or its "
       "result's serialization changes, or the function is not deterministic. Replaced the stored entry with the "
       "new result",
       memo.name(), memo.version(), memo.store().dir(), parts ? hash_hex(parts->hash) : std::string("?"), offset,

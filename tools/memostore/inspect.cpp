@@ -56,6 +56,9 @@ void add_counters(Json& json, const FunctionStats& c) {
   json["evictions"] = c.evictions;
   json["expirations"] = c.expirations;
   json["rejected"] = c.rejected;
+  json["checked"] = c.checked;
+  json["stale"] = c.stale;
+  json["changed_layout"] = c.changed_layout;
   json["compute_ns"] = c.compute_time.count();
   json["saved_ns"] = c.saved_time.count();
 }
@@ -124,6 +127,24 @@ int stats(const Context& context, bool zero) {
   if (total.rejected != 0) {
     fmt::print("rejected: {} entries without a valid signature for the store's secret were ignored\n",
                with_thousands(total.rejected));
+  }
+  if (total.checked != 0) {
+    std::string stale_functions;
+    for (const auto& [name, row] : rows) {
+      if (row.counters.stale != 0) {
+        stale_functions += fmt::format("{}{} {}", stale_functions.empty() ? "" : ", ", shown(name),
+                                       with_thousands(row.counters.stale));
+      }
+    }
+    fmt::print("checked: {} stored results compared with a fresh computation, {} stale{}{}\n",
+               with_thousands(total.checked), with_thousands(total.stale),
+               stale_functions.empty() ? "" : fmt::format(" ({})", stale_functions),
+               total.stale == 0 ? "" : ": bump `version` of those functions, or make them deterministic");
+  }
+  if (total.changed_layout != 0) {
+    fmt::print("changed layout: {} entries no longer decoded as their result type and were recomputed "
+               "(bump `version` when a result type changes)\n",
+               with_thousands(total.changed_layout));
   }
   if (const RemoteStats& r = counters.remote; r.hits + r.misses + r.writes + r.errors != 0) {
     fmt::print("remote tier: {} hits, {} misses, {} writes ({} dropped), {} rejected, {} errors\n",
