@@ -6,7 +6,6 @@
 #include <doctest/doctest.h>
 
 #include <atomic>
-#include <cstdlib>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -20,12 +19,6 @@ using memostore::test::run_process;
 
 namespace {
 
-std::string program(const char* variable) {
-  const char* path = std::getenv(variable);
-  REQUIRE_MESSAGE(path != nullptr, variable << " is not set (run the tests through meson test)");
-  return path;
-}
-
 const memostore::FunctionStats& function_stats(const memostore::StoreStats& stats, const std::string& name) {
   for (const auto& f : stats.functions) {
     if (f.name == name) return f;
@@ -36,7 +29,7 @@ const memostore::FunctionStats& function_stats(const memostore::StoreStats& stat
 
 /// The `stats --json` row of `name`, from the real tool.
 nlohmann::json tool_stats(const std::filesystem::path& dir, const std::string& name) {
-  const auto result = run_process({program("MEMOSTORE_TOOL"), "--dir", dir.string(), "--json", "stats"});
+  const auto result = run_process({memostore::test::tool(), "--dir", dir.string(), "--json", "stats"});
   REQUIRE_MESSAGE(result.exit_code == 0, result.err);
   const nlohmann::json stats = nlohmann::json::parse(result.out);
   for (const auto& row : stats["functions"]) {
@@ -162,9 +155,9 @@ TEST_CASE("a bad check rate is a configuration error naming where it came from")
 TEST_CASE("issue 25: swapped fields are found by check mode, an added field is a changed layout (processes)") {
   TempDir dir;
   const std::string cache = (dir / "cache").string();
-  const std::string v1 = program("MEMOSTORE_LAYOUT_CHILD_1");
-  const std::string v2 = program("MEMOSTORE_LAYOUT_CHILD_2");
-  const std::string v3 = program("MEMOSTORE_LAYOUT_CHILD_3");
+  const std::string v1 = memostore::test::program_from_environment("MEMOSTORE_LAYOUT_CHILD_1");
+  const std::string v2 = memostore::test::program_from_environment("MEMOSTORE_LAYOUT_CHILD_2");
+  const std::string v3 = memostore::test::program_from_environment("MEMOSTORE_LAYOUT_CHILD_3");
 
   auto first = run_process({v1, cache});
   REQUIRE_MESSAGE(first.exit_code == 0, first.err);
@@ -185,7 +178,7 @@ TEST_CASE("issue 25: swapped fields are found by check mode, an added field is a
   const auto row = tool_stats(dir / "cache", "summary");
   CHECK(row["stale"] == 1);
   CHECK(row["checked"] == 1);
-  const auto text = run_process({program("MEMOSTORE_TOOL"), "--dir", cache, "stats"});
+  const auto text = run_process({memostore::test::tool(), "--dir", cache, "stats"});
   CHECK(text.out.find("1 stale (summary 1)") != std::string::npos);
 
   auto after = run_process({v2, cache});

@@ -23,13 +23,9 @@ using memostore::test::ProcessResult;
 using memostore::test::TempDir;
 using Json = nlohmann::json;
 
-namespace {
+using memostore::test::tool;
 
-std::string tool() {
-  const char* path = std::getenv("MEMOSTORE_TOOL");
-  REQUIRE_MESSAGE(path != nullptr, "MEMOSTORE_TOOL must name the built memostore tool (meson test sets it)");
-  return path;
-}
+namespace {
 
 /// Runs `memostore --dir DIR args...`.
 ProcessResult run(const std::filesystem::path& dir, std::vector<std::string> args) {

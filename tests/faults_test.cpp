@@ -35,13 +35,9 @@ using memostore::test::ProcessResult;
 using memostore::test::TempDir;
 using Json = nlohmann::json;
 
-namespace {
+using memostore::test::tool;
 
-std::string tool() {
-  const char* path = std::getenv("MEMOSTORE_TOOL");
-  REQUIRE_MESSAGE(path != nullptr, "MEMOSTORE_TOOL must name the built memostore tool (meson test sets it)");
-  return path;
-}
+namespace {
 
 /// A 1 MiB tmpfs mounted on a new directory where the test may mount one (as
 /// root, as in CI), unmounted at scope exit. Elsewhere mounted() is false and

@@ -32,13 +32,9 @@ using memostore::test::error_message;
 using memostore::test::run_process;
 using memostore::test::TempDir;
 
-namespace {
+using memostore::test::tool;
 
-std::string tool() {
-  const char* path = std::getenv("MEMOSTORE_TOOL");
-  REQUIRE_MESSAGE(path != nullptr, "MEMOSTORE_TOOL must name the built memostore tool (meson test sets it)");
-  return path;
-}
+namespace {
 
 std::string read_file(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);

@@ -242,13 +242,17 @@ ProcessResult run_process(const std::vector<std::string>& argv, const std::map<s
   return ProcessResult{code, child.out(), child.err()};
 }
 
-std::string child_program() {
-  const char* path = std::getenv("MEMOSTORE_TEST_CHILD");
+std::string program_from_environment(const char* variable) {
+  const char* path = std::getenv(variable);
   if (path == nullptr) {
-    throw std::runtime_error("MEMOSTORE_TEST_CHILD is not set (run the tests through meson test)");
+    throw std::runtime_error(std::string(variable) + " is not set (run the tests through meson test)");
   }
   return path;
 }
+
+std::string child_program() { return program_from_environment("MEMOSTORE_TEST_CHILD"); }
+
+std::string tool() { return program_from_environment("MEMOSTORE_TOOL"); }
 
 std::string output_value(const std::string& output, const std::string& key) {
   std::istringstream lines(output);

@@ -118,8 +118,14 @@ struct ProcessResult {
 ProcessResult run_process(const std::vector<std::string>& argv,
                           const std::map<std::string, std::string>& environment = {});
 
+/// The path of a program meson test names in `variable`; throws if it is not set.
+std::string program_from_environment(const char* variable);
+
 /// The helper program tests spawn (path from MEMOSTORE_TEST_CHILD).
 std::string child_program();
+
+/// The built memostore tool (path from MEMOSTORE_TOOL).
+std::string tool();
 
 /// Runs `call`, which must throw memostore::Error (of `code`, when given);
 /// returns its message for the caller's checks. Fails the test otherwise.
