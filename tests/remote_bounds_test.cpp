@@ -13,6 +13,7 @@
 #include <memostore/memostore.hpp>
 
 #include "remote/remote_tier.hpp"
+#include "remote/reply_guard.hpp"
 #include "store/store_core.hpp"
 #include "support/fake_redis.hpp"
 #include "support/redis_server.hpp"
@@ -76,6 +77,36 @@ Miss miss_against(const FakeRedis& server, const fs::path& dir, memostore::Remot
 }
 
 }  // namespace
+
+TEST_CASE("ReplyGuard follows RESP framing however the bytes are split, and stops at the reply's end") {
+  using memostore::detail::ReplyGuard;
+  using memostore::detail::ReplyKind;
+  // A SCAN page: [cursor, [keys...]], with a nil and an empty array inside, then the next reply's bytes.
+  const std::string reply = "*2\r\n$2\r\n17\r\n*4\r\n$3\r\na\r\n\r\n$-1\r\n*0\r\n:5\r\n";
+  const std::string after = "+OK\r\n";
+  for (std::size_t chunk = 1; chunk <= reply.size(); ++chunk) {
+    ReplyGuard guard({}, {ReplyKind::array});
+    const std::string bytes = reply + after;
+    std::size_t at = 0;
+    ReplyGuard::Scan scan{ReplyGuard::State::more, 0};
+    while (scan.state == ReplyGuard::State::more && at < bytes.size()) {
+      scan = guard.scan(std::string_view(bytes).substr(at, chunk));
+      at += scan.used;
+    }
+    CHECK(scan.state == ReplyGuard::State::complete);
+    CHECK(at == reply.size());  // a bulk holding "\r\n" did not end it early; the next reply is not taken
+  }
+  ReplyGuard deep({.max_depth = 2}, {ReplyKind::array});
+  CHECK(deep.scan("*1\r\n*1\r\n*1\r\n").state == ReplyGuard::State::refused);
+  ReplyGuard many({.max_elements = 3}, {ReplyKind::array});
+  CHECK(many.scan("*2\r\n:1\r\n*2\r\n").state == ReplyGuard::State::refused);  // 5 elements in all
+  ReplyGuard line({.max_line = 8}, {ReplyKind::status});
+  CHECK(line.scan("+0123456789").state == ReplyGuard::State::refused);  // before its end arrives
+  ReplyGuard nil({}, {ReplyKind::string});
+  CHECK(nil.scan("$-1\r\n").state == ReplyGuard::State::refused);  // nil was not asked for
+  ReplyGuard error({}, {ReplyKind::string});
+  CHECK(error.scan("-ERR no\r\n").state == ReplyGuard::State::complete);  // Redis's own errors always pass
+}
 
 TEST_CASE("issue 26: a reply trickled a byte every 300 ms does not keep a call longer than command_timeout") {
   TempDir tmp;
