@@ -154,13 +154,17 @@ Result<void> RedisConnection::connect(Deadline command_deadline) {
 
 Result<RedisReply> RedisConnection::command(std::initializer_list<std::string_view> arguments,
                                             ReplyKinds expected) {
+  // One deadline for everything: on a new connection, the connect timeout
+  // (which bounds the connection itself) plus the command timeout for AUTH,
+  // SELECT and the command.
+  Deadline deadline = Clock::now() + m_timeouts.command;
   if (m_context == nullptr) {
-    // The connect timeout first, then AUTH, SELECT and the command within one command timeout.
-    if (auto connected = connect(Clock::now() + m_timeouts.connect + m_timeouts.command); !connected) {
+    deadline += m_timeouts.connect;
+    if (auto connected = connect(deadline); !connected) {
       return connected.failure();
     }
   }
-  auto reply = exchange(arguments, expected, Clock::now() + m_timeouts.command);
+  auto reply = exchange(arguments, expected, deadline);
   if (!reply && !m_in_step) {
     disconnect();  // whatever the server sends next would be taken for the next command's reply
   }
