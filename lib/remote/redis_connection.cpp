@@ -20,6 +20,9 @@ using Clock = std::chrono::steady_clock;
 /// time, so that a cut is noticed within it.
 constexpr std::chrono::milliseconds k_cutoff_check{20};
 
+/// Bytes read from the socket at a time (a 10 MB value in 160 reads).
+constexpr std::size_t k_read_size = 64 * 1024;
+
 struct ReplyDeleter {
   void operator()(redisReply* reply) const { freeReplyObject(reply); }
 };
@@ -209,12 +212,13 @@ Result<void> RedisConnection::send_all(std::string_view bytes, Deadline deadline
 
 Result<RedisReply> RedisConnection::receive(ReplyKinds expected, Deadline deadline) {
   ReplyGuard guard(m_limits, expected);
-  char buffer[16 * 1024];
+  m_buffer.resize(k_read_size);
+  char* const buffer = m_buffer.data();
   for (;;) {
     if (auto ready = wait_for(POLLIN, deadline, "the command"); !ready) {
       return ready.failure();
     }
-    const ssize_t got = ::recv(m_context->fd, buffer, sizeof buffer, MSG_DONTWAIT);
+    const ssize_t got = ::recv(m_context->fd, buffer, m_buffer.size(), MSG_DONTWAIT);
     if (got == 0) {
       return failure("the connection failed (the server closed it)");
     }

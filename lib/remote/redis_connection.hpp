@@ -85,6 +85,7 @@ class RedisConnection {
   ReplyLimits m_limits;
   const Cutoff* m_cutoff;
   redisContext* m_context = nullptr;
+  std::vector<char> m_buffer;  // what receive() reads into
   bool m_in_step = false;  // the last exchange read a whole reply: the connection can be used again
 };
 
