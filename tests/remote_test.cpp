@@ -233,14 +233,17 @@ TEST_CASE("a 10 MB result passes through intact; one above max_value_bytes stays
     return v;
   };
   {
-    auto store = open_with(tmp / "a", redis.url(), {.max_value_bytes = 12'000'000});
+    // A whole command must finish within command_timeout: 10 MB takes about 0.2 s here, over 1 s
+    // under TSan on a busy machine, so these large values get a timeout to match (the README says so).
+    auto store = open_with(tmp / "a", redis.url(),
+                           {.command_timeout = std::chrono::seconds(10), .max_value_bytes = 12'000'000});
     auto f = memostore::memo(store, "big", big);
     (void)f(1'250'000);  // 10 MB
     (void)f(1'600'000);  // 12.8 MB: over the limit
     drain(store);
   }
   CHECK(remote_keys(redis).size() == 1);
-  auto store = open_with(tmp / "b", redis.url());
+  auto store = open_with(tmp / "b", redis.url(), {.command_timeout = std::chrono::seconds(10)});
   std::atomic<int> computed{0};
   auto f = memostore::memo(store, "big", memostore::state_not_keyed([&](int n) {
     ++computed;

@@ -78,9 +78,14 @@ struct RemoteOptions {
   std::string prefix = "memostore:";
   /// The longest wait to connect to a server. Default: 100 ms.
   std::chrono::milliseconds connect_timeout{100};
-  /// The longest wait for one command's reply. Default: 500 ms.
+  /// The longest wait for one whole command: sending it and receiving all of
+  /// its reply (not each read), so a server trickling its reply cannot
+  /// stretch a call. On a new connection, AUTH and SELECT count in it too.
+  /// Raise it for large values over a slow link. Default: 500 ms.
   std::chrono::milliseconds command_timeout{500};
-  /// Entries larger than this stay local. Default: 64 MiB.
+  /// Entries larger than this stay local, and a reply larger than this (or
+  /// of a kind the command never gets) is refused on its header, before it is
+  /// read: counted in `RemoteStats::rejected`, the call a miss. Default: 64 MiB.
   std::uint64_t max_value_bytes = std::uint64_t{64} << 20;
   /// How long a server that failed is left alone before it is tried again. Default: 10 s.
   std::chrono::milliseconds backoff{10'000};

@@ -310,6 +310,14 @@ bool result_from_other_machine(const MemoCore& memo, const std::string& key, std
       // or while we waited) sent its result just before.
       return result_from_remote(memo, key, args, inputs, decode, last);
     }
+    if (attempt->foreign) {  // not set by memostore (longer than its own leases, or no expiry): planted
+      if (attempt->first_foreign) {
+        warn("{} (version {}): ignored a lease on this call in the remote cache that memostore did not set (it "
+             "lasts longer than memostore's {} s leases, or forever); computing it here. Later ones are not reported",
+             memo.name(), memo.version(), k_remote_lease.count() / 1000);
+      }
+      return false;
+    }
     if (!seen_holder) {
       log(LogLevel::debug, "{} (version {}): waiting for {}, which is computing the same call (remote lease)",
           memo.name(), memo.version(), attempt->holder);

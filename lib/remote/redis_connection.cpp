@@ -1,9 +1,11 @@
 #include "remote/redis_connection.hpp"
 
-#include <pthread.h>
-#include <signal.h>
+#include <poll.h>
+#include <sys/socket.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstring>
 
 #include <hiredis/hiredis.h>
 
@@ -12,45 +14,20 @@
 namespace memostore::detail {
 namespace {
 
-timeval to_timeval(std::chrono::milliseconds duration) {
-  return timeval{static_cast<time_t>(duration.count() / 1000), static_cast<suseconds_t>(duration.count() % 1000 * 1000)};
-}
+using Clock = std::chrono::steady_clock;
 
-/// Blocks SIGPIPE in this thread while it lives, and discards one raised
-/// meanwhile: hiredis writes with write(2), and a write to a server that has
-/// gone would otherwise kill the process. (A library must not change the
-/// process's signal handling, so it is blocked per thread and per command.)
-class SigpipeBlocked {
- public:
-  SigpipeBlocked() noexcept {
-    sigemptyset(&m_pipe);
-    sigaddset(&m_pipe, SIGPIPE);
-    sigset_t pending;
-    sigpending(&pending);
-    m_was_pending = sigismember(&pending, SIGPIPE) == 1;
-    pthread_sigmask(SIG_BLOCK, &m_pipe, &m_previous);
-  }
-  ~SigpipeBlocked() {
-    sigset_t pending;
-    sigpending(&pending);
-    if (!m_was_pending && sigismember(&pending, SIGPIPE) == 1) {
-      const timespec now{0, 0};
-      while (sigtimedwait(&m_pipe, nullptr, &now) == -1 && errno == EINTR) {
-      }
-    }
-    pthread_sigmask(SIG_SETMASK, &m_previous, nullptr);
-  }
-  SigpipeBlocked(const SigpipeBlocked&) = delete;
-  SigpipeBlocked& operator=(const SigpipeBlocked&) = delete;
+/// While a tier may cut commands short, poll() waits at most this long at a
+/// time, so that a cut is noticed within it.
+constexpr std::chrono::milliseconds k_cutoff_check{20};
 
- private:
-  sigset_t m_pipe;
-  sigset_t m_previous;
-  bool m_was_pending = false;
-};
+/// Bytes read from the socket at a time (a 10 MB value in 160 reads).
+constexpr std::size_t k_read_size = 64 * 1024;
 
 struct ReplyDeleter {
   void operator()(redisReply* reply) const { freeReplyObject(reply); }
+};
+struct CommandDeleter {
+  void operator()(char* command) const { redisFreeCommand(command); }
 };
 
 RedisReply copy_reply(const redisReply& reply) {
@@ -70,6 +47,7 @@ RedisReply copy_reply(const redisReply& reply) {
       break;
     case REDIS_REPLY_ARRAY:
       out.kind = RedisReply::Kind::array;
+      out.elements.reserve(reply.elements);
       for (std::size_t i = 0; i < reply.elements; ++i) {
         out.elements.push_back(copy_reply(*reply.element[i]));
       }
@@ -82,13 +60,14 @@ RedisReply copy_reply(const redisReply& reply) {
 
 }  // namespace
 
-RedisConnection::RedisConnection(RemoteEndpoint endpoint, RemoteTimeouts timeouts)
-    : m_endpoint(std::move(endpoint)), m_timeouts(timeouts) {}
+RedisConnection::RedisConnection(RemoteEndpoint endpoint, RemoteTimeouts timeouts, ReplyLimits limits,
+                                 const Cutoff* cutoff)
+    : m_endpoint(std::move(endpoint)), m_timeouts(timeouts), m_limits(limits), m_cutoff(cutoff) {}
 
 RedisConnection::~RedisConnection() { disconnect(); }
 
-Failure RedisConnection::failure(std::string_view what) const {
-  return Failure{ErrorCode::io, fmt::format("Redis at {}: {}", m_endpoint.display, what)};
+Failure RedisConnection::failure(std::string_view what, ErrorCode code) const {
+  return Failure{code, fmt::format("Redis at {}: {}", m_endpoint.display, what)};
 }
 
 void RedisConnection::disconnect() noexcept {
@@ -98,11 +77,40 @@ void RedisConnection::disconnect() noexcept {
   }
 }
 
-Result<void> RedisConnection::connect() {
-  const timeval connect_timeout = to_timeval(m_timeouts.connect);
-  m_context = m_endpoint.socket_path.empty()
-                  ? redisConnectWithTimeout(m_endpoint.host.c_str(), m_endpoint.port, connect_timeout)
-                  : redisConnectUnixWithTimeout(m_endpoint.socket_path.c_str(), connect_timeout);
+Result<void> RedisConnection::wait_for(short events, Deadline deadline, std::string_view doing) {
+  for (;;) {
+    const Clock::time_point now = Clock::now();
+    Clock::time_point limit = deadline;
+    bool cut = false;
+    if (m_cutoff != nullptr) {
+      const Clock::time_point cutoff{Clock::duration(m_cutoff->load(std::memory_order_acquire))};
+      cut = cutoff < limit;
+      limit = std::min(limit, cutoff);
+    }
+    if (now >= limit) {
+      return failure(cut ? fmt::format("{} was cut short: the store is closing", doing)
+                         : fmt::format("{} timed out", doing));
+    }
+    auto wait = std::chrono::ceil<std::chrono::milliseconds>(limit - now);
+    if (m_cutoff != nullptr) {
+      wait = std::min<std::chrono::milliseconds>(wait, k_cutoff_check);
+    }
+    pollfd ready{m_context->fd, events, 0};
+    const int polled = ::poll(&ready, 1, static_cast<int>(wait.count()));
+    if (polled > 0) {
+      return {};  // readable, writable, or an error the next call reports
+    }
+    if (polled < 0 && errno != EINTR) {
+      return failure(fmt::format("{} failed (poll: {})", doing, std::strerror(errno)));
+    }
+  }
+}
+
+Result<void> RedisConnection::connect(Deadline command_deadline) {
+  // Non-blocking, so that the connection is bounded by our deadline (and a
+  // closing tier's cutoff) like everything else.
+  m_context = m_endpoint.socket_path.empty() ? redisConnectNonBlock(m_endpoint.host.c_str(), m_endpoint.port)
+                                             : redisConnectUnixNonBlock(m_endpoint.socket_path.c_str());
   if (m_context == nullptr) {
     return failure("cannot allocate a connection");
   }
@@ -111,14 +119,22 @@ Result<void> RedisConnection::connect() {
     disconnect();
     return failed;
   }
-  if (redisSetTimeout(m_context, to_timeval(m_timeouts.command)) != REDIS_OK) {
+  auto ready = wait_for(POLLOUT, Clock::now() + m_timeouts.connect, "connecting");
+  int error = 0;
+  socklen_t length = sizeof error;
+  if (ready && ::getsockopt(m_context->fd, SOL_SOCKET, SO_ERROR, &error, &length) != 0) {
+    error = errno;
+  }
+  if (!ready || error != 0) {
+    Failure failed = ready ? failure(fmt::format("cannot connect ({})", std::strerror(error)))
+                           : failure(fmt::format("cannot connect ({})", ready.failure().message));
     disconnect();
-    return failure("cannot set the command timeout");
+    return failed;
   }
   auto run_setup = [&](std::initializer_list<std::string_view> arguments, std::string_view doing) -> Result<void> {
-    auto reply = command(arguments);
+    auto reply = exchange(arguments, {ReplyKind::status}, command_deadline);
     if (!reply) {
-      return failure(fmt::format("{} failed: {}", doing, reply.failure().message));
+      return failure(fmt::format("{} failed: {}", doing, reply.failure().message), reply.failure().code);
     }
     return {};
   };
@@ -139,28 +155,101 @@ Result<void> RedisConnection::connect() {
   return {};
 }
 
-Result<RedisReply> RedisConnection::command(std::initializer_list<std::string_view> arguments) {
-  const SigpipeBlocked blocked;
+Result<RedisReply> RedisConnection::command(std::initializer_list<std::string_view> arguments,
+                                            ReplyKinds expected) {
+  // One deadline for everything: on a new connection, the connect timeout
+  // (which bounds the connection itself) plus the command timeout for AUTH,
+  // SELECT and the command.
+  Deadline deadline = Clock::now() + m_timeouts.command;
   if (m_context == nullptr) {
-    if (auto connected = connect(); !connected) {
+    deadline += m_timeouts.connect;
+    if (auto connected = connect(deadline); !connected) {
       return connected.failure();
     }
   }
+  auto reply = exchange(arguments, expected, deadline);
+  if (!reply && !m_in_step) {
+    disconnect();  // whatever the server sends next would be taken for the next command's reply
+  }
+  return reply;
+}
+
+Result<RedisReply> RedisConnection::exchange(std::initializer_list<std::string_view> arguments,
+                                             ReplyKinds expected, Deadline deadline) {
+  m_in_step = false;
   std::vector<const char*> argv;
   std::vector<std::size_t> lengths;
   for (std::string_view argument : arguments) {
     argv.push_back(argument.data());
     lengths.push_back(argument.size());
   }
-  std::unique_ptr<redisReply, ReplyDeleter> reply(static_cast<redisReply*>(
-      redisCommandArgv(m_context, static_cast<int>(argv.size()), argv.data(), lengths.data())));
-  if (!reply) {
-    Failure failed = failure(m_context->err == REDIS_ERR_IO && (errno == EAGAIN || errno == EWOULDBLOCK)
-                                 ? std::string("the command timed out")
-                                 : fmt::format("the connection failed ({})", m_context->errstr));
-    disconnect();  // hiredis contexts are unusable after an error
-    return failed;
+  char* formatted = nullptr;
+  const int size = redisFormatCommandArgv(&formatted, static_cast<int>(argv.size()), argv.data(), lengths.data());
+  const std::unique_ptr<char, CommandDeleter> owned(formatted);
+  if (size < 0) {
+    return failure("cannot format a command (out of memory)");
   }
+  if (auto sent = send_all(std::string_view(formatted, static_cast<std::size_t>(size)), deadline); !sent) {
+    return sent.failure();
+  }
+  return receive(expected, deadline);
+}
+
+Result<void> RedisConnection::send_all(std::string_view bytes, Deadline deadline) {
+  while (!bytes.empty()) {
+    if (auto ready = wait_for(POLLOUT, deadline, "the command"); !ready) {
+      return ready;
+    }
+    // MSG_NOSIGNAL: a server that has gone must not kill the process with SIGPIPE.
+    const ssize_t sent = ::send(m_context->fd, bytes.data(), bytes.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (sent < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+      return failure(fmt::format("the connection failed ({})", std::strerror(errno)));
+    }
+    bytes.remove_prefix(sent > 0 ? static_cast<std::size_t>(sent) : 0);
+  }
+  return {};
+}
+
+Result<RedisReply> RedisConnection::receive(ReplyKinds expected, Deadline deadline) {
+  ReplyGuard guard(m_limits, expected);
+  m_buffer.resize(k_read_size);
+  char* const buffer = m_buffer.data();
+  for (;;) {
+    if (auto ready = wait_for(POLLIN, deadline, "the command"); !ready) {
+      return ready.failure();
+    }
+    const ssize_t got = ::recv(m_context->fd, buffer, m_buffer.size(), MSG_DONTWAIT);
+    if (got == 0) {
+      return failure("the connection failed (the server closed it)");
+    }
+    if (got < 0) {
+      if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
+        continue;
+      }
+      return failure(fmt::format("the connection failed ({})", std::strerror(errno)));
+    }
+    const auto scan = guard.scan(std::string_view(buffer, static_cast<std::size_t>(got)));
+    if (scan.state == ReplyGuard::State::refused) {
+      return failure(fmt::format("refused a reply: {}", guard.refusal()), k_reply_refused);
+    }
+    if (scan.used != static_cast<std::size_t>(got)) {  // we send one command at a time: nothing else may come
+      return failure("refused a reply: more bytes than one reply, unasked for", k_reply_refused);
+    }
+    if (redisReaderFeed(m_context->reader, buffer, scan.used) != REDIS_OK) {
+      return failure("cannot read a reply (out of memory)");
+    }
+    if (scan.state == ReplyGuard::State::complete) {
+      break;
+    }
+  }
+  void* parsed = nullptr;
+  if (redisReaderGetReply(m_context->reader, &parsed) != REDIS_OK || parsed == nullptr) {
+    return failure(fmt::format("refused a reply: {}", m_context->reader->err != 0 ? m_context->reader->errstr
+                                                                                   : "incomplete after its end"),
+                   k_reply_refused);
+  }
+  const std::unique_ptr<redisReply, ReplyDeleter> reply(static_cast<redisReply*>(parsed));
+  m_in_step = true;
   if (reply->type == REDIS_REPLY_ERROR) {
     return failure(std::string(reply->str, reply->len));
   }

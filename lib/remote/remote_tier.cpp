@@ -52,10 +52,18 @@ constexpr std::string_view k_release_script =
     "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end";
 constexpr std::string_view k_renew_script =
     "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end";
+// A lease's holder and remaining lifetime (PTTL: -1 without expiry, -2 gone),
+// in one round trip; a value that is not a string (planted) reads as nil.
+constexpr std::string_view k_lease_info_script =
+    "local v = redis.pcall('get', KEYS[1]) if type(v) ~= 'string' then v = false end "
+    "return {v, redis.call('pttl', KEYS[1])}";
 
 }  // namespace
 
-RemoteTier::RemoteTier(RemoteSettings settings) : m_settings(std::move(settings)), m_lease_token(lease_token()) {
+RemoteTier::RemoteTier(RemoteSettings settings)
+    : m_settings(std::move(settings)),
+      m_reply_limits(reply_limits_for(m_settings.max_value_bytes)),
+      m_lease_token(lease_token()) {
   for (const RemoteEndpoint& endpoint : m_settings.endpoints) {
     m_shards.push_back(std::make_unique<Shard>(endpoint));
   }
@@ -64,20 +72,32 @@ RemoteTier::RemoteTier(RemoteSettings settings) : m_settings(std::move(settings)
   }
 }
 
-RemoteTier::~RemoteTier() {
-  {
-    std::lock_guard lock(m_queue_mutex);
-    m_stopping = true;
-  }
-  m_queue_changed.notify_all();
-  if (m_writer.joinable()) {
-    m_writer.join();
-  }
+RemoteTier::~RemoteTier() { close(); }
+
+void RemoteTier::close() {
+  std::call_once(m_closed, [this] {
+    const auto deadline = std::chrono::steady_clock::now() + m_settings.close_flush;
+    {
+      std::lock_guard lock(m_queue_mutex);
+      m_stopping = true;
+      m_close_deadline = deadline;
+    }
+    // Commands still in flight then (the writer's, the renewer's) stop waiting for their servers.
+    m_cutoff.store(deadline.time_since_epoch().count(), std::memory_order_release);
+    m_queue_changed.notify_all();
+    stop_threads();
+  });
+}
+
+void RemoteTier::stop_threads() {
   {
     std::lock_guard lock(m_lease_mutex);
     m_lease_stopping = true;
   }
   m_lease_changed.notify_all();
+  if (m_writer.joinable()) {
+    m_writer.join();
+  }
   if (m_renewer.joinable()) {
     m_renewer.join();
   }
@@ -95,7 +115,7 @@ bool RemoteTier::put_now(std::string_view key, const std::string& envelope, std:
     return false;
   }
   const std::string ttl_text = std::to_string(std::max<std::int64_t>(ttl.count(), 1));
-  auto written = run(shard_for(key), {"SET", remote_key(key), envelope, "PX", ttl_text});
+  auto written = run(shard_for(key), {"SET", remote_key(key), envelope, "PX", ttl_text}, {ReplyKind::status});
   (written ? m_writes : m_dropped).fetch_add(1, std::memory_order_relaxed);
   return written.ok();
 }
@@ -103,7 +123,8 @@ bool RemoteTier::put_now(std::string_view key, const std::string& envelope, std:
 Result<RemoteTier::LeaseAttempt> RemoteTier::try_lease(std::string_view key) {
   const std::string lease = lease_key(key);
   Shard& shard = shard_for(key);
-  auto set = run(shard, {"SET", lease, m_lease_token, "NX", "PX", std::to_string(k_remote_lease.count())});
+  auto set = run(shard, {"SET", lease, m_lease_token, "NX", "PX", std::to_string(k_remote_lease.count())},
+                 {ReplyKind::status, ReplyKind::nil});
   if (!set) {
     return set.failure();
   }
@@ -111,18 +132,30 @@ Result<RemoteTier::LeaseAttempt> RemoteTier::try_lease(std::string_view key) {
     {
       std::lock_guard lock(m_lease_mutex);
       m_leases.push_back(lease);
-      if (!m_renewer.joinable()) {
+      if (!m_renewer.joinable() && !m_lease_stopping) {
         m_renewer = std::thread([this] { run_renewer(); });
       }
     }
     return LeaseAttempt{true, {}};
   }
-  auto holder = run(shard, {"GET", lease});
-  std::string name = holder && holder->kind == RedisReply::Kind::string ? holder->text : std::string("another process");
-  if (const auto last_colon = name.rfind(':'); last_colon != std::string::npos && name.find(':') != last_colon) {
-    name.resize(last_colon);  // host:pid, without the random part
+  auto info = run(shard, {"EVAL", k_lease_info_script, "1", lease}, {ReplyKind::array});
+  if (!info) {
+    return info.failure();
   }
-  return LeaseAttempt{false, std::move(name)};
+  LeaseAttempt attempt{false, "another process"};
+  if (info->elements.size() == 2 && info->elements[1].kind == RedisReply::Kind::integer) {
+    const long long left_ms = info->elements[1].integer;  // -1: no expiry; -2: gone since (try again)
+    attempt.foreign = left_ms == -1 || left_ms > (k_remote_lease + k_remote_lease_margin).count();
+    attempt.first_foreign = attempt.foreign && !m_foreign_lease_reported.exchange(true);
+  }
+  if (!info->elements.empty() && info->elements[0].kind == RedisReply::Kind::string) {
+    attempt.holder = info->elements[0].text;
+    const auto last_colon = attempt.holder.rfind(':');
+    if (last_colon != std::string::npos && attempt.holder.find(':') != last_colon) {
+      attempt.holder.resize(last_colon);  // host:pid, without the random part
+    }
+  }
+  return attempt;
 }
 
 void RemoteTier::release_lease(std::string_view key) {
@@ -131,7 +164,7 @@ void RemoteTier::release_lease(std::string_view key) {
     std::lock_guard lock(m_lease_mutex);
     std::erase(m_leases, lease);
   }
-  (void)run(shard_for(key), {"EVAL", k_release_script, "1", lease, m_lease_token});
+  (void)run(shard_for(key), {"EVAL", k_release_script, "1", lease, m_lease_token}, {ReplyKind::integer});
 }
 
 void RemoteTier::run_renewer() {
@@ -143,7 +176,8 @@ void RemoteTier::run_renewer() {
     for (const std::string& lease : held) {
       const std::string_view key = std::string_view(lease).substr(m_settings.prefix.size() + 6);  // "lease:"
       (void)run(shard_for(key),
-                {"EVAL", k_renew_script, "1", lease, m_lease_token, std::to_string(k_remote_lease.count())});
+                {"EVAL", k_renew_script, "1", lease, m_lease_token, std::to_string(k_remote_lease.count())},
+                {ReplyKind::integer});
     }
     lock.lock();
   }
@@ -170,7 +204,8 @@ RemoteTier::Shard& RemoteTier::shard_for(std::string_view key) {
   return *best;
 }
 
-Result<RedisReply> RemoteTier::run(Shard& shard, std::initializer_list<std::string_view> arguments) {
+Result<RedisReply> RemoteTier::run(Shard& shard, std::initializer_list<std::string_view> arguments,
+                                   ReplyKinds expected) {
   const std::int64_t now = now_ms();
   const std::int64_t down_until = shard.down_until_ms.load(std::memory_order_relaxed);
   if (down_until != 0 && now < down_until) {
@@ -185,21 +220,15 @@ Result<RedisReply> RemoteTier::run(Shard& shard, std::initializer_list<std::stri
     }
   }
   if (!connection) {
-    connection = std::make_unique<RedisConnection>(shard.endpoint, m_settings.timeouts);
+    connection = std::make_unique<RedisConnection>(shard.endpoint, m_settings.timeouts, m_reply_limits, &m_cutoff);
   }
-  auto reply = connection->command(arguments);
+  auto reply = connection->command(arguments, expected);
   {
     std::lock_guard lock(shard.pool_mutex);
     shard.idle.push_back(std::move(connection));  // a failed one reconnects on its next use
   }
   if (!reply) {
-    m_errors.fetch_add(1, std::memory_order_relaxed);
-    shard.down_until_ms.store(now + m_settings.backoff.count(), std::memory_order_relaxed);
-    if (!shard.outage_reported.exchange(true)) {
-      warn("remote cache unavailable: {}; results are computed and kept locally, and the server is tried again "
-           "every {} s",
-           reply.failure().message, m_settings.backoff.count() / 1000);
-    }
+    report_failure(shard, now, reply.failure());
     return reply;
   }
   if (down_until != 0) {
@@ -211,8 +240,27 @@ Result<RedisReply> RemoteTier::run(Shard& shard, std::initializer_list<std::stri
   return reply;
 }
 
+/// A server that failed, or sent a reply memostore refuses (it never stores
+/// one: the server is broken, hostile, or holds a planted value), is left
+/// alone for the backoff, with one warning per outage. A refused reply
+/// counts as rejected (what the server sent failed memostore's checks), the
+/// rest as errors. Commands cut short by close() are neither.
+void RemoteTier::report_failure(Shard& shard, std::int64_t now, const Failure& failure) {
+  if (m_cutoff.load(std::memory_order_acquire) != k_no_cutoff) {
+    return;  // closing: the server is not at fault
+  }
+  const bool refused = failure.code == k_reply_refused;
+  (refused ? m_rejected : m_errors).fetch_add(1, std::memory_order_relaxed);
+  shard.down_until_ms.store(now + m_settings.backoff.count(), std::memory_order_relaxed);
+  if (!shard.outage_reported.exchange(true)) {
+    warn("remote cache {}: {}; results are computed and kept locally, and the server is tried again every {} s",
+         refused ? "sent a reply memostore does not accept" : "unavailable", failure.message,
+         m_settings.backoff.count() / 1000);
+  }
+}
+
 std::optional<std::string> RemoteTier::get(std::string_view key) {
-  auto reply = run(shard_for(key), {"GET", remote_key(key)});
+  auto reply = run(shard_for(key), {"GET", remote_key(key)}, {ReplyKind::string, ReplyKind::nil});
   if (!reply || reply->kind != RedisReply::Kind::string) {
     m_misses.fetch_add(1, std::memory_order_relaxed);
     return std::nullopt;
@@ -245,7 +293,7 @@ void RemoteTier::run_writer() {
   for (;;) {
     m_queue_changed.wait(lock, [this] { return m_stopping || !m_queue.empty(); });
     if (m_stopping && !deadline) {
-      deadline = std::chrono::steady_clock::now() + m_settings.close_flush;
+      deadline = m_close_deadline;
     }
     if (m_queue.empty() || (deadline && std::chrono::steady_clock::now() >= *deadline)) {
       m_dropped.fetch_add(m_queue.size(), std::memory_order_relaxed);  // at close, past the limit
@@ -264,7 +312,7 @@ void RemoteTier::run_writer() {
     lock.unlock();
     const std::string ttl = std::to_string(std::max<std::int64_t>(job.ttl.count(), 1));
     auto written = run(shard_for(std::string_view(job.key).substr(m_settings.prefix.size())),
-                       {"SET", job.key, *job.envelope, "PX", ttl});
+                       {"SET", job.key, *job.envelope, "PX", ttl}, {ReplyKind::status});
     (written ? m_writes : m_dropped).fetch_add(1, std::memory_order_relaxed);
     lock.lock();
     m_writing = false;
@@ -297,14 +345,14 @@ std::vector<RemoteTier::Ping> RemoteTier::ping() {
   std::vector<Ping> pings;
   for (const auto& shard : m_shards) {
     Ping ping{shard->endpoint.display};
-    RedisConnection connection(shard->endpoint, m_settings.timeouts);
-    if (auto connected = connection.command({"PING"}); !connected) {
+    RedisConnection connection(shard->endpoint, m_settings.timeouts, m_reply_limits);
+    if (auto connected = connection.command({"PING"}, {ReplyKind::status}); !connected) {
       ping.version = connected.failure();
       pings.push_back(std::move(ping));
       continue;
     }
     const auto start = std::chrono::steady_clock::now();
-    auto info = connection.command({"INFO", "server"});
+    auto info = connection.command({"INFO", "server"}, {ReplyKind::string});
     ping.round_trip =
         std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - start);
     if (!info) {
@@ -324,10 +372,10 @@ Result<std::uint64_t> RemoteTier::clear() {
   std::uint64_t removed = 0;
   const std::string pattern = glob_escaped(m_settings.prefix) + "*";
   for (const auto& shard : m_shards) {
-    RedisConnection connection(shard->endpoint, m_settings.timeouts);
+    RedisConnection connection(shard->endpoint, m_settings.timeouts, m_reply_limits);
     std::string cursor = "0";
     do {
-      auto page = connection.command({"SCAN", cursor, "MATCH", pattern, "COUNT", "1000"});
+      auto page = connection.command({"SCAN", cursor, "MATCH", pattern, "COUNT", "1000"}, {ReplyKind::array});
       if (!page) {
         return page.failure();
       }
@@ -336,7 +384,7 @@ Result<std::uint64_t> RemoteTier::clear() {
       }
       cursor = page->elements[0].text;
       for (const RedisReply& key : page->elements[1].elements) {
-        auto deleted = connection.command({"UNLINK", key.text});
+        auto deleted = connection.command({"UNLINK", key.text}, {ReplyKind::integer});
         if (!deleted) {
           return deleted.failure();
         }
