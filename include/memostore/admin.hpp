@@ -82,7 +82,11 @@ std::vector<EntrySummary> find_entries(const Store& store, std::string_view hex_
 /// Everything about one entry, its stored bytes included.
 struct EntryDetail {
   EntrySummary summary;
-  std::string arguments;                     ///< the encoded arguments (cereal portable binary)
+  std::string arguments;                     ///< the encoded arguments (cereal portable binary); empty when digested
+  std::uint64_t arguments_size = 0;          ///< bytes of the encoded arguments, stored or digested
+  /// Arguments larger than 4 KiB are keyed, not stored: the entry keeps their
+  /// SHA-256 (64 hex digits here), which every hit compares. Empty otherwise.
+  std::string arguments_sha256;
   std::uint64_t value_size = 0;              ///< bytes of the encoded result
   std::string value_preview;                 ///< the first (up to) 256 bytes of the encoded result
   std::string type;                          ///< the result and argument type fingerprint, 32 hex digits
