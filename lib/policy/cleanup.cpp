@@ -24,14 +24,18 @@ struct Scanned {
   std::int64_t last_used_ms = 0;
   bool has_info = false;
   bool removed = false;
+  std::string inputs;  // the inputs record, if the entry has one
 };
 
-/// Reads the meta records under `prefix` at `snapshot`, one Scanned per entry.
-Result<std::vector<Scanned>> scan(const Database& database, std::string_view prefix, const Snapshot& snapshot) {
+/// Reads the meta records under `prefix` at `snapshot`, one Scanned per entry,
+/// with its inputs record when `with_inputs` (only gc --changed-inputs needs them).
+Result<std::vector<Scanned>> scan(const Database& database, std::string_view prefix, const Snapshot& snapshot,
+                                  bool with_inputs) {
   std::vector<Scanned> entries;
   auto scanned = for_each_entry_records(database, prefix, &snapshot, [&](const EntryRecords& records) {
     entries.push_back(Scanned{std::string(records.key), {}, records.parts.version, records.meta,
-                              records.last_used_ms(), records.has_info, false});
+                              records.last_used_ms(), records.has_info, false,
+                              with_inputs ? records.inputs : std::string()});
     entries.back().name = std::string_view(entries.back().key).substr(0, records.parts.name.size());
     return true;
   });
@@ -79,7 +83,7 @@ Result<CleanupReport> StorePolicy::cleanup(const CleanupRequest& request) {
     snapshot = m_database.snapshot();
   }
   const std::string prefix = only != nullptr ? function_prefix(only->name()) : std::string();
-  auto scanned = scan(m_database, prefix, *snapshot);
+  auto scanned = scan(m_database, prefix, *snapshot, static_cast<bool>(request.inputs_changed));
   if (!scanned) {
     return scanned.failure();
   }
@@ -192,6 +196,12 @@ Result<CleanupReport> StorePolicy::cleanup(const CleanupRequest& request) {
     } else if (entry.version < newest_version[entry.name]) {
       report.superseded_entries += 1;
       report.superseded_bytes += entry.meta.size;
+      if (auto removed = remove(entry, Counter::evictions); !removed) {
+        return removed.failure();
+      }
+    } else if (request.inputs_changed && !entry.inputs.empty() && request.inputs_changed(entry.inputs)) {
+      report.changed_input_entries += 1;
+      report.changed_input_bytes += entry.meta.size;
       if (auto removed = remove(entry, Counter::evictions); !removed) {
         return removed.failure();
       }
