@@ -6,6 +6,7 @@
 #include <doctest/doctest.h>
 
 #include <cstdint>
+#include <cstdlib>
 #include <memory>
 #include <optional>
 #include <string>
@@ -176,6 +177,14 @@ TEST_CASE("an entry with a 10 MB argument is small, hits without a call, and sho
   CHECK(detail->arguments.empty());
   CHECK(detail->arguments_size > k_ten_mb);  // the string and its length
   CHECK(detail->arguments_sha256.size() == 64);
+
+  const char* tool = std::getenv("MEMOSTORE_TOOL");
+  REQUIRE_MESSAGE(tool != nullptr, "MEMOSTORE_TOOL must name the built memostore tool (meson test sets it)");
+  const auto shown = memostore::test::run_process(
+      {tool, "--dir", dir.path().string(), "show", entries.front().short_key()});
+  INFO("stderr: " << shown.err);
+  REQUIRE(shown.exit_code == 0);
+  CHECK(shown.out.find("stored as a digest: sha256 " + detail->arguments_sha256) != std::string::npos);
 }
 
 TEST_CASE("two large arguments under one key hash are a miss, never the other's value") {
