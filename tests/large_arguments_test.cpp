@@ -207,6 +207,21 @@ TEST_CASE("two large arguments under one key hash are a miss, never the other's 
   CHECK(list(store).front().size < 512);
 }
 
+TEST_CASE("MEMOSTORE_EXPLAIN finds a large argument's entry stored under another type") {
+  TempDir dir;
+  memostore::test::ScopedEnv explain("MEMOSTORE_EXPLAIN", "1");
+  memostore::test::LogCapture log;
+  Store store = Store::open(dir.path());
+  const std::string text = big(50'000, 'a', "typed");
+  (void)memostore::memo(store, "f", count_a)(text);  // a std::size_t result
+  (void)memostore::memo(store, "f", tag_of)(text);   // a std::string result: another type, another key
+  const auto infos = log.infos();
+  REQUIRE(infos.size() == 2);
+  CHECK(infos.back().find("the stored entry has another result or argument type") != std::string::npos);
+  (void)memostore::memo(store, "f", count_a)(big(50'000, 'a', "other"));  // same size, other bytes
+  CHECK(log.infos().back().find("another result or argument type") == std::string::npos);
+}
+
 TEST_CASE("a signed store signs and checks digest entries") {
   TempDir dir;
   const std::string text = big(100'000, 'a', "signed");
