@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <map>
 #include <optional>
+#include <set>
 #include <tuple>
 
 #include <fmt/format.h>
@@ -11,6 +12,7 @@
 #include "codec/input_records.hpp"
 #include "codec/key.hpp"
 #include "inputs/fingerprints.hpp"
+#include "policy/meta_scan.hpp"
 #include "policy/expiry.hpp"
 #include "storage/handover.hpp"
 
@@ -103,12 +105,21 @@ CleanupReport gc(Store& store, const GcOptions& options) {
   if (options.older_than) {
     request.unused_before_ms = policy.now_ms() - options.older_than->count();
   }
-  InputCheck inputs(core.fingerprints());
+  std::set<std::string, std::less<>> changed;  // keys of entries whose inputs changed
   if (options.changed_inputs == ChangedInputs::remove) {
-    request.inputs_changed = [&](std::string_view record) { return inputs.changed(record); };
+    // Files are hashed here, before the cleanup takes its lock: calls that
+    // evict meanwhile do not wait for them.
+    InputCheck inputs(core.fingerprints());
+    detail::value_or_throw(detail::for_each_entry_records(*core.database(), "", nullptr, [&](const auto& records) {
+      if (records.has_info && !records.inputs.empty() && inputs.changed(records.inputs)) {
+        changed.emplace(records.key);
+      }
+      return true;
+    }));
+    inputs.finish();
+    request.inputs_changed = [&](std::string_view key) { return changed.count(key) > 0; };
   }
   CleanupReport report = detail::value_or_throw(policy.gc(request));
-  inputs.finish();
   report.stale_file_records = detail::value_or_throw(core.fingerprints().forget_stale());
   return report;
 }

@@ -24,18 +24,14 @@ struct Scanned {
   std::int64_t last_used_ms = 0;
   bool has_info = false;
   bool removed = false;
-  std::string inputs;  // the inputs record, if the entry has one
 };
 
-/// Reads the meta records under `prefix` at `snapshot`, one Scanned per entry,
-/// with its inputs record when `with_inputs` (only gc --changed-inputs needs them).
-Result<std::vector<Scanned>> scan(const Database& database, std::string_view prefix, const Snapshot& snapshot,
-                                  bool with_inputs) {
+/// Reads the meta records under `prefix` at `snapshot`, one Scanned per entry.
+Result<std::vector<Scanned>> scan(const Database& database, std::string_view prefix, const Snapshot& snapshot) {
   std::vector<Scanned> entries;
   auto scanned = for_each_entry_records(database, prefix, &snapshot, [&](const EntryRecords& records) {
     entries.push_back(Scanned{std::string(records.key), {}, records.parts.version, records.meta,
-                              records.last_used_ms(), records.has_info, false,
-                              with_inputs ? records.inputs : std::string()});
+                              records.last_used_ms(), records.has_info, false});
     entries.back().name = std::string_view(entries.back().key).substr(0, records.parts.name.size());
     return true;
   });
@@ -83,7 +79,7 @@ Result<CleanupReport> StorePolicy::cleanup(const CleanupRequest& request) {
     snapshot = m_database.snapshot();
   }
   const std::string prefix = only != nullptr ? function_prefix(only->name()) : std::string();
-  auto scanned = scan(m_database, prefix, *snapshot, static_cast<bool>(request.inputs_changed));
+  auto scanned = scan(m_database, prefix, *snapshot);
   if (!scanned) {
     return scanned.failure();
   }
@@ -199,7 +195,7 @@ Result<CleanupReport> StorePolicy::cleanup(const CleanupRequest& request) {
       if (auto removed = remove(entry, Counter::evictions); !removed) {
         return removed.failure();
       }
-    } else if (request.inputs_changed && !entry.inputs.empty() && request.inputs_changed(entry.inputs)) {
+    } else if (request.inputs_changed && request.inputs_changed(entry.key)) {
       report.changed_input_entries += 1;
       report.changed_input_bytes += entry.meta.size;
       if (auto removed = remove(entry, Counter::evictions); !removed) {
