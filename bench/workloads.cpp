@@ -1,4 +1,4 @@
-// The benchmark workloads (W1-W5, S1, M, and F1/F2 in fingerprints.cpp), each run for memostore and its
+// The benchmark workloads (W1-W5, S1, M, F1/F2 in fingerprints.cpp, L1/L2 in large_arguments.cpp), each run for memostore and its
 // baselines in one process, one JSON line per (workload, system).
 //
 //   memostore-bench --dir SCRATCH --cold-start PATH [--quick] [--only W1,W2,...,F]
@@ -23,6 +23,7 @@
 
 #include "baselines.hpp"
 #include "fingerprints.hpp"
+#include "large_arguments.hpp"
 #include "remote.hpp"
 #include "harness.hpp"
 
@@ -419,6 +420,7 @@ int main(int argc, char** argv) {
   if (c.wants("W5")) w5(c, q ? 1000 : 10'000, q ? 2000 : 400'000);
   if (c.wants("S1")) s1(q ? 20 : 2000, q ? 2000 : 4'000'000);
   if (c.wants("F")) fingerprint_workloads(c.scratch / "F", q);
+  if (c.wants("L")) large_argument_workloads(c.scratch / "L", q);
   if (c.wants("R") && !c.redis.empty()) remote_workloads(c.scratch / "R", c.redis, argv[0], q);
   if (c.wants("M")) memory(c, argv[0], q ? 2000 : 1'000'000, q ? 2000 : 1'000'000);
   return sink == 42 ? 1 : 0;

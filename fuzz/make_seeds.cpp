@@ -18,6 +18,7 @@
 #include <cereal/types/vector.hpp>
 #include <memostore/detail/archive.hpp>
 
+#include "codec/arguments_digest.hpp"
 #include "codec/entry_signer.hpp"
 #include "codec/envelope.hpp"
 #include "codec/key.hpp"
@@ -75,6 +76,9 @@ int main(int argc, char** argv) {
   write(corpus / "envelope", "unsigned", plain);
   write(corpus / "envelope", "signed", signed_envelope);
   write(corpus / "envelope", "empty-result", entry("", "", nullptr).second);
+  // Arguments over the threshold are stored as their digest (flag 0x02).
+  write(corpus / "envelope", "arguments-digest",
+        entry(encoded(std::string(k_digest_threshold + 1, 'a')), encoded(std::string("r")), signer.get()).second);
 
   write(corpus / "key", "entry-key", key);
   write(corpus / "key", "signed-entry-key", signed_key);

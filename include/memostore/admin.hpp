@@ -82,7 +82,11 @@ std::vector<EntrySummary> find_entries(const Store& store, std::string_view hex_
 /// Everything about one entry, its stored bytes included.
 struct EntryDetail {
   EntrySummary summary;
-  std::string arguments;                     ///< the encoded arguments (cereal portable binary)
+  std::string arguments;                     ///< the encoded arguments (cereal portable binary); empty when digested
+  std::uint64_t arguments_size = 0;          ///< bytes of the encoded arguments, stored or digested
+  /// Arguments larger than 4 KiB are keyed, not stored: the entry keeps their
+  /// SHA-256 (64 hex digits here), which every hit compares. Empty otherwise.
+  std::string arguments_sha256;
   std::uint64_t value_size = 0;              ///< bytes of the encoded result
   std::string value_preview;                 ///< the first (up to) 256 bytes of the encoded result
   std::string type;                          ///< the result and argument type fingerprint, 32 hex digits
@@ -144,15 +148,28 @@ struct Freed {
 /// Throws `Error` (usage) for a version without a function or a readonly store.
 Freed clear(Store& store, const EntryFilter& filter);
 
+/// What gc does with entries whose input files changed since they were stored.
+enum class ChangedInputs {
+  keep,    ///< leave them: a call with the new content has another key, so they are never hit, only evicted
+  remove,  ///< remove them (`memostore gc --changed-inputs`)
+};
+
 struct GcOptions {
   /// The budget to apply instead of the store's max_bytes. Default: the store's.
   std::optional<std::uint64_t> max_bytes = std::nullopt;
   /// Also removes entries not used (created or hit) for longer than this.
   std::optional<Duration> older_than = std::nullopt;
+  /// With `remove`, also removes entries whose recorded File or Dir inputs
+  /// (and depends_on paths) are gone or hold other content now: each input is
+  /// fingerprinted as a call would (a file whose size, times and inode are
+  /// unchanged is not read again; a directory is listed with its recorded
+  /// pattern). Costs reading every changed input file once. Default: keep.
+  ChangedInputs changed_inputs = ChangedInputs::keep;
 };
 
 /// Store::gc() with these options: removes expired and superseded entries,
-/// those unused for longer than `older_than`, then evicts to the budget.
+/// those unused for longer than `older_than`, those whose inputs changed
+/// (with ChangedInputs::remove), then evicts to the budget.
 CleanupReport gc(Store& store, const GcOptions& options);
 
 struct CompactReport {

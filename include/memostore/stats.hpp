@@ -85,14 +85,20 @@ struct CleanupReport {
   std::uint64_t unused_bytes = 0;
   std::uint64_t evicted_entries = 0;     ///< removed to meet a size budget
   std::uint64_t evicted_bytes = 0;
+  /// Removed because a recorded input file or directory is gone or changed
+  /// (GcOptions::changed_inputs).
+  std::uint64_t changed_input_entries = 0;
+  std::uint64_t changed_input_bytes = 0;
   /// Remembered input file hashes dropped by gc because the file is gone or
   /// changed since (about 100 bytes each; not entries).
   std::uint64_t stale_file_records = 0;
 
   std::uint64_t entries() const noexcept {
-    return expired_entries + superseded_entries + unused_entries + evicted_entries;
+    return expired_entries + superseded_entries + unused_entries + evicted_entries + changed_input_entries;
   }
-  std::uint64_t bytes() const noexcept { return expired_bytes + superseded_bytes + unused_bytes + evicted_bytes; }
+  std::uint64_t bytes() const noexcept {
+    return expired_bytes + superseded_bytes + unused_bytes + evicted_bytes + changed_input_bytes;
+  }
 };
 
 }  // namespace memostore

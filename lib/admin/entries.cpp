@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "admin/access.hpp"
+#include "codec/arguments_digest.hpp"
 #include "codec/entry_check.hpp"
 #include "codec/key.hpp"
 #include "util/hex.hpp"
@@ -97,7 +98,13 @@ std::optional<EntryDetail> read_entry(const Store& store, const EntrySummary& en
     }
     const detail::EntryView& view = checked->envelope;
     constexpr std::size_t k_preview_bytes = 256;
-    detail->arguments = std::string(view.arguments);
+    if (view.arguments_digest) {
+      detail->arguments_size = detail::digested_size(view.arguments);
+      detail->arguments_sha256 = detail::to_hex(view.arguments.substr(8));
+    } else {
+      detail->arguments = std::string(view.arguments);
+      detail->arguments_size = view.arguments.size();
+    }
     detail->value_size = view.payload.size();
     detail->value_preview = std::string(view.payload.substr(0, k_preview_bytes));
     detail->type = fmt::format("{:016x}{:016x}", view.info.type.high, view.info.type.low);

@@ -1,9 +1,18 @@
 // Changing a store on purpose: applying waiting bookkeeping, zeroing
 // counters, clearing, garbage collection and compaction.
+#include <algorithm>
+#include <map>
+#include <optional>
+#include <set>
+#include <tuple>
+
 #include <fmt/format.h>
 
 #include "admin/access.hpp"
+#include "codec/input_records.hpp"
 #include "codec/key.hpp"
+#include "inputs/fingerprints.hpp"
+#include "policy/meta_scan.hpp"
 #include "policy/expiry.hpp"
 #include "storage/handover.hpp"
 
@@ -39,6 +48,55 @@ Freed clear(Store& store, const EntryFilter& filter) {
   return Freed{static_cast<std::uint64_t>(removed.entries), static_cast<std::uint64_t>(removed.bytes)};
 }
 
+namespace {
+
+/// Tells whether an entry's recorded inputs are gone or hold other content
+/// now, fingerprinting each input as a call does (through the remembered
+/// file hashes), each once however many entries share it.
+class InputCheck {
+ public:
+  explicit InputCheck(detail::Fingerprints& fingerprints) : m_fingerprints(fingerprints) {}
+  InputCheck(const InputCheck&) = delete;
+  InputCheck& operator=(const InputCheck&) = delete;
+
+  /// `record`: an entry's inputs record. One that does not decode is left
+  /// alone (`verify` reports damage; gc does not guess).
+  bool changed(std::string_view record) {
+    const auto inputs = detail::decode_inputs(record);
+    if (!inputs) {
+      return false;
+    }
+    return std::any_of(inputs->begin(), inputs->end(), [&](const detail::RecordedInput& input) {
+      const auto now = current(input);
+      return !now || *now != input.hash;
+    });
+  }
+
+  /// Remembers the file hashes learnt on the way, as a call would.
+  void finish() { m_fingerprints.remember(m_learnt); }
+
+ private:
+  /// The input's fingerprint now; none if it is gone or cannot be read.
+  std::optional<detail::Hash128> current(const detail::RecordedInput& input) {
+    const auto id = std::make_tuple(input.kind, input.path, input.pattern);
+    if (const auto known = m_seen.find(id); known != m_seen.end()) {
+      return known->second;
+    }
+    const std::filesystem::path path(input.path);
+    auto hash = input.kind == detail::InputKind::file ? m_fingerprints.file(path, m_learnt)
+                                                      : m_fingerprints.dir(path, input.pattern, m_learnt);
+    const auto now = hash ? std::optional(hash.value()) : std::nullopt;
+    m_seen.emplace(id, now);
+    return now;
+  }
+
+  detail::Fingerprints& m_fingerprints;
+  detail::LearntFiles m_learnt;
+  std::map<std::tuple<detail::InputKind, std::string, std::string>, std::optional<detail::Hash128>> m_seen;
+};
+
+}  // namespace
+
 CleanupReport gc(Store& store, const GcOptions& options) {
   detail::StoreCore& core = detail::writable_core(store, "collect garbage in");
   detail::StorePolicy& policy = *core.policy();
@@ -46,6 +104,20 @@ CleanupReport gc(Store& store, const GcOptions& options) {
   request.max_bytes = options.max_bytes;
   if (options.older_than) {
     request.unused_before_ms = policy.now_ms() - options.older_than->count();
+  }
+  std::set<std::string, std::less<>> changed;  // keys of entries whose inputs changed
+  if (options.changed_inputs == ChangedInputs::remove) {
+    // Files are hashed here, before the cleanup takes its lock: calls that
+    // evict meanwhile do not wait for them.
+    InputCheck inputs(core.fingerprints());
+    detail::value_or_throw(detail::for_each_entry_records(*core.database(), "", nullptr, [&](const auto& records) {
+      if (records.has_info && !records.inputs.empty() && inputs.changed(records.inputs)) {
+        changed.emplace(records.key);
+      }
+      return true;
+    }));
+    inputs.finish();
+    request.inputs_changed = [&](std::string_view key) { return changed.count(key) > 0; };
   }
   CleanupReport report = detail::value_or_throw(policy.gc(request));
   report.stale_file_records = detail::value_or_throw(core.fingerprints().forget_stale());

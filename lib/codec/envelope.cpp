@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "codec/arguments_digest.hpp"
 #include "util/endian.hpp"
 
 namespace memostore::detail {
@@ -21,7 +22,8 @@ constexpr std::size_t k_compute = 32;
 constexpr std::size_t k_type = 40;
 
 constexpr std::uint8_t k_signed_flag = 0x01;
-constexpr std::uint8_t k_known_flags = k_signed_flag;
+constexpr std::uint8_t k_digest_flag = 0x02;  // the arguments field holds their digest
+constexpr std::uint8_t k_known_flags = k_signed_flag | k_digest_flag;
 
 Failure damaged(std::string what) { return Failure{ErrorCode::corruption, std::move(what)}; }
 
@@ -29,8 +31,23 @@ Failure damaged(std::string what) { return Failure{ErrorCode::corruption, std::m
 
 void start_envelope(std::string& buffer, std::string_view arguments) {
   buffer.assign(k_envelope_header_size, '\0');
+  std::optional<std::string> digest;
+  if (stores_digest(arguments.size())) {
+    digest = digest_arguments(arguments);  // none if OpenSSL failed: the arguments are stored instead
+  }
+  if (digest) {
+    buffer[k_flags] = static_cast<char>(k_digest_flag);  // kept by finish_envelope
+    arguments = *digest;
+  }
   put_u32le(buffer.data() + k_arguments_size, static_cast<std::uint32_t>(arguments.size()));
   buffer.append(arguments);
+}
+
+void start_envelope_like(std::string& buffer, const EntryView& entry) {
+  buffer.assign(k_envelope_header_size, '\0');
+  buffer[k_flags] = static_cast<char>(entry.arguments_digest ? k_digest_flag : 0);
+  put_u32le(buffer.data() + k_arguments_size, static_cast<std::uint32_t>(entry.arguments.size()));
+  buffer.append(entry.arguments);
 }
 
 namespace {
@@ -46,7 +63,8 @@ bool finish_envelope(std::string& buffer, const EntryInfo& info, const EntrySign
   h[k_magic] = 'm';
   h[k_magic + 1] = 's';
   h[k_format] = static_cast<char>(k_envelope_format);
-  h[k_flags] = 0;
+  const auto kept = static_cast<char>(static_cast<std::uint8_t>(h[k_flags]) & k_digest_flag);  // start_envelope's
+  h[k_flags] = kept;
   put_u64le(h + k_payload_size, buffer.size() - payload_offset(buffer));
   put_u64le(h + k_created, static_cast<std::uint64_t>(info.created_ms));
   put_u64le(h + k_expires, static_cast<std::uint64_t>(info.expires_ms));
@@ -55,11 +73,11 @@ bool finish_envelope(std::string& buffer, const EntryInfo& info, const EntrySign
   put_u64le(h + k_type + 8, info.type.high);
   bool signed_ok = true;
   if (signer != nullptr) {
-    h[k_flags] = static_cast<char>(k_signed_flag);  // the signature covers the flag
+    h[k_flags] = static_cast<char>(kept | k_signed_flag);  // the signature covers the flags
     if (const auto signature = signer->sign(key, buffer)) {
       buffer.append(reinterpret_cast<const char*>(signature->data()), signature->size());
     } else {
-      buffer[k_flags] = 0;
+      buffer[k_flags] = kept;
       signed_ok = false;
     }
   }
@@ -93,6 +111,11 @@ Result<EntryView> read_envelope(std::string_view bytes) {
   const std::uint64_t signature_size = (flags & k_signed_flag) != 0 ? k_signature_size : 0;
   const std::uint64_t arguments_size = get_u32le(h + k_arguments_size);
   const std::uint64_t payload_size = get_u64le(h + k_payload_size);
+  const bool digest = (flags & k_digest_flag) != 0;
+  if (digest && arguments_size != k_arguments_digest_size) {
+    return damaged(fmt::format("entry's arguments digest has {} bytes, not {}", arguments_size,
+                               k_arguments_digest_size));
+  }
   const std::uint64_t body = bytes.size() - k_envelope_header_size - k_envelope_checksum_size;
   if (signature_size > body || arguments_size > body - signature_size ||
       payload_size != body - signature_size - arguments_size) {
@@ -109,10 +132,15 @@ Result<EntryView> read_envelope(std::string_view bytes) {
   view.info.compute_ns = get_u64le(h + k_compute);
   view.info.type = Hash128{get_u64le(h + k_type), get_u64le(h + k_type + 8)};
   view.arguments = bytes.substr(k_envelope_header_size, arguments_size);
+  view.arguments_digest = digest;
   view.payload = bytes.substr(k_envelope_header_size + arguments_size, payload_size);
   view.signed_bytes = bytes.substr(0, k_envelope_header_size + arguments_size + payload_size);
   view.signature = bytes.substr(view.signed_bytes.size(), signature_size);
   return view;
+}
+
+bool arguments_match(const EntryView& entry, std::string_view arguments) {
+  return entry.arguments_digest ? digest_matches(entry.arguments, arguments) : entry.arguments == arguments;
 }
 
 bool signed_by(const EntrySigner& signer, std::string_view key, const EntryView& entry) {

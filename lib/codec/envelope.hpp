@@ -4,7 +4,9 @@
 //   header   = magic "ms" | format u8 (=1) | flags u8 | arguments_size u32
 //            | payload_size u64 | created_ms i64 | expires_ms i64 (0: never)
 //            | compute_ns u64 | type fingerprint 16 bytes          (56 bytes)
-//   arguments= the encoded key arguments, compared on every hit
+//   arguments= the encoded key arguments, compared on every hit; when flags
+//              has bit 0x02 (arguments digest), their size and SHA-256 instead
+//              (codec/arguments_digest.hpp, 40 bytes)
 //   payload  = the encoded result
 //   signature= HMAC-SHA256 over the key and header..payload, present when
 //              flags has bit 0x01 (signed); no other flag bits are defined (32 bytes)
@@ -40,16 +42,23 @@ struct EntryInfo {
 
 struct EntryView {
   EntryInfo info;
-  std::string_view arguments;
+  std::string_view arguments;     // the encoded arguments, or their digest (arguments_digest)
+  bool arguments_digest = false;  // flag 0x02: `arguments` holds their digest
   std::string_view payload;
   std::string_view signed_bytes;  // header, arguments and payload: what a signature covers
   std::string_view signature;     // empty when the entry is not signed
 };
 
 /// Starts an envelope in `buffer` (cleared): a header placeholder, then
-/// `arguments`. The caller appends the payload, then calls finish_envelope.
-/// Requires: arguments.size() <= k_max_arguments_size.
+/// `arguments`, or their digest if they are longer than k_digest_threshold
+/// (one SHA-256 of them). The caller appends the payload, then calls
+/// finish_envelope. Requires: arguments.size() <= k_max_arguments_size.
 void start_envelope(std::string& buffer, std::string_view arguments);
+
+/// Starts an envelope like start_envelope, with the arguments field of
+/// `entry` as it is (its arguments, or their digest with the flag): for
+/// rewriting a stored entry.
+void start_envelope_like(std::string& buffer, const EntryView& entry);
 
 /// Fills in the header and appends the checksum. With a `signer`, first
 /// appends the signature of the entry stored under `key`; returns false (and
@@ -63,6 +72,11 @@ std::string_view finished_payload(std::string_view envelope) noexcept;
 
 /// Checks structure and checksum; the failure message says what is wrong.
 Result<EntryView> read_envelope(std::string_view bytes);
+
+/// True if `entry` holds `arguments`, or their digest: the collision guard
+/// of a hit. Costs a comparison, or one SHA-256 of arguments of the
+/// digested size.
+bool arguments_match(const EntryView& entry, std::string_view arguments);
 
 /// True if `entry`, stored under `key`, carries a valid signature by `signer`.
 bool signed_by(const EntrySigner& signer, std::string_view key, const EntryView& entry);

@@ -45,7 +45,7 @@ bool stored_with_other_type(const MemoCore& memo, std::string_view args) {
   (void)memo.store().core()->database()->for_each(
       Family::entries, version_prefix(memo.name(), memo.version()), [&](std::string_view, std::string_view bytes) {
         auto entry = read_envelope(bytes);
-        found = entry && entry->arguments == args && entry->info.type != memo.type();
+        found = entry && entry->info.type != memo.type() && arguments_match(entry.value(), args);
         return !found;
       });
   return found;
@@ -118,8 +118,8 @@ Outcome judge_entry(const MemoCore& memo, std::string_view key, std::string_view
   if (entry.info.type != memo.type()) {
     return Outcome::other_type;
   }
-  if (entry.arguments != args) {
-    return Outcome::other_arguments;  // never its value
+  if (!arguments_match(entry, args)) {  // the arguments, or their SHA-256 for large ones
+    return Outcome::other_arguments;     // never its value
   }
   const auto ttl = store.policy()->ttl_for(*memo.state());
   if (expired(entry.info.expires_ms, now_ms) || (ttl && expired(deadline_ms(entry.info.created_ms, ttl), now_ms))) {

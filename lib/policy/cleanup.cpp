@@ -195,6 +195,12 @@ Result<CleanupReport> StorePolicy::cleanup(const CleanupRequest& request) {
       if (auto removed = remove(entry, Counter::evictions); !removed) {
         return removed.failure();
       }
+    } else if (request.inputs_changed && request.inputs_changed(entry.key)) {
+      report.changed_input_entries += 1;
+      report.changed_input_bytes += entry.meta.size;
+      if (auto removed = remove(entry, Counter::evictions); !removed) {
+        return removed.failure();
+      }
     }
   }
 

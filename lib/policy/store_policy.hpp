@@ -178,6 +178,11 @@ struct CleanupRequest {
   FunctionState* only = nullptr;  // one function's caps only; null: the whole store
   std::optional<std::uint64_t> max_bytes = std::nullopt;  // instead of the store's budget
   std::optional<std::int64_t> unused_before_ms = std::nullopt;  // remove entries last used before this
+  // With collect_garbage: true for the key of an entry whose input files changed since it
+  // was stored, so it goes. Decided before the cleanup (hashing files must not hold the
+  // cleanup lock); the key holds the inputs' hashes, so an entry stored meanwhile under
+  // the same key has the same inputs. Empty: inputs are not looked at.
+  std::function<bool(std::string_view key)> inputs_changed = {};
 };
 
 /// Entries and bytes, e.g. what a clear removed.

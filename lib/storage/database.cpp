@@ -37,12 +37,14 @@ namespace {
 namespace fs = std::filesystem;
 
 constexpr std::string_view k_format_key = "memostore.format";
-// Format 2 added per-entry hit counts (merge records in "meta"): a format-1
-// store is upgraded by writing "2" on its next read-write open (it has no hit
-// records yet); a build that knows only format 1 refuses a format-2 store
-// rather than misread merge records it cannot resolve.
-constexpr std::string_view k_format_version = "2";
-constexpr std::string_view k_upgradable_format = "1";
+// Format 2 added per-entry hit counts (merge records in "meta"), format 3
+// envelopes that hold a digest of large arguments (flag 0x02). Older stores
+// are upgraded by writing "3" on their next read-write open: their records
+// all read as they are. A build that knows only an older format refuses a
+// newer store rather than misread merge records or delete, as damaged,
+// entries whose flag it does not know.
+constexpr std::string_view k_format_version = "3";
+bool upgradable_format(std::string_view format) { return format == "1" || format == "2"; }
 // In the error for a store of another format version: a finished store,
 // not one being created.
 constexpr std::string_view k_other_format = "this build reads format";
@@ -582,7 +584,7 @@ Result<std::unique_ptr<Database>> Database::open_once(const fs::path& dir, const
   std::string format;
   auto* db = h.db.get();
   const rocksdb::Status read = db->Get(rocksdb::ReadOptions(), slice(k_format_key), &format);
-  const bool upgrade = read.ok() && format == k_upgradable_format;
+  const bool upgrade = read.ok() && upgradable_format(format);
   if (h.secondary && (read.IsNotFound() || upgrade)) {
     // The primary writes the format (or upgrades it) at its open.
   } else if ((read.IsNotFound() || upgrade) && writable) {

@@ -38,6 +38,7 @@ struct LsOptions {
 struct GcArguments {
   std::string max_size;    // "" : the store's budget
   std::string older_than;  // "" : no age limit
+  bool changed_inputs = false;  // also remove entries whose input files changed
 };
 
 int stats(const Context& context, bool zero);

@@ -269,6 +269,8 @@ int show(const Context& context, const std::string& key, const std::string& func
     json["type"] = detail->type;
     json["compute_ns"] = detail->compute_time.count();
     json["arguments_hex"] = hex(detail->arguments);
+    json["arguments_size"] = detail->arguments_size;
+    json["arguments_sha256"] = detail->arguments_sha256.empty() ? Json(nullptr) : Json(detail->arguments_sha256);
     json["value_size"] = detail->value_size;
     json["value_preview_hex"] = hex(detail->value_preview);
     json["problem"] = detail->problem.empty() ? Json(nullptr) : Json(detail->problem);
@@ -296,7 +298,12 @@ int show(const Context& context, const std::string& key, const std::string& func
   }
   fmt::print("compute time  {}\n", format_duration(detail->compute_time));
   fmt::print("type          {}\n", detail->type);
-  fmt::print("arguments     {} bytes\n{}", detail->arguments.size(), hex_dump(detail->arguments));
+  if (!detail->arguments_sha256.empty()) {
+    fmt::print("arguments     {} ({} bytes), stored as a digest: sha256 {}\n", format_size(detail->arguments_size),
+               with_thousands(detail->arguments_size), detail->arguments_sha256);
+  } else {
+    fmt::print("arguments     {} bytes\n{}", detail->arguments.size(), hex_dump(detail->arguments));
+  }
   fmt::print("value         {} ({} bytes){}\n{}", format_size(detail->value_size), with_thousands(detail->value_size),
              detail->value_preview.size() < detail->value_size
                  ? fmt::format(", first {} shown", detail->value_preview.size())

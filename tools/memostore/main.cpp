@@ -92,6 +92,8 @@ int main(int argc, char** argv) {
   auto* gc = app.add_subcommand("gc", "Remove expired and superseded entries, then evict to the size budget");
   gc->add_option("--max-size", gc_arguments.max_size, "Budget instead of the store's, e.g. 500M, 2GiB");
   gc->add_option("--older-than", gc_arguments.older_than, "Also remove entries unused for this long, e.g. 7d, 12h");
+  gc->add_flag("--changed-inputs", gc_arguments.changed_inputs,
+               "Also remove entries whose File/Dir inputs are gone or changed (reads changed files)");
   gc->callback([&] { run = [&] { return cli::gc(context, gc_arguments); }; });
 
   auto* compact =

@@ -99,6 +99,9 @@ int gc(const Context& context, const GcArguments& arguments) {
   if (!arguments.older_than.empty()) {
     options.older_than = parse_duration(arguments.older_than);
   }
+  if (arguments.changed_inputs) {
+    options.changed_inputs = ChangedInputs::remove;
+  }
   Store store = open_store(context, Access::write);
   const CleanupReport report = memostore::gc(store, options);
   if (context.json) {
@@ -115,6 +118,9 @@ int gc(const Context& context, const GcArguments& arguments) {
   if (options.older_than) {
     row(fmt::format("unused for {}", format_duration(*options.older_than)).c_str(), report.unused_entries,
         report.unused_bytes);
+  }
+  if (arguments.changed_inputs) {
+    row("inputs gone or changed", report.changed_input_entries, report.changed_input_bytes);
   }
   row("evicted for the size budget", report.evicted_entries, report.evicted_bytes);
   row("total", report.entries(), report.bytes());

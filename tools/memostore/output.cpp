@@ -106,6 +106,7 @@ Json to_json(const CleanupReport& report) {
               {"superseded", {{"entries", report.superseded_entries}, {"bytes", report.superseded_bytes}}},
               {"unused", {{"entries", report.unused_entries}, {"bytes", report.unused_bytes}}},
               {"evicted", {{"entries", report.evicted_entries}, {"bytes", report.evicted_bytes}}},
+              {"changed_inputs", {{"entries", report.changed_input_entries}, {"bytes", report.changed_input_bytes}}},
               {"removed", {{"entries", report.entries()}, {"bytes", report.bytes()}}},
               {"stale_file_records", report.stale_file_records}};
 }
