@@ -122,7 +122,7 @@ Result<fs::path> write_unit(const fs::path& dir, std::string_view name, std::str
   const bool written =
       write_all(fd, batch) && write_all(fd, {checksum, sizeof checksum}) && (!sync || ::fsync(fd) == 0);
   const int error = errno;
-  *file = FileDescriptor();  // closed before the rename (assigning the Result itself trips g++ 12's -Wmaybe-uninitialized)
+  file.value() = FileDescriptor();  // closed before the rename (assigning the Result itself trips g++ 12's -Wmaybe-uninitialized)
   if (!written || ::renameat(folder->get(), temporary.c_str(), folder->get(), unit_name.c_str()) != 0) {
     const int cause = written ? errno : error;
     ::unlinkat(folder->get(), temporary.c_str(), 0);
