@@ -27,6 +27,8 @@ using memostore::detail::Family;
 using memostore::test::TempDir;
 using namespace std::chrono_literals;
 
+using memostore::test::format_record;
+
 namespace {
 
 Store open_store(const std::filesystem::path& dir, std::shared_ptr<ManualClock> clock = nullptr) {
@@ -67,35 +69,6 @@ const memostore::FunctionStats* stats_of(const memostore::StoreStats& stats, con
     }
   }
   return nullptr;
-}
-
-// --- Store format records, read and written with RocksDB directly ---
-
-std::unique_ptr<rocksdb::DB> open_raw(const std::filesystem::path& dir,
-                                      std::vector<rocksdb::ColumnFamilyHandle*>& handles) {
-  std::vector<std::string> names;
-  REQUIRE(rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), dir.string(), &names).ok());
-  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
-  for (const auto& name : names) {
-    descriptors.emplace_back(name, rocksdb::ColumnFamilyOptions());
-  }
-  rocksdb::DB* db = nullptr;
-  REQUIRE(rocksdb::DB::Open(rocksdb::DBOptions(), dir.string(), descriptors, &handles, &db).ok());
-  return std::unique_ptr<rocksdb::DB>(db);
-}
-
-std::string format_record(const std::filesystem::path& dir, const std::optional<std::string>& replace = {}) {
-  std::vector<rocksdb::ColumnFamilyHandle*> handles;
-  auto db = open_raw(dir, handles);
-  if (replace) {
-    REQUIRE(db->Put(rocksdb::WriteOptions(), "memostore.format", *replace).ok());
-  }
-  std::string format;
-  REQUIRE(db->Get(rocksdb::ReadOptions(), "memostore.format", &format).ok());
-  for (auto* handle : handles) {
-    REQUIRE(db->DestroyColumnFamilyHandle(handle).ok());
-  }
-  return format;
 }
 
 }  // namespace

@@ -23,17 +23,10 @@ using memostore::Store;
 using memostore::test::TempDir;
 using Json = nlohmann::json;
 
+using memostore::test::read_file;
+using memostore::test::write_file;
+
 namespace {
-
-void write_file(const fs::path& path, const std::string& text) {
-  fs::create_directories(path.parent_path());
-  std::ofstream(path, std::ios::binary | std::ios::trunc) << text;
-}
-
-std::string read_file(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
 
 std::string load(const File& file) { return read_file(file.path()); }
 

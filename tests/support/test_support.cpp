@@ -8,8 +8,11 @@
 #include <unistd.h>
 
 #include <doctest/doctest.h>
+#include <rocksdb/db.h>
 
 #include <chrono>
+#include <fstream>
+#include <iterator>
 #include <cstring>
 #include <random>
 #include <sstream>
@@ -248,6 +251,38 @@ std::string program_from_environment(const char* variable) {
     throw std::runtime_error(std::string(variable) + " is not set (run the tests through meson test)");
   }
   return path;
+}
+
+void write_file(const std::filesystem::path& path, const std::string& text) {
+  std::filesystem::create_directories(path.parent_path());
+  std::ofstream(path, std::ios::binary | std::ios::trunc) << text;
+}
+
+std::string read_file(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+std::string format_record(const std::filesystem::path& dir, const std::optional<std::string>& replace) {
+  std::vector<std::string> names;
+  REQUIRE(rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), dir.string(), &names).ok());
+  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+  for (const auto& name : names) {
+    descriptors.emplace_back(name, rocksdb::ColumnFamilyOptions());
+  }
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* raw = nullptr;
+  REQUIRE(rocksdb::DB::Open(rocksdb::DBOptions(), dir.string(), descriptors, &handles, &raw).ok());
+  std::unique_ptr<rocksdb::DB> db(raw);
+  if (replace) {
+    REQUIRE(db->Put(rocksdb::WriteOptions(), "memostore.format", *replace).ok());
+  }
+  std::string format;
+  REQUIRE(db->Get(rocksdb::ReadOptions(), "memostore.format", &format).ok());
+  for (auto* handle : handles) {
+    REQUIRE(db->DestroyColumnFamilyHandle(handle).ok());
+  }
+  return format;
 }
 
 std::string child_program() { return program_from_environment("MEMOSTORE_TEST_CHILD"); }

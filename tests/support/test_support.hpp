@@ -127,6 +127,15 @@ std::string child_program();
 /// The built memostore tool (path from MEMOSTORE_TOOL).
 std::string tool();
 
+/// Writes `text` to `path` (creating its folders), replacing what was there.
+void write_file(const std::filesystem::path& path, const std::string& text);
+/// The bytes of `path`; empty if it cannot be read.
+std::string read_file(const std::filesystem::path& path);
+
+/// Reads the store format record of the closed store in `dir` with RocksDB
+/// directly, after replacing it with `replace` when one is given.
+std::string format_record(const std::filesystem::path& dir, const std::optional<std::string>& replace = {});
+
 /// Runs `call`, which must throw memostore::Error (of `code`, when given);
 /// returns its message for the caller's checks. Fails the test otherwise.
 std::string error_message(const std::function<void()>& call, std::optional<ErrorCode> code = std::nullopt);
