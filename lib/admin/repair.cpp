@@ -10,7 +10,11 @@
 // carry blob files over (it moves them to lost/): entries whose values were
 // in them then point nowhere, and background work on such a database can
 // hang at close, so it is only ever opened read-only and copied from.
+#include <stdio.h>
 #include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include <fmt/std.h>
 
@@ -33,15 +37,16 @@ void carry_units(const fs::path& from, const fs::path& to) {
   if (units.empty()) {
     return;
   }
-  const fs::path folder = detail::handover_dir(to);
-  std::error_code ec;
-  fs::create_directories(folder, ec);
-  fs::permissions(folder, fs::perms::owner_all, fs::perm_options::replace, ec);
+  // Both folders by descriptor, neither through a link; renameat moves each
+  // unit's own directory entry, never what a link there points to.
+  const std::string_view handover = "handover";
+  auto source = detail::value_or_throw(detail::open_store_folder(from, handover, detail::Create::no));
+  auto target = detail::value_or_throw(detail::open_store_folder(to, handover, detail::Create::yes));
   for (const fs::path& unit : units) {
-    fs::rename(unit, folder / unit.filename(), ec);
-    if (ec) {
+    const std::string name = unit.filename().string();
+    if (::renameat(source.get(), name.c_str(), target.get(), name.c_str()) != 0) {
       throw Error(ErrorCode::io, fmt::format("cannot move the hand-over unit {} into the repaired copy {}: {}",
-                                             unit, to, ec.message()));
+                                             unit, to, std::strerror(errno)));
     }
   }
 }
