@@ -22,7 +22,7 @@
 #include <memostore/memostore.hpp>
 #include <rocksdb/db.h>
 
-#include "memo/process_claim.hpp"
+#include "tiers/process_claim.hpp"
 #include "support/test_support.hpp"
 
 namespace fs = std::filesystem;

@@ -15,7 +15,7 @@
 
 #include "codec/envelope.hpp"
 #include "codec/meta.hpp"
-#include "memo/hot_entries.hpp"
+#include "tiers/hot_entries.hpp"
 #include "storage/database.hpp"
 #include "store/store_core.hpp"
 #include "support/test_support.hpp"

@@ -18,7 +18,7 @@
 #include <fmt/format.h>
 #include <memostore/memostore.hpp>
 
-#include "memo/process_claim.hpp"
+#include "tiers/process_claim.hpp"
 #include "storage/database.hpp"
 #include "storage/handover.hpp"
 #include "store/store_core.hpp"

@@ -44,7 +44,7 @@ Freed clear(Store& store, const EntryFilter& filter) {
   if (!filter.function.empty()) {
     detail::value_or_throw(detail::check_function_name(filter.function));
   }
-  const detail::Totals removed = detail::value_or_throw(core.policy()->clear(filter.function, filter.version));
+  const detail::Totals removed = detail::value_or_throw(core.tiers()->clear(filter.function, filter.version));
   return Freed{static_cast<std::uint64_t>(removed.entries), static_cast<std::uint64_t>(removed.bytes)};
 }
 
@@ -119,7 +119,7 @@ CleanupReport gc(Store& store, const GcOptions& options) {
     inputs.finish();
     request.inputs_changed = [&](std::string_view key) { return changed.count(key) > 0; };
   }
-  CleanupReport report = detail::value_or_throw(policy.gc(request));
+  CleanupReport report = detail::value_or_throw(core.tiers()->gc(request));
   report.stale_file_records = detail::value_or_throw(core.fingerprints().forget_stale());
   return report;
 }

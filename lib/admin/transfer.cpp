@@ -75,7 +75,8 @@ void for_each_stored(
 class EntryFolder {
  public:
   EntryFolder(detail::StoreCore& core, TransferReport& report)
-      : m_policy(*core.policy()),
+      : m_tiers(*core.tiers()),
+        m_policy(*core.policy()),
         m_database(*core.database()),
         m_signer(core.signer()),
         m_batch(m_database),
@@ -130,19 +131,20 @@ class EntryFolder {
   void finish() {
     commit();
     for (detail::FunctionState* function : m_touched) {
-      m_policy.enforce_budgets(*function);
+      m_tiers.enforce_budgets(*function);
     }
   }
 
  private:
   void commit() {
-    detail::value_or_throw(m_policy.commit(m_batch, m_changes));
+    detail::value_or_throw(m_tiers.commit(m_batch, m_changes));
     m_batch = detail::Batch(m_database);
     m_changes.clear();
     m_keys_in_batch.clear();
     m_batch_bytes = 0;
   }
 
+  detail::Tiers& m_tiers;
   detail::StorePolicy& m_policy;
   detail::Database& m_database;
   const detail::EntrySigner* m_signer;  // the store's: what it takes in must be signed for it

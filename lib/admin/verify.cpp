@@ -34,7 +34,7 @@ std::uint64_t remove_damaged(detail::StoreCore& core, const std::vector<Damaged>
       }
     }
   }
-  detail::value_or_throw(policy.commit(batch, changes));
+  detail::value_or_throw(core.tiers()->commit(batch, changes));
   return damaged.size();
 }
 

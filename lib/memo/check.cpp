@@ -8,8 +8,7 @@
 
 #include "codec/input_records.hpp"
 #include "codec/key.hpp"
-#include "memo/lookup.hpp"
-#include "store/store_core.hpp"
+#include "memo/judge.hpp"
 #include "util/log.hpp"
 
 namespace memostore::detail {
@@ -30,15 +29,15 @@ bool should_check(const MemoCore& memo) {
   if (mode == Mode::check) {
     return true;
   }
-  const double rate = memo.store().core()->policy()->settings().check_rate;
+  const double rate = tiers_of(memo).settings().check_rate;
   return mode == Mode::readwrite && rate > 0 && uniform_fraction() < rate;
 }
 
 std::optional<StoredResult> stored_result(const MemoCore& memo, const std::string& key, std::string_view args) {
   std::optional<StoredResult> found;
-  read_valid_entry(memo, key, args, [&](const EntryView& entry, std::uint64_t size) {
-    found.emplace(StoredResult{std::string(entry.payload), size});
-  });
+  (void)tiers_of(memo).read_stored(
+      key, [&](const EntryView& entry, std::int64_t now) { return Verdict{judge_entry(memo, args, entry, now)}; },
+      [&](const EntryView& entry, std::uint64_t size) { found.emplace(StoredResult{std::string(entry.payload), size}); });
   return found;
 }
 

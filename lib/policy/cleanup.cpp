@@ -47,22 +47,22 @@ Result<std::vector<Scanned>> scan(const Database& database, std::string_view pre
 
 }  // namespace
 
-Result<CleanupReport> StorePolicy::evict() {
+Result<CleanupReport> StorePolicy::evict(RemovedFn removed) {
   std::lock_guard lock(m_cleanup_mutex);
-  auto report = cleanup({});
+  auto report = cleanup({}, removed);
   m_recount_pending = false;  // this scan recounted
   return report;
 }
 
-Result<CleanupReport> StorePolicy::gc(const CleanupRequest& request) {
+Result<CleanupReport> StorePolicy::gc(const CleanupRequest& request, RemovedFn removed) {
   std::lock_guard lock(m_cleanup_mutex);
-  auto report = cleanup(request);
+  auto report = cleanup(request, removed);
   m_recount_pending = false;
   return report;
 }
 
 // REQUIRES: m_cleanup_mutex held.
-Result<CleanupReport> StorePolicy::cleanup(const CleanupRequest& request) {
+Result<CleanupReport> StorePolicy::cleanup(const CleanupRequest& request, RemovedFn removed) {
   FunctionState* const only = request.only;
   CleanupReport report;
   if (!m_settings.writable) {
@@ -142,6 +142,11 @@ Result<CleanupReport> StorePolicy::cleanup(const CleanupRequest& request) {
   auto write_batch = [&]() -> Result<void> {
     if (auto written = commit(batch, changes); !written) {
       return written;
+    }
+    for (const LiveChange& change : changes) {
+      if (!change.removed_key.empty()) {
+        removed(change.removed_key);
+      }
     }
     changes.clear();
     batch = Batch(m_database);

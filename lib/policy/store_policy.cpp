@@ -102,30 +102,24 @@ StorePolicy::StorePolicy(Database& database, StorePolicySettings settings)
     // a process that only hits changes no live total, and writing the record
     // here would make every open a write.
   }
-  if (m_settings.writable) {
-    m_thread = std::thread([this] { run_flush_thread(); });
-  }
 }
 
 StorePolicy::~StorePolicy() {
-  if (m_thread.joinable()) {
-    {
-      std::lock_guard lock(m_thread_mutex);
-      m_stopping = true;
-    }
-    m_wake.notify_all();
-    m_thread.join();
-  }
-  // What a process that only read buffered may wait for the next writer
-  // (Database::write_bookkeeping): it is not worth opening the store for writing.
-  if (auto flushed = flush(Urgency::may_wait); !flushed) {
-    report_write_failure(flushed.failure());
-  } else if (m_owns_clean_close && m_marked_open.load()) {
-    (void)m_database.put(Family::stats, k_clean_close_key, encode_counter(1));
-  }
   if (m_settings.exit_summary) {
     print_exit_summary();
   }
+}
+
+Result<void> StorePolicy::close() {
+  // What a process that only read buffered may wait for the next writer
+  // (Database::write_bookkeeping): it is not worth opening the store for writing.
+  if (auto flushed = flush(Urgency::may_wait); !flushed) {
+    return flushed;
+  }
+  if (m_owns_clean_close && m_marked_open.load()) {
+    (void)m_database.put(Family::stats, k_clean_close_key, encode_counter(1));
+  }
+  return {};
 }
 
 void StorePolicy::load_counters() {
@@ -181,9 +175,23 @@ void StorePolicy::record_hit(FunctionState& function, std::string_view key, std:
     }
   }
   if (buffered == k_access_shard_soft_cap && !m_flush_requested.exchange(true)) {
-    std::lock_guard lock(m_thread_mutex);  // so the wake-up cannot fall between the thread's check and its wait
-    m_wake.notify_one();
+    m_flush_wanted.raise();
   }
+}
+
+void StorePolicy::add_accesses(std::string_view key, const Accesses& accesses) {
+  AccessShard& shard = m_access[shard_of(key, k_access_shards)];
+  std::lock_guard lock(shard.mutex);
+  if (const auto it = shard.accesses.find(key); it != shard.accesses.end()) {
+    it->second.add(accesses);
+  } else {
+    shard.accesses.emplace(key, accesses);
+  }
+}
+
+void StorePolicy::add_counter(std::string key, std::int64_t n) {
+  std::lock_guard lock(m_counters_mutex);
+  m_counters[std::move(key)] += n;
 }
 
 void StorePolicy::record_miss(FunctionState& function) noexcept {
@@ -267,9 +275,6 @@ void StorePolicy::apply(const LiveChange& change) noexcept {
     f->pending_evictions.fetch_add(1, relaxed);
   } else if (change.removal == Counter::expirations) {
     f->pending_expirations.fetch_add(1, relaxed);
-  }
-  if (!change.removed_key.empty() && m_settings.on_remove) {
-    m_settings.on_remove(change.removed_key);
   }
 }
 
@@ -419,21 +424,32 @@ std::uint64_t StorePolicy::total_bytes() const noexcept {
   return total > 0 ? static_cast<std::uint64_t>(total) : 0;
 }
 
-void StorePolicy::enforce_budgets(FunctionState& function) {
+namespace {
+
+bool function_over_budget(const FunctionState& function) {
   const FunctionLimits limits = function.limits();
   const auto entries = function.entries.load(std::memory_order_relaxed);
   const auto bytes = function.bytes.load(std::memory_order_relaxed);
-  const bool function_over = (limits.max_entries != 0 && entries > static_cast<std::int64_t>(limits.max_entries)) ||
-                             (limits.max_bytes != 0 && bytes > static_cast<std::int64_t>(limits.max_bytes));
+  return (limits.max_entries != 0 && entries > static_cast<std::int64_t>(limits.max_entries)) ||
+         (limits.max_bytes != 0 && bytes > static_cast<std::int64_t>(limits.max_bytes));
+}
+
+}  // namespace
+
+bool StorePolicy::over_budget(const FunctionState& function) const {
+  return function_over_budget(function) || (m_settings.max_bytes != 0 && total_bytes() > m_settings.max_bytes);
+}
+
+void StorePolicy::enforce_budgets(FunctionState& function, RemovedFn removed) {
   const bool store_over = m_settings.max_bytes != 0 && total_bytes() > m_settings.max_bytes;
-  if (!function_over && !store_over) {
+  if (!store_over && !function_over_budget(function)) {
     return;
   }
   std::unique_lock lock(m_cleanup_mutex, std::try_to_lock);
   if (!lock.owns_lock()) {
     return;  // another thread is evicting; it leaves room for this write too
   }
-  auto evicted = cleanup({.only = store_over ? nullptr : &function});
+  auto evicted = cleanup({.only = store_over ? nullptr : &function}, removed);
   if (!evicted) {
     warn("cannot evict from {} to keep it within its size budget: {}", m_database.dir(), evicted.failure().message);
   }
@@ -492,13 +508,17 @@ Result<void> StorePolicy::flush(Urgency urgency) {
       add_signed(state->pending_bytes, Counter::bytes);
     }
   }
-  if (m_settings.more_counters) {
-    m_settings.more_counters(batch);
-  }
-  AccessMap elsewhere;  // the hot tier's, merged below with the buffer's for the same key
-  if (m_settings.more_accesses) {
-    m_settings.more_accesses(
-        [&](std::string_view key, const Accesses& accesses) { elsewhere[std::string(key)].add(accesses); });
+  {
+    std::map<std::string, std::int64_t> counters;
+    {
+      std::lock_guard lock(m_counters_mutex);
+      counters.swap(m_counters);
+    }
+    for (const auto& [key, n] : counters) {
+      if (n != 0) {
+        batch.add(key, n);
+      }
+    }
   }
   auto write_accesses = [&batch](std::string_view key, const Accesses& accesses) {
     batch.put(Family::meta, meta_key(key, k_access_tag), encode_access(accesses.last_ms));
@@ -510,20 +530,15 @@ Result<void> StorePolicy::flush(Urgency urgency) {
       std::lock_guard lock(shard.mutex);
       taken.swap(shard.accesses);
     }
-    for (auto& [key, accesses] : taken) {
-      if (auto also = elsewhere.extract(key)) {
-        accesses.add(also.mapped());
-      }
+    for (const auto& [key, accesses] : taken) {
       write_accesses(key, accesses);
     }
   }
-  for (const auto& [key, accesses] : elsewhere) {
-    write_accesses(key, accesses);
-  }
+  m_flush_requested = false;
   return urgency == Urgency::may_wait ? m_database.write_bookkeeping(batch) : m_database.write(batch);
 }
 
-void StorePolicy::recount_if_unclean() {
+void StorePolicy::recount_if_unclean(RemovedFn removed) {
   if (!m_recount_pending.load()) {
     return;
   }
@@ -535,7 +550,7 @@ void StorePolicy::recount_if_unclean() {
   if (!m_recount_pending.load()) {
     return;
   }
-  if (auto recounted = cleanup({}); !recounted) {
+  if (auto recounted = cleanup({}, removed); !recounted) {
     warn("cannot recount {} after an unclean close: {}", m_database.dir(), recounted.failure().message);
   } else {
     m_marked_open = true;  // the totals are right again: a clean close may say so
@@ -543,30 +558,10 @@ void StorePolicy::recount_if_unclean() {
   m_recount_pending = false;
 }
 
-void StorePolicy::run_flush_thread() {
-  recount_if_unclean();
-  bool warned = false;
-  std::unique_lock lock(m_thread_mutex);
-  while (!m_stopping) {
-    m_wake.wait_for(lock, k_flush_interval, [this] { return m_stopping || m_flush_requested.load(); });
-    if (m_stopping) {
-      break;
-    }
-    m_flush_requested = false;
-    lock.unlock();
-    if (auto flushed = flush(); !flushed && !warned) {
-      report_write_failure(flushed.failure());
-      warned = true;
-    }
-    lock.lock();
-  }
-}
-
 StoreStats StorePolicy::stats() {
   if (m_database.reading()) {
     (void)m_database.catch_up();  // applies the hits that processes which only read handed over
   }
-  recount_if_unclean();
   (void)flush();  // best effort: what stays pending is added below
   std::map<std::string, FunctionStats, std::less<>> by_name;
   auto read = m_database.for_each(Family::stats, "", [&](std::string_view key, std::string_view value) {
@@ -633,14 +628,6 @@ StoreStats StorePolicy::stats() {
     result.functions.push_back(std::move(s));
   }
   return result;
-}
-
-void StorePolicy::report_write_failure(const Failure& failure) {
-  if (m_settings.on_write_failure) {
-    m_settings.on_write_failure("the statistics", failure);
-  } else {
-    warn("could not store the statistics of {}: {}", m_database.dir(), failure.message);
-  }
 }
 
 void StorePolicy::print_exit_summary() {

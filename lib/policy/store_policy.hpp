@@ -1,22 +1,25 @@
-// StorePolicy: the ttl, budget and statistics half of an open store.
+// StorePolicy: the ttl, budget and statistics half of an open store's own
+// directory (the local tier).
 //
 // Counters per function live in the "stats" family. Every counter change and
 // every last-access time is kept in memory and written in batches (merged by
-// RocksDB's uint64add) by a background thread every k_flush_interval, and on
+// RocksDB's uint64add) every k_flush_interval by the storage facade's
+// bookkeeping thread (tiers/tiers.hpp), which also hands over the counts kept
+// by the tiers above (the hot tier's hits, the remote tier's counters), and on
 // flush(), stats(), evict(), gc() and at close: a hit never writes, and a
 // store writes only its entry and its info record. Four merges per store
 // cost more than the store itself (measured: 14 µs against 8 µs).
 // A crash loses up to k_flush_interval of counts. The live totals (entries,
 // bytes) that budgets rely on are then recounted from the info records: a
 // marker records a clean close, and an open without it recounts on the
-// background thread. Thread-safe.
+// bookkeeping thread. Nothing here calls up into another tier: what this
+// removes is reported to the caller of each cleanup (RemovedFn). Thread-safe.
 #pragma once
 
 #include <algorithm>
 #include <array>
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -27,7 +30,6 @@
 #include <span>
 #include <string>
 #include <string_view>
-#include <thread>
 #include <unordered_map>
 #include <unordered_set>
 #include <vector>
@@ -39,6 +41,7 @@
 #include "codec/meta.hpp"
 #include "policy/expiry.hpp"
 #include "storage/database.hpp"
+#include "util/wakeup.hpp"
 
 namespace memostore::detail {
 
@@ -63,6 +66,10 @@ struct Accesses {
 /// Receives buffered accesses of a key (a key may come more than once).
 using AccessVisitor = FunctionRef<void(std::string_view key, const Accesses& accesses)>;
 
+/// Told of each entry a cleanup removed, once the removal is written: the
+/// caller drops what it keeps of it elsewhere (the hot tier's copy and hits).
+using RemovedFn = FunctionRef<void(std::string_view key)>;
+
 struct StorePolicySettings {
   std::uint64_t max_bytes = 0;  // 0: no bound
   std::optional<Duration> default_ttl;
@@ -73,18 +80,6 @@ struct StorePolicySettings {
   bool always_hash_inputs = false;  // MEMOSTORE_FILE_CHECK=content
   std::uint64_t hot_cache_bytes = 0;  // the hot tier's budget (MEMOSTORE_HOT_CACHE)
   double check_rate = 0;  // the fraction of hits checked against a fresh computation (MEMOSTORE_CHECK_RATE)
-  // Told when statistics cannot be written, so that a full disk gives one
-  // warning per store in all (StoreCore::report_write_failure). None: warn.
-  std::function<void(std::string_view what, const Failure& failure)> on_write_failure;
-  // Adds counters kept elsewhere (the remote tier's) to each flush's batch.
-  std::function<void(Batch& batch)> more_counters;
-  // Hands each flush the accesses counted elsewhere (the hot tier's hits),
-  // calling `add` once per key hit since the last flush.
-  std::function<void(AccessVisitor add)> more_accesses;
-  // Told of each entry removed (forget, eviction, expiry, damage) once the
-  // removal is written, so that accesses counted elsewhere do not bring back
-  // records for it.
-  std::function<void(std::string_view key)> on_remove;
 };
 
 /// One function's limits, as the latest memo handle for it set them.
@@ -169,7 +164,7 @@ struct LiveChange {
   std::uint64_t stores = 0;
   std::uint64_t compute_ns = 0;
   std::optional<Counter> removal;  // evictions or expirations, counted once
-  std::string removed_key;  // the entry a removal removed, for StorePolicySettings::on_remove
+  std::string removed_key;  // the entry a removal removed, for the caller to forget elsewhere
 };
 
 /// What a scan-based cleanup does beyond applying the budgets.
@@ -193,9 +188,9 @@ struct Totals {
 
 class StorePolicy {
  public:
-  /// Loads the live counters; starts the flush thread for a writable store.
+  /// Loads the live counters.
   StorePolicy(Database& database, StorePolicySettings settings);
-  /// Stops the thread, writes what is buffered, prints the exit summary.
+  /// Prints the exit summary (MEMOSTORE_STATS); close() wrote what was buffered.
   ~StorePolicy();
   StorePolicy(const StorePolicy&) = delete;
   StorePolicy& operator=(const StorePolicy&) = delete;
@@ -241,9 +236,12 @@ class StorePolicy {
   Result<void> commit(Batch& batch, std::span<const LiveChange> changes);
   Result<void> commit(Batch& batch, const LiveChange& change) { return commit(batch, std::span(&change, 1)); }
 
+  /// Whether `function` or the whole store is over its budget now.
+  bool over_budget(const FunctionState& function) const;
+
   /// After a write: if `function` or the store is over budget, evicts (on
   /// this thread, unless another thread is already evicting).
-  void enforce_budgets(FunctionState& function);
+  void enforce_budgets(FunctionState& function, RemovedFn removed);
 
   /// The size of the entry `key` according to its info record, if any.
   std::optional<std::uint64_t> stored_size(std::string_view key) const;
@@ -265,11 +263,27 @@ class StorePolicy {
   /// next process that writes (Database::write_bookkeeping).
   enum class Urgency { now, may_wait };
 
+  /// Adds accesses counted outside this policy (the hot tier's hits) to
+  /// the buffer the next flush writes.
+  void add_accesses(std::string_view key, const Accesses& accesses);
+  /// Adds `n` to the store-wide counter under `key` in the stats family at
+  /// the next flush (the remote tier's counters).
+  void add_counter(std::string key, std::int64_t n);
+  /// Raised when the access buffer fills faster than the periodic flush
+  /// empties it: the bookkeeping thread flushes early.
+  Wakeup& flush_wanted() noexcept { return m_flush_wanted; }
+
   /// Writes buffered counters and access times.
   Result<void> flush(Urgency urgency = Urgency::now);
+  /// The last flush, at close: writes what is buffered (what a process that
+  /// only read buffered may wait for the next writer) and records the clean close.
+  Result<void> close();
+  /// After an unclean close, recounts the live totals from the info records
+  /// (and applies the budgets); once per open, the first caller does it.
+  void recount_if_unclean(RemovedFn removed);
   StoreStats stats();
-  Result<CleanupReport> evict();
-  Result<CleanupReport> gc(const CleanupRequest& request = {.collect_garbage = true});
+  Result<CleanupReport> evict(RemovedFn removed);
+  Result<CleanupReport> gc(const CleanupRequest& request, RemovedFn removed);
 
  private:
   /// Lets the access buffer find a key by string_view: a hit on a key already
@@ -294,13 +308,10 @@ class StorePolicy {
   bool mark_open(Batch& batch);
   void load_counters();
   void apply(const LiveChange& change) noexcept;
-  void run_flush_thread();
-  Result<CleanupReport> cleanup(const CleanupRequest& request);
-  void recount_if_unclean();
+  Result<CleanupReport> cleanup(const CleanupRequest& request, RemovedFn removed);
   void remember_evicted(std::string_view key);
   std::uint64_t total_bytes() const noexcept;
   void print_exit_summary();
-  void report_write_failure(const Failure& failure);
 
   Database& m_database;
   const StorePolicySettings m_settings;
@@ -321,11 +332,11 @@ class StorePolicy {
   mutable std::mutex m_evicted_mutex;
   std::unordered_set<std::string> m_evicted;  // guarded by m_evicted_mutex; only while explaining
 
-  std::mutex m_thread_mutex;
-  std::condition_variable m_wake;
-  bool m_stopping = false;  // guarded by m_thread_mutex
-  std::atomic<bool> m_flush_requested{false};
-  std::thread m_thread;
+  std::mutex m_counters_mutex;
+  std::map<std::string, std::int64_t> m_counters;  // add_counter's, until flushed; guarded by m_counters_mutex
+
+  std::atomic<bool> m_flush_requested{false};  // the access buffer asked for an early flush
+  Wakeup m_flush_wanted;
 };
 
 }  // namespace memostore::detail

@@ -236,7 +236,7 @@ Store Store::open(const std::filesystem::path& dir) {
 Store Store::open(StoreOptions options) {
   const Mode mode = effective_mode(options.mode);
   if (mode == Mode::off) {
-    return Store(std::make_shared<detail::StoreCore>(options.dir, nullptr, detail::StorePolicySettings{}), mode);
+    return Store(std::make_shared<detail::StoreCore>(options.dir, nullptr, nullptr, false), mode);
   }
   detail::DatabaseOptions database;
   database.access = mode == Mode::readonly ? detail::Access::read_only : detail::Access::read_write;
@@ -256,12 +256,12 @@ void Store::clear() {
   if (m_mode == Mode::readonly || m_mode == Mode::off) {
     return;
   }
-  (void)detail::value_or_throw(m_core->policy()->clear(""));
+  (void)detail::value_or_throw(m_core->tiers()->clear(""));
 }
 
 void Store::flush() {
-  if (auto* policy = m_core->policy()) {
-    detail::value_or_throw(policy->flush());
+  if (auto* tiers = m_core->tiers()) {
+    detail::value_or_throw(tiers->flush());
   }
   if (auto* database = m_core->database()) {
     detail::value_or_throw(database->sync());
@@ -275,25 +275,28 @@ void Store::catch_up() {
 }
 
 StoreStats Store::stats() const {
-  auto* policy = m_core->policy();
-  StoreStats stats = policy != nullptr ? policy->stats() : StoreStats{};
+  auto* tiers = m_core->tiers();
+  StoreStats stats = tiers != nullptr ? tiers->stats() : StoreStats{};
   stats.inputs = m_core->fingerprints().stats();
   stats.remote = remote_counters(*m_core);
-  stats.hot = m_core->hot().stats();
+  if (tiers != nullptr) {
+    stats.hot = tiers->hot().stats();
+  }
   return stats;
 }
 
 CleanupReport Store::evict() {
-  auto* policy = m_core->policy();
-  return policy != nullptr ? detail::value_or_throw(policy->evict()) : CleanupReport{};
+  auto* tiers = m_core->tiers();
+  return tiers != nullptr ? detail::value_or_throw(tiers->evict()) : CleanupReport{};
 }
 
 CleanupReport Store::gc() {
-  auto* policy = m_core->policy();
-  if (policy == nullptr || m_mode == Mode::readonly) {
-    return policy != nullptr ? detail::value_or_throw(policy->gc()) : CleanupReport{};
+  auto* tiers = m_core->tiers();
+  const detail::CleanupRequest collect{.collect_garbage = true};
+  if (tiers == nullptr || m_mode == Mode::readonly) {
+    return tiers != nullptr ? detail::value_or_throw(tiers->gc(collect)) : CleanupReport{};
   }
-  CleanupReport report = detail::value_or_throw(policy->gc());
+  CleanupReport report = detail::value_or_throw(tiers->gc(collect));
   report.stale_file_records = detail::value_or_throw(m_core->fingerprints().forget_stale());
   return report;
 }
@@ -309,7 +312,7 @@ Store Store::open_default() {
     detail::warn("default store unusable: {}. Memoized functions on the default store will compute every "
                  "call without caching",
                  e.what());
-    return Store(std::make_shared<detail::StoreCore>(options.dir, nullptr, detail::StorePolicySettings{}), Mode::off);
+    return Store(std::make_shared<detail::StoreCore>(options.dir, nullptr, nullptr, false), Mode::off);
   }
 }
 

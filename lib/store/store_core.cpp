@@ -36,68 +36,11 @@ fs::path identity_of(const fs::path& dir) {
 
 }  // namespace
 
-StoreCore::StoreCore(fs::path dir, std::unique_ptr<Database> database, StorePolicySettings settings,
-                     std::unique_ptr<const EntrySigner> signer, std::unique_ptr<RemoteTier> remote)
+StoreCore::StoreCore(fs::path dir, std::unique_ptr<Tiers> tiers, std::shared_ptr<const Clock> clock,
+                     bool always_hash_inputs)
     : m_dir(std::move(dir)),
-      m_signer(std::move(signer)),
-      m_database(std::move(database)),
-      m_remote(std::move(remote)),
-      // Large entries stay pinned in the blob cache, as much as it holds; with
-      // the hot tier off, none.
-      m_hot(settings.hot_cache_bytes,
-            settings.hot_cache_bytes != 0 && m_database ? m_database->blob_cache_bytes() : 0),
-      m_policy(m_database ? std::make_unique<StorePolicy>(*m_database, with_store_hooks(settings)) : nullptr),
-      m_fingerprints(m_database.get(), m_signer.get(), settings.clock ? settings.clock : system_clock(),
-                     settings.always_hash_inputs) {}
-
-StoreCore::~StoreCore() {
-  if (m_remote) {
-    m_remote->close();  // within close_flush, whatever the server does; before the policy's last flush counts its writes
-  }
-}
-
-StorePolicySettings StoreCore::with_store_hooks(StorePolicySettings settings) {
-  settings.on_write_failure = [this](std::string_view what, const Failure& failure) {
-    report_write_failure(what, failure);
-  };
-  settings.more_accesses = [this](AccessVisitor add) { m_hot.take_accesses(add); };
-  settings.on_remove = [this](std::string_view key) { m_hot.forget(key); };
-  if (m_remote) {
-    settings.more_counters = [remote = m_remote.get()](Batch& batch) {
-      const RemoteStats unsaved = remote->take_unsaved();
-      const std::uint64_t counts[] = {unsaved.hits,           unsaved.misses,   unsaved.writes,
-                                      unsaved.dropped_writes, unsaved.rejected, unsaved.errors};
-      for (std::size_t i = 0; i < std::size(k_all_remote_counters); ++i) {
-        if (counts[i] != 0) {
-          batch.add(remote_counter_key(k_all_remote_counters[i]), static_cast<std::int64_t>(counts[i]));
-        }
-      }
-    };
-  }
-  return settings;
-}
-
-void StoreCore::report_write_failure(std::string_view what, const Failure& failure) {
-  if (!m_write_failure_reported.exchange(true)) {
-    warn("could not store {}: {}. Calls still return their results, uncached; later write failures on this "
-         "store are not reported",
-         what, failure.message);
-  }
-}
-
-bool StoreCore::first_report_for(std::string_view key) {
-  std::lock_guard lock(m_reported_mutex);
-  return m_reported_keys.emplace(key).second;
-}
-
-void StoreCore::report_rejected(std::string_view function) {
-  if (!m_rejected_reported.exchange(true)) {
-    warn("ignored an entry of {} in {}: it has no valid signature for this store's secret (written without a "
-         "secret, with another one, or planted); computing the result again. Every such entry is a miss, counted "
-         "as rejected in the statistics; later ones are not reported",
-         function, m_dir);
-  }
-}
+      m_tiers(std::move(tiers)),
+      m_fingerprints(database(), signer(), clock ? std::move(clock) : system_clock(), always_hash_inputs) {}
 
 Result<std::shared_ptr<StoreCore>> open_store_core(const fs::path& dir, DatabaseOptions options,
                                                    StorePolicySettings settings,
@@ -138,8 +81,11 @@ Result<std::shared_ptr<StoreCore>> open_store_core(const fs::path& dir, Database
     return database.failure();
   }
   auto remote_tier = remote ? std::make_unique<RemoteTier>(std::move(*remote)) : nullptr;
-  std::shared_ptr<StoreCore> core(new StoreCore(dir, std::move(database).value(), std::move(settings), std::move(signer),
-                                                std::move(remote_tier)),
+  const auto clock = settings.clock;
+  const bool always_hash_inputs = settings.always_hash_inputs;
+  auto tiers = std::make_unique<Tiers>(std::move(database).value(), std::move(settings), std::move(signer),
+                                       std::move(remote_tier));
+  std::shared_ptr<StoreCore> core(new StoreCore(dir, std::move(tiers), clock, always_hash_inputs),
                                   [](StoreCore* closing) {
     std::lock_guard closing_lock(registry().mutex);
     delete closing;

@@ -1,4 +1,4 @@
-#include "memo/hot_entries.hpp"
+#include "tiers/hot_entries.hpp"
 
 #include <algorithm>
 #include <functional>

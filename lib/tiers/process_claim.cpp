@@ -1,4 +1,4 @@
-#include "memo/process_claim.hpp"
+#include "tiers/process_claim.hpp"
 
 #include <fcntl.h>
 #include <sys/file.h>
