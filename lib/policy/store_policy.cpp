@@ -9,79 +9,15 @@
 #include "policy/expiry.hpp"
 #include "policy/meta_scan.hpp"
 #include "util/log.hpp"
-#include "util/thread_stripe.hpp"
 
 namespace memostore::detail {
 namespace {
-
-std::string with_thousands(std::uint64_t n) {
-  std::string digits = std::to_string(n);
-  for (int i = static_cast<int>(digits.size()) - 3; i > 0; i -= 3) {
-    digits.insert(static_cast<std::size_t>(i), ",");
-  }
-  return digits;
-}
 
 /// In the stats family, 1 after a clean close, 0 while a process has the store
 /// open. (No NUL byte: not a counter key.)
 constexpr std::string_view k_clean_close_key = "memostore.clean-close";
 
-/// Which access shard a key's last-access time goes to: keys end in hash bytes.
-std::size_t shard_of(std::string_view key, std::size_t shards) {
-  return key.empty() ? 0 : static_cast<unsigned char>(key.back()) % shards;
-}
-
 }  // namespace
-
-void FunctionState::count_hit(std::uint64_t saved_ns) noexcept {
-  HitStripe& stripe = m_pending_hits[this_thread_stripe(k_hit_stripes)];
-  stripe.hits.fetch_add(1, std::memory_order_relaxed);
-  stripe.saved_ns.fetch_add(saved_ns, std::memory_order_relaxed);
-}
-
-FunctionState::HitCount FunctionState::pending_hits() const noexcept {
-  HitCount count;
-  for (const HitStripe& stripe : m_pending_hits) {
-    count.hits += stripe.hits.load(std::memory_order_relaxed);
-    count.saved_ns += stripe.saved_ns.load(std::memory_order_relaxed);
-  }
-  return count;
-}
-
-FunctionState::HitCount FunctionState::take_pending_hits() noexcept {
-  HitCount count;
-  for (HitStripe& stripe : m_pending_hits) {
-    count.hits += stripe.hits.exchange(0, std::memory_order_relaxed);
-    count.saved_ns += stripe.saved_ns.exchange(0, std::memory_order_relaxed);
-  }
-  m_taken_hits.fetch_add(count.hits, std::memory_order_relaxed);
-  m_taken_saved_ns.fetch_add(count.saved_ns, std::memory_order_relaxed);
-  return count;
-}
-
-FunctionState::HitCount FunctionState::session_hits() const noexcept {
-  HitCount count = pending_hits();
-  count.hits += m_taken_hits.load(std::memory_order_relaxed);
-  count.saved_ns += m_taken_saved_ns.load(std::memory_order_relaxed);
-  return count;
-}
-
-std::optional<Duration> FunctionState::ttl() const noexcept {
-  const Duration::rep ms = m_ttl_ms.load(std::memory_order_relaxed);
-  return ms < 0 ? std::nullopt : std::optional<Duration>(Duration(ms));
-}
-
-FunctionLimits FunctionState::limits() const noexcept {
-  return FunctionLimits{ttl(), m_max_entries.load(std::memory_order_relaxed),
-                        m_max_bytes.load(std::memory_order_relaxed)};
-}
-
-void FunctionState::set_limits(const FunctionLimits& limits) noexcept {
-  // A negative ttl expires at once, like a zero one (deadline_ms); -1 means none.
-  m_ttl_ms.store(limits.ttl ? std::max<Duration::rep>(limits.ttl->count(), 0) : -1, std::memory_order_relaxed);
-  m_max_entries.store(limits.max_entries, std::memory_order_relaxed);
-  m_max_bytes.store(limits.max_bytes, std::memory_order_relaxed);
-}
 
 StorePolicy::StorePolicy(Database& database, StorePolicySettings settings)
     : m_database(database), m_settings(std::move(settings)) {
@@ -122,25 +58,6 @@ Result<void> StorePolicy::close() {
   return {};
 }
 
-void StorePolicy::load_counters() {
-  auto loaded = m_database.for_each(Family::stats, "", [this](std::string_view key, std::string_view value) {
-    if (auto parsed = parse_counter_key(key)) {
-      FunctionState& state = function(parsed->function);
-      const auto count = static_cast<std::int64_t>(decode_counter(value));
-      if (parsed->counter == Counter::entries) {
-        state.entries.store(count, std::memory_order_relaxed);
-      } else if (parsed->counter == Counter::bytes) {
-        state.bytes.store(count, std::memory_order_relaxed);
-      }
-    }
-    return true;
-  });
-  if (!loaded) {
-    warn("cannot read the statistics of {}: {}; size budgets start from zero", m_database.dir(),
-         loaded.failure().message);
-  }
-}
-
 FunctionState& StorePolicy::function(std::string_view name) {
   std::lock_guard lock(m_functions_mutex);
   auto it = m_functions.find(name);
@@ -160,34 +77,12 @@ std::optional<Duration> StorePolicy::ttl_for(const FunctionState& function) cons
 void StorePolicy::record_hit(FunctionState& function, std::string_view key, std::uint64_t compute_ns,
                              std::int64_t now_ms) {
   function.count_hit(compute_ns);
-  AccessShard& shard = m_access[shard_of(key, k_access_shards)];
-  std::size_t buffered = 0;
-  {
-    std::lock_guard lock(shard.mutex);
-    buffered = shard.accesses.size();
-    if (buffered >= 4 * k_access_shard_soft_cap) {
-      return;  // the flush is behind: this access is dropped from the entry's record
-    }
-    if (const auto it = shard.accesses.find(key); it != shard.accesses.end()) {
-      it->second.add(Accesses{now_ms, 1});
-    } else {
-      shard.accesses.emplace(key, Accesses{now_ms, 1});
-    }
-  }
-  if (buffered == k_access_shard_soft_cap && !m_flush_requested.exchange(true)) {
+  if (m_accesses.record(key, now_ms) == AccessBuffer::Recorded::flush_soon && !m_flush_requested.exchange(true)) {
     m_flush_wanted.raise();
   }
 }
 
-void StorePolicy::add_accesses(std::string_view key, const Accesses& accesses) {
-  AccessShard& shard = m_access[shard_of(key, k_access_shards)];
-  std::lock_guard lock(shard.mutex);
-  if (const auto it = shard.accesses.find(key); it != shard.accesses.end()) {
-    it->second.add(accesses);
-  } else {
-    shard.accesses.emplace(key, accesses);
-  }
-}
+void StorePolicy::add_accesses(std::string_view key, const Accesses& accesses) { m_accesses.add(key, accesses); }
 
 void StorePolicy::add_counter(std::string key, std::int64_t n) {
   std::lock_guard lock(m_counters_mutex);
@@ -248,14 +143,7 @@ LiveChange StorePolicy::stage_remove(Batch& batch, FunctionState& function, std:
   batch.remove(Family::meta, meta_key(key, k_access_tag));
   batch.remove(Family::meta, meta_key(key, k_hits_tag));
   batch.remove(Family::meta, meta_key(key, k_inputs_tag));
-  {
-    // A buffered access must not bring back records for a removed entry.
-    AccessShard& shard = m_access[shard_of(key, k_access_shards)];
-    std::lock_guard lock(shard.mutex);
-    if (const auto it = shard.accesses.find(key); it != shard.accesses.end()) {
-      shard.accesses.erase(it);
-    }
-  }
+  m_accesses.forget(key);  // a buffered access must not bring back records for a removed entry
   return LiveChange{&function, -1, -static_cast<std::int64_t>(size), 0, 0, removal, std::string(key)};
 }
 
@@ -378,33 +266,6 @@ Result<Totals> StorePolicy::clear(std::string_view name, std::optional<std::uint
   return freed;
 }
 
-Result<void> StorePolicy::zero_counters() {
-  std::lock_guard flush_lock(m_flush_mutex);
-  std::lock_guard lock(m_functions_mutex);
-  Batch batch(m_database);
-  auto zeroed = m_database.for_each(Family::stats, "", [&](std::string_view key, std::string_view) {
-    const auto parsed = parse_counter_key(key);
-    if ((parsed && parsed->counter != Counter::entries && parsed->counter != Counter::bytes) ||
-        parse_remote_counter_key(key)) {
-      batch.put(Family::stats, key, encode_counter(0));
-    }
-    return true;
-  });
-  if (!zeroed) {
-    return zeroed;
-  }
-  for (auto& [name, state] : m_functions) {
-    (void)state->take_pending_hits();
-    for (auto* pending : {&state->pending_misses,
-                          &state->pending_expirations, &state->pending_rejected, &state->pending_evictions, &state->pending_stores,
-                          &state->pending_compute_ns, &state->pending_checked, &state->pending_stale,
-                          &state->pending_changed_layout}) {
-      pending->store(0, std::memory_order_relaxed);
-    }
-  }
-  return m_database.write(batch);
-}
-
 std::optional<std::uint64_t> StorePolicy::stored_size(std::string_view key) const {
   std::optional<std::uint64_t> size;
   (void)m_database.get(Family::meta, meta_key(key, k_info_tag), [&](std::string_view value) {
@@ -470,74 +331,6 @@ bool StorePolicy::was_evicted(std::string_view key) const {
 
 // --- Maintenance ---
 
-Result<void> StorePolicy::flush(Urgency urgency) {
-  if (!m_settings.writable) {
-    return {};  // counted in memory only; stats() adds what is pending
-  }
-  std::lock_guard flush_lock(m_flush_mutex);
-  Batch batch(m_database);
-  {
-    std::lock_guard lock(m_functions_mutex);
-    for (auto& [name, state] : m_functions) {
-      auto add_taken = [&](std::uint64_t n, Counter counter) {
-        if (n != 0) {
-          batch.add(counter_key(name, counter), static_cast<std::int64_t>(n));
-        }
-      };
-      auto add = [&](std::atomic<std::uint64_t>& pending, Counter counter) {
-        add_taken(pending.exchange(0, std::memory_order_relaxed), counter);
-      };
-      auto add_signed = [&](std::atomic<std::int64_t>& pending, Counter counter) {
-        if (const std::int64_t n = pending.exchange(0, std::memory_order_relaxed); n != 0) {
-          batch.add(counter_key(name, counter), n);
-        }
-      };
-      const FunctionState::HitCount hits = state->take_pending_hits();
-      add_taken(hits.hits, Counter::hits);
-      add_taken(hits.saved_ns, Counter::saved_ns);
-      add(state->pending_misses, Counter::misses);
-      add(state->pending_expirations, Counter::expirations);
-      add(state->pending_rejected, Counter::rejected);
-      add(state->pending_checked, Counter::checked);
-      add(state->pending_stale, Counter::stale);
-      add(state->pending_changed_layout, Counter::changed_layout);
-      add(state->pending_evictions, Counter::evictions);
-      add(state->pending_stores, Counter::stores);
-      add(state->pending_compute_ns, Counter::compute_ns);
-      add_signed(state->pending_entries, Counter::entries);
-      add_signed(state->pending_bytes, Counter::bytes);
-    }
-  }
-  {
-    std::map<std::string, std::int64_t> counters;
-    {
-      std::lock_guard lock(m_counters_mutex);
-      counters.swap(m_counters);
-    }
-    for (const auto& [key, n] : counters) {
-      if (n != 0) {
-        batch.add(key, n);
-      }
-    }
-  }
-  auto write_accesses = [&batch](std::string_view key, const Accesses& accesses) {
-    batch.put(Family::meta, meta_key(key, k_access_tag), encode_access(accesses.last_ms));
-    batch.add(Family::meta, meta_key(key, k_hits_tag), static_cast<std::int64_t>(accesses.hits));
-  };
-  for (AccessShard& shard : m_access) {
-    AccessMap taken;
-    {
-      std::lock_guard lock(shard.mutex);
-      taken.swap(shard.accesses);
-    }
-    for (const auto& [key, accesses] : taken) {
-      write_accesses(key, accesses);
-    }
-  }
-  m_flush_requested = false;
-  return urgency == Urgency::may_wait ? m_database.write_bookkeeping(batch) : m_database.write(batch);
-}
-
 void StorePolicy::recount_if_unclean(RemovedFn removed) {
   if (!m_recount_pending.load()) {
     return;
@@ -556,101 +349,6 @@ void StorePolicy::recount_if_unclean(RemovedFn removed) {
     m_marked_open = true;  // the totals are right again: a clean close may say so
   }
   m_recount_pending = false;
-}
-
-StoreStats StorePolicy::stats() {
-  if (m_database.reading()) {
-    (void)m_database.catch_up();  // applies the hits that processes which only read handed over
-  }
-  (void)flush();  // best effort: what stays pending is added below
-  std::map<std::string, FunctionStats, std::less<>> by_name;
-  auto read = m_database.for_each(Family::stats, "", [&](std::string_view key, std::string_view value) {
-    if (auto parsed = parse_counter_key(key)) {
-      FunctionStats& s = by_name[std::string(parsed->function)];
-      const std::uint64_t n = decode_counter(value);
-      switch (parsed->counter) {
-        case Counter::hits: s.hits = n; break;
-        case Counter::misses: s.misses = n; break;
-        case Counter::stores: s.stores = n; break;
-        case Counter::evictions: s.evictions = n; break;
-        case Counter::expirations: s.expirations = n; break;
-        case Counter::rejected: s.rejected = n; break;
-        case Counter::entries: s.entries = n; break;
-        case Counter::bytes: s.bytes = n; break;
-        case Counter::compute_ns: s.compute_time = std::chrono::nanoseconds(n); break;
-        case Counter::saved_ns: s.saved_time = std::chrono::nanoseconds(n); break;
-        case Counter::checked: s.checked = n; break;
-        case Counter::stale: s.stale = n; break;
-        case Counter::changed_layout: s.changed_layout = n; break;
-      }
-    }
-    return true;
-  });
-  if (!read) {
-    warn("cannot read the statistics of {}: {}", m_database.dir(), read.failure().message);
-  }
-  {
-    std::lock_guard lock(m_functions_mutex);
-    for (auto& [name, state] : m_functions) {
-      FunctionStats& s = by_name[name];
-      const FunctionState::HitCount hits = state->pending_hits();
-      s.hits += hits.hits;
-      s.misses += state->pending_misses.load(std::memory_order_relaxed);
-      s.expirations += state->pending_expirations.load(std::memory_order_relaxed);
-      s.rejected += state->pending_rejected.load(std::memory_order_relaxed);
-      s.checked += state->pending_checked.load(std::memory_order_relaxed);
-      s.stale += state->pending_stale.load(std::memory_order_relaxed);
-      s.changed_layout += state->pending_changed_layout.load(std::memory_order_relaxed);
-      s.saved_time += std::chrono::nanoseconds(hits.saved_ns);
-      if (!m_settings.writable) {  // nothing is written: the in-memory view is the current one
-        s.entries = static_cast<std::uint64_t>(std::max<std::int64_t>(0, state->entries.load()));
-        s.bytes = static_cast<std::uint64_t>(std::max<std::int64_t>(0, state->bytes.load()));
-      }
-    }
-  }
-  StoreStats result;
-  for (auto& [name, s] : by_name) {
-    s.name = name;
-    FunctionStats& t = result.total;
-    t.hits += s.hits;
-    t.misses += s.misses;
-    t.stores += s.stores;
-    t.evictions += s.evictions;
-    t.expirations += s.expirations;
-    t.rejected += s.rejected;
-    t.checked += s.checked;
-    t.stale += s.stale;
-    t.changed_layout += s.changed_layout;
-    t.entries += s.entries;
-    t.bytes += s.bytes;
-    t.compute_time += s.compute_time;
-    t.saved_time += s.saved_time;
-    result.functions.push_back(std::move(s));
-  }
-  return result;
-}
-
-void StorePolicy::print_exit_summary() {
-  std::uint64_t hits = 0, misses = 0, saved_ns = 0;
-  std::int64_t entries = 0, bytes = 0;
-  {
-    std::lock_guard lock(m_functions_mutex);
-    for (const auto& [name, state] : m_functions) {
-      const FunctionState::HitCount session = state->session_hits();
-      hits += session.hits;
-      misses += state->session_misses.load();
-      saved_ns += session.saved_ns;
-      entries += state->entries.load();
-      bytes += state->bytes.load();
-    }
-  }
-  const double rate = hits + misses == 0 ? 0.0 : 100.0 * static_cast<double>(hits) / static_cast<double>(hits + misses);
-  const std::string line = fmt::format(
-      "memostore: {} hits, {} misses ({:.1f}%), saved {}, {} in {} entries ({})\n", with_thousands(hits),
-      with_thousands(misses), rate, format_duration(std::chrono::nanoseconds(saved_ns)),
-      format_size(static_cast<std::uint64_t>(std::max<std::int64_t>(bytes, 0))),
-      with_thousands(static_cast<std::uint64_t>(std::max<std::int64_t>(entries, 0))), m_database.dir());
-  std::fputs(line.c_str(), stderr);
 }
 
 }  // namespace memostore::detail

@@ -39,6 +39,8 @@
 #include <memostore/stats.hpp>
 
 #include "codec/meta.hpp"
+#include "policy/access_buffer.hpp"
+#include "policy/function_state.hpp"
 #include "policy/expiry.hpp"
 #include "storage/database.hpp"
 #include "util/wakeup.hpp"
@@ -51,20 +53,6 @@ inline constexpr std::chrono::seconds k_flush_interval{2};
 
 /// Once over a budget, evict down to this fraction of it.
 inline constexpr double k_keep_fraction = 0.9;
-
-/// An entry's hits not yet written, and the latest one's time (Unix ms).
-struct Accesses {
-  std::int64_t last_ms = 0;
-  std::uint64_t hits = 0;
-
-  void add(const Accesses& more) noexcept {
-    last_ms = std::max(last_ms, more.last_ms);
-    hits += more.hits;
-  }
-};
-
-/// Receives buffered accesses of a key (a key may come more than once).
-using AccessVisitor = FunctionRef<void(std::string_view key, const Accesses& accesses)>;
 
 /// Told of each entry a cleanup removed, once the removal is written: the
 /// caller drops what it keeps of it elsewhere (the hot tier's copy and hits).
@@ -80,80 +68,6 @@ struct StorePolicySettings {
   bool always_hash_inputs = false;  // MEMOSTORE_FILE_CHECK=content
   std::uint64_t hot_cache_bytes = 0;  // the hot tier's budget (MEMOSTORE_HOT_CACHE)
   double check_rate = 0;  // the fraction of hits checked against a fresh computation (MEMOSTORE_CHECK_RATE)
-};
-
-/// One function's limits, as the latest memo handle for it set them.
-struct FunctionLimits {
-  std::optional<Duration> ttl;
-  std::uint64_t max_entries = 0;
-  std::uint64_t max_bytes = 0;
-};
-
-/// The state of one function name in one open store.
-class FunctionState {
- public:
-  explicit FunctionState(std::string name) : m_name(std::move(name)) {}
-
-  const std::string& name() const noexcept { return m_name; }
-
-  /// Hits and the compute time they saved.
-  struct HitCount {
-    std::uint64_t hits = 0;
-    std::uint64_t saved_ns = 0;
-  };
-
-  /// Counts a hit on an entry that took `saved_ns` to compute. Lock-free, and
-  /// threads mostly write different cache lines (see HitStripe).
-  void count_hit(std::uint64_t saved_ns) noexcept;
-  /// Hits not yet written by a flush.
-  HitCount pending_hits() const noexcept;
-  /// Hits not yet written, reset to zero: what a flush writes (or a zeroing drops).
-  HitCount take_pending_hits() noexcept;
-  /// This process's hits, for the exit summary: those taken so far and those pending.
-  HitCount session_hits() const noexcept;
-
-  // Counted in memory and written by flush.
-  alignas(64) std::atomic<std::uint64_t> pending_misses{0};
-  std::atomic<std::uint64_t> pending_expirations{0};
-  std::atomic<std::uint64_t> pending_rejected{0};
-  std::atomic<std::uint64_t> pending_checked{0};         // stored results compared with a fresh computation
-  std::atomic<std::uint64_t> pending_stale{0};           // ... that differed
-  std::atomic<std::uint64_t> pending_changed_layout{0};  // entries that no longer decode as the result type
-  std::atomic<std::uint64_t> pending_evictions{0};
-  std::atomic<std::uint64_t> pending_stores{0};
-  std::atomic<std::uint64_t> pending_compute_ns{0};
-  std::atomic<std::int64_t> pending_entries{0};
-  std::atomic<std::int64_t> pending_bytes{0};
-
-  // Live totals in this process: what was loaded plus every change since.
-  std::atomic<std::int64_t> entries{0};
-  std::atomic<std::int64_t> bytes{0};
-
-  // This process's misses, for the exit summary.
-  std::atomic<std::uint64_t> session_misses{0};
-
-  /// Read on every hit (the ttl) and after every store: lock-free.
-  FunctionLimits limits() const noexcept;
-  std::optional<Duration> ttl() const noexcept;
-  void set_limits(const FunctionLimits& limits) noexcept;
-
- private:
-  // Hit counters, one stripe per cache line, a thread always on the same
-  // stripe: two threads hitting one function through one line of counters
-  // made W5 scale 0.8-1.5 x instead of about 1.9 x.
-  struct alignas(64) HitStripe {
-    std::atomic<std::uint64_t> hits{0};
-    std::atomic<std::uint64_t> saved_ns{0};
-  };
-  static constexpr std::size_t k_hit_stripes = 8;
-  HitStripe m_pending_hits[k_hit_stripes];
-  std::atomic<std::uint64_t> m_taken_hits{0};  // by take_pending_hits, for session_hits
-  std::atomic<std::uint64_t> m_taken_saved_ns{0};
-
-  const std::string m_name;
-  std::atomic<Duration::rep> m_ttl_ms{-1};  // -1: none
-  std::atomic<std::uint64_t> m_max_entries{0};
-  std::atomic<std::uint64_t> m_max_bytes{0};
 };
 
 /// The counter changes a batch makes; applied in memory once it is written.
@@ -286,23 +200,6 @@ class StorePolicy {
   Result<CleanupReport> gc(const CleanupRequest& request, RemovedFn removed);
 
  private:
-  /// Lets the access buffer find a key by string_view: a hit on a key already
-  /// buffered allocates nothing.
-  struct KeyHash {
-    using is_transparent = void;
-    std::size_t operator()(std::string_view key) const noexcept { return std::hash<std::string_view>{}(key); }
-  };
-  using AccessMap = std::unordered_map<std::string, Accesses, KeyHash, std::equal_to<>>;
-  struct alignas(64) AccessShard {  // a cache line of its own: threads lock different shards at once
-    std::mutex mutex;
-    AccessMap accesses;  // guarded by mutex
-  };
-  static constexpr std::size_t k_access_shards = 16;
-  // Past this many buffered access times a shard asks for an early flush, and
-  // past four times as many it drops new ones (they only order eviction):
-  // the buffer stays under about 30 MB however many distinct keys are hit.
-  static constexpr std::size_t k_access_shard_soft_cap = 4096;
-
   /// Adds "open" to `batch` if this process has not recorded it yet; true if
   /// it did (set m_marked_open once the batch is written).
   bool mark_open(Batch& batch);
@@ -319,7 +216,7 @@ class StorePolicy {
   mutable std::mutex m_functions_mutex;
   std::map<std::string, std::unique_ptr<FunctionState>, std::less<>> m_functions;  // guarded by m_functions_mutex
 
-  std::array<AccessShard, k_access_shards> m_access;
+  AccessBuffer m_accesses;
   std::mutex m_flush_mutex;     // one flush at a time
   // Writers of entries hold it shared; a recount holds it exclusively while
   // it flushes and takes its snapshot, so no change is counted twice.
