@@ -39,7 +39,7 @@ void remote_hits(const fs::path& scratch, const std::string& redis, const char* 
     auto producer = open_remote(scratch / workload / "producer", redis);
     auto f = memostore::memo(producer, workload, make);
     for (int k = 0; k < keys; ++k) f(k);
-    (void)producer.core()->remote()->drain(std::chrono::minutes(1));
+    (void)memostore::detail::core_of(producer)->remote()->drain(std::chrono::minutes(1));
   }
   Samples raw;  // the floor: hiredis GET of the same entries, copied out (what the remote tier does first)
   {

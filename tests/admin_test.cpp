@@ -55,7 +55,7 @@ std::vector<std::tuple<std::string, std::uint64_t, std::int64_t>> identities(con
 
 /// Replaces the stored bytes of `key` with what `change` makes of them.
 void tamper(const Store& store, const std::string& key, const std::function<void(std::string&)>& change) {
-  auto* database = store.core()->database();
+  auto* database = memostore::detail::core_of(store)->database();
   std::string bytes;
   REQUIRE(database->get(Family::entries, key, [&](std::string_view v) { bytes = std::string(v); }).value());
   change(bytes);
@@ -102,7 +102,7 @@ TEST_CASE("listing shows every entry with its function, version, size and hits")
       CHECK(entry.short_key() == entry.hash.substr(0, 12));
       CHECK(entry.version == (entry.function == "f" ? 1u : 2u));
       std::uint64_t stored = 0;
-      REQUIRE(store.core()
+      REQUIRE(memostore::detail::core_of(store)
                   ->database()
                   ->get(Family::entries, entry.key, [&](std::string_view v) { stored = entry.key.size() + v.size(); })
                   .value());
@@ -266,7 +266,7 @@ TEST_CASE("verify finds damaged and misplaced entries; fix removes them and the 
   // One flipped byte, and one entry's bytes planted under another's key.
   tamper(store, entries[0].key, [](std::string& bytes) { bytes[bytes.size() - 9] ^= 0x40; });
   std::string planted;
-  REQUIRE(store.core()
+  REQUIRE(memostore::detail::core_of(store)
               ->database()
               ->get(Family::entries, entries[2].key, [&](std::string_view v) { planted = std::string(v); })
               .value());

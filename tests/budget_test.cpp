@@ -46,7 +46,7 @@ std::string key_of(const std::string& name, std::uint32_t version, const memosto
 }
 
 bool has_record(const Store& store, Family family, const std::string& key) {
-  auto found = store.core()->database()->get(family, key, [](std::string_view) {});
+  auto found = memostore::detail::core_of(store)->database()->get(family, key, [](std::string_view) {});
   REQUIRE(found);
   return found.value();
 }
@@ -54,7 +54,7 @@ bool has_record(const Store& store, Family family, const std::string& key) {
 /// Live bytes as the entries family holds them: every key plus its value.
 std::uint64_t stored_bytes(const Store& store) {
   std::uint64_t bytes = 0;
-  REQUIRE(store.core()->database()->for_each(Family::entries, "", [&](std::string_view k, std::string_view v) {
+  REQUIRE(memostore::detail::core_of(store)->database()->for_each(Family::entries, "", [&](std::string_view k, std::string_view v) {
     bytes += k.size() + v.size();
     return true;
   }));
@@ -127,7 +127,7 @@ TEST_CASE("a compaction physically removes expired entries and their bookkeeping
   REQUIRE(has_record(store, Family::entries, expiring));
 
   clock->advance(2s);
-  REQUIRE(store.core()->database()->compact());
+  REQUIRE(memostore::detail::core_of(store)->database()->compact());
   CHECK_FALSE(has_record(store, Family::entries, expiring));
   CHECK_FALSE(has_record(store, Family::meta, memostore::detail::meta_key(expiring, 'i')));
   CHECK(has_record(store, Family::entries, kept));
@@ -377,7 +377,7 @@ TEST_CASE("MEMOSTORE_EXPLAIN says why each miss missed") {
     CHECK(explained("another result or argument type"));
 
     const std::string key = key_of("why", 3, memostore::detail::type_fingerprint<std::string, int>(), 1);
-    REQUIRE(store.core()->database()->put(Family::entries, key, "not an envelope"));
+    REQUIRE(memostore::detail::core_of(store)->database()->put(Family::entries, key, "not an envelope"));
     (void)retyped(1);
     CHECK(explained("the stored entry was damaged"));
   }

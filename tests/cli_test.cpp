@@ -266,7 +266,7 @@ TEST_CASE("verify finds a damaged entry, exits 1, and --fix removes it") {
     Store store = Store::open(dir / "store");
     memostore::for_each_entry(store, {.function = "greet"}, [&](const memostore::EntrySummary& entry) {
       damaged_hash = entry.hash;
-      auto* database = store.core()->database();
+      auto* database = memostore::detail::core_of(store)->database();
       std::string bytes;
       REQUIRE(
           database

@@ -343,7 +343,7 @@ TEST_CASE("a process sharing the store reads, scans and keeps large entries (rea
   REQUIRE(holder.read_line() == "ready");
   {
     Store store = open_store(dir);
-    REQUIRE(store.core()->database()->secondary());
+    REQUIRE(memostore::detail::core_of(store)->database()->secondary());
     int computed = 0;
     auto large = memostore::memo(store, "large", memostore::state_not_keyed([&computed](int x) {
       ++computed;
@@ -378,7 +378,7 @@ TEST_CASE("with the hot tier off, large entries are not kept either") {
 TEST_CASE("another process's forget reaches this process's copy when the store catches up") {
   TempDir dir;
   Store store = open_store(dir);  // this process holds the store
-  REQUIRE_FALSE(store.core()->database()->secondary());
+  REQUIRE_FALSE(memostore::detail::core_of(store)->database()->secondary());
   int computed = 0;
   auto memo_square = counted_square(store, computed);
   for (int i = 0; i < 3; ++i) {
@@ -399,7 +399,7 @@ TEST_CASE("a process sharing another's store sees a third process's forget when 
   REQUIRE(holder.read_line() == "ready");
   {
     Store store = open_store(dir);
-    REQUIRE(store.core()->database()->secondary());
+    REQUIRE(memostore::detail::core_of(store)->database()->secondary());
     int computed = 0;
     auto memo_square = counted_square(store, computed);
     CHECK(memo_square(5) == square(5));
@@ -504,7 +504,7 @@ TEST_CASE("a forgotten entry's hits from memory leave no records behind") {
   }
   memo_square.forget(1);
   REQUIRE(hot_hits(store) == 2);  // flushes
-  auto& database = *store.core()->database();
+  auto& database = *memostore::detail::core_of(store)->database();
   for (char tag : {memostore::detail::k_access_tag, memostore::detail::k_hits_tag}) {
     bool found = false;
     REQUIRE(database.get(memostore::detail::Family::meta, memostore::detail::meta_key(key, tag),

@@ -368,7 +368,7 @@ void write_version_1_export(const memostore::Store& store, const fs::path& file)
   };
   append_u32(1);
   std::uint64_t records = 0;
-  REQUIRE(store.core()->database()->for_each(memostore::detail::Family::entries, "",
+  REQUIRE(memostore::detail::core_of(store)->database()->for_each(memostore::detail::Family::entries, "",
                                              [&](std::string_view key, std::string_view envelope) {
                                                bytes += 'E';
                                                append_u32(static_cast<std::uint32_t>(key.size()));
@@ -462,11 +462,11 @@ TEST_CASE("with a secret, a planted file hash record cannot make one file pass f
       const std::string key = memostore::detail::file_record_key(b.native());
       std::string record = memostore::detail::encode_file_record(
           {memostore::detail::stat_file(b).value(), hash_of_a});
-      if (const auto* signer = store.core()->signer()) {
+      if (const auto* signer = memostore::detail::core_of(store)->signer()) {
         const auto signature = signer->sign(key, record).value();
         record.append(reinterpret_cast<const char*>(signature.data()), signature.size());
       }
-      REQUIRE(store.core()->database()->put(memostore::detail::Family::store, key, record));
+      REQUIRE(memostore::detail::core_of(store)->database()->put(memostore::detail::Family::store, key, record));
     }
     auto store = open("the secret");
     auto load = memostore::memo(store, "load", [](const File& f) { return read_file(f.path()); });

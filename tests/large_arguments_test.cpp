@@ -241,7 +241,7 @@ TEST_CASE("verify, export and import accept digest entries, and verify still fin
   }
   Store store = Store::open(dir / "a");
   const std::string key = list(store).front().key;
-  auto* database = store.core()->database();
+  auto* database = memostore::detail::core_of(store)->database();
   std::string bytes;
   REQUIRE(database->get(Family::entries, key, [&](std::string_view v) { bytes = std::string(v); }).value());
   bytes[memostore::detail::k_envelope_header_size + 12] ^= 1;  // a byte of the digest

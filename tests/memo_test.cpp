@@ -41,7 +41,7 @@ struct Point {
 
 /// Blocks the calling leader until `expected` other callers wait on `key`'s flight.
 void wait_for_waiters(const memostore::Store& store, const std::string& key, std::size_t expected) {
-  memostore::test::wait_until([&] { return store.core()->inflight().waiters(key) >= expected; }, "the waiters' arrival");
+  memostore::test::wait_until([&] { return memostore::detail::core_of(store)->inflight().waiters(key) >= expected; }, "the waiters' arrival");
 }
 
 /// The store key of `name` version 0 called with one int argument `x`.
@@ -56,7 +56,7 @@ std::string key_of_int_call(const std::string& name, const memostore::detail::Ha
 /// Rewrites every stored entry of `name` with `rewrite(old envelope)`.
 template <class Rewrite>
 int rewrite_entries(const memostore::Store& store, const std::string& name, Rewrite rewrite) {
-  auto* database = store.core()->database();
+  auto* database = memostore::detail::core_of(store)->database();
   std::vector<std::pair<std::string, std::string>> entries;
   REQUIRE(database->for_each(memostore::detail::Family::entries, memostore::detail::function_prefix(name), [&](std::string_view k, std::string_view v) {
     entries.emplace_back(std::string(k), std::string(v));

@@ -192,7 +192,7 @@ TEST_CASE("a store another process holds is shared: this one's results reach it"
   int computed = 0;
   {
     Store store = Store::open(dir / "cache");
-    REQUIRE(store.core()->database()->secondary());
+    REQUIRE(memostore::detail::core_of(store)->database()->secondary());
     auto memo_square = counting_square(store, computed);
     for (int i = 0; i < 20; ++i) {
       CHECK(memo_square(i) == square(i));
@@ -220,7 +220,7 @@ TEST_CASE("a store another process holds is shared: this one's results reach it"
 TEST_CASE("Store::catch_up makes another running process's results visible at once") {
   TempDir dir;
   Store store = Store::open(dir / "cache");  // this process holds the store
-  REQUIRE_FALSE(store.core()->database()->secondary());
+  REQUIRE_FALSE(memostore::detail::core_of(store)->database()->secondary());
   // Another process shares it, stores ten results and exits; they wait in its hand-over files.
   ChildProcess other({memostore::test::child_program(), (dir / "cache").string(), "squares", "10"});
   REQUIRE(other.wait() == 0);
@@ -478,7 +478,7 @@ TEST_CASE("a process that read first writes through an instance opened at its fi
   REQUIRE(run_squares(dir.path(), 10) == 0);  // leaves its hits waiting
   const auto before = database_files(dir.path());
   Store store = Store::open(dir.path());
-  Database& database = *store.core()->database();
+  Database& database = *memostore::detail::core_of(store)->database();
   int computed = 0;
   auto memo_square = counting_square(store, computed);
   for (int i = 0; i < 10; ++i) {
@@ -505,7 +505,7 @@ TEST_CASE("a process that only reads holds the store: a second one shares it and
   TempDir dir;
   REQUIRE(run_squares(dir.path(), 5) == 5);
   Store holder = Store::open(dir.path());
-  Database& database = *holder.core()->database();
+  Database& database = *memostore::detail::core_of(holder)->database();
   REQUIRE(database.reading());
   REQUIRE(run_squares(dir.path(), 8) == 3);  // a secondary: hands squares 5-7 over
   holder.catch_up();

@@ -73,7 +73,7 @@ Miss miss_against(const FakeRedis& server, const fs::path& dir, memostore::Remot
   const std::uint64_t peak_before = peak_rss();
   const auto start = Clock::now();
   CHECK(f(12) == 144);
-  return Miss{seconds_since(start), store.core()->remote()->stats(), peak_rss() - peak_before, computed};
+  return Miss{seconds_since(start), memostore::detail::core_of(store)->remote()->stats(), peak_rss() - peak_before, computed};
 }
 
 }  // namespace
@@ -191,7 +191,7 @@ TEST_CASE("issue 26: where an array is expected (SCAN), one announcing 80000000 
   });
   auto store = open_with(tmp / "s", server.url(), {.mode = memostore::RemoteMode::readonly});
   const std::uint64_t peak_before = peak_rss();
-  auto cleared = store.core()->remote()->clear();
+  auto cleared = memostore::detail::core_of(store)->remote()->clear();
   const std::uint64_t growth = peak_rss() - peak_before;
   MESSAGE("peak RSS grew by ", growth >> 20, " MiB; the server got ", server.bytes_sent() >> 20, " MiB to the kernel");
   REQUIRE_FALSE(cleared.ok());
@@ -224,7 +224,7 @@ TEST_CASE("issue 26: a reply of the wrong type to GET is a miss, counted as reje
   CHECK(f(3) == 9);
   CHECK(computed == 2);
   CHECK(gets == 2);
-  const auto remote = store.core()->remote()->stats();
+  const auto remote = memostore::detail::core_of(store)->remote()->stats();
   CHECK(remote.rejected == 2);
   CHECK(remote.misses == 2);
   CHECK(remote.hits == 0);

@@ -34,7 +34,7 @@ memostore::Store open_with(const fs::path& dir, const std::string& remote, memos
 
 /// Waits until everything this store queued for the remote tier was sent.
 void drain(const memostore::Store& store) {
-  REQUIRE(store.core()->remote()->drain(std::chrono::seconds(10)));
+  REQUIRE(memostore::detail::core_of(store)->remote()->drain(std::chrono::seconds(10)));
 }
 
 /// The keys memostore wrote to `redis`.
@@ -296,7 +296,7 @@ TEST_CASE("clear of the remote tier removes only keys under its prefix") {
   }
   drain(store);
   CHECK(remote_keys(redis).size() == 6);
-  CHECK(store.core()->remote()->clear().value() == 5);
+  CHECK(memostore::detail::core_of(store)->remote()->clear().value() == 5);
   CHECK(remote_keys(redis) == std::vector<std::string>{"other-project:key"});
 }
 

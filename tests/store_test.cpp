@@ -112,7 +112,7 @@ TEST_SUITE("store") {
     TempDir dir;
     auto a = memostore::Store::open(dir.path());
     auto b = memostore::Store::open(dir.path() / ".");
-    CHECK(a.core() == b.core());
+    CHECK(memostore::detail::core_of(a) == memostore::detail::core_of(b));
     int calls = 0;
     auto fn = [&calls](int x) {
       ++calls;

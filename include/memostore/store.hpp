@@ -18,9 +18,14 @@
 
 namespace memostore {
 
+class Store;
+
 namespace detail {
 class StoreCore;
-}
+/// The open store behind `store`: for memostore's compiled code and its
+/// tests, not part of the API (the type is not in the public headers).
+const std::shared_ptr<StoreCore>& core_of(const Store& store) noexcept;
+}  // namespace detail
 
 /// How a store is used. Precedence: the `MEMOSTORE_MODE` environment variable,
 /// when set and non-empty, overrides `StoreOptions::mode`.
@@ -235,17 +240,21 @@ class Store {
   /// Also drops the remembered hashes of input files that are gone or changed.
   CleanupReport gc();
 
-  /// The shared database; for memostore's own templates.
+  /// Internal; memostore reaches the open store through detail::core_of.
+  [[deprecated("internal: no public use; it leaves the next release")]]
   const std::shared_ptr<detail::StoreCore>& core() const noexcept { return m_core; }
 
  private:
   friend Store& default_store();
+  friend const std::shared_ptr<detail::StoreCore>& detail::core_of(const Store& store) noexcept;
   Store(std::shared_ptr<detail::StoreCore> core, Mode mode);
   static Store open_default();
 
   std::shared_ptr<detail::StoreCore> m_core;
   Mode m_mode;
 };
+
+inline const std::shared_ptr<detail::StoreCore>& detail::core_of(const Store& store) noexcept { return store.m_core; }
 
 /// The process-wide store: `$MEMOSTORE_DIR`, else ".memostore" in the working
 /// directory, in `$MEMOSTORE_MODE` (default readwrite). Opened on first use and

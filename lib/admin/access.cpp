@@ -7,7 +7,7 @@
 namespace memostore::detail {
 
 const Database& database_of(const Store& store, std::string_view operation) {
-  Database* database = store.core()->database();
+  Database* database = detail::core_of(store)->database();
   if (database == nullptr) {
     throw Error(ErrorCode::usage, fmt::format("cannot {} {}: the store is open in mode off (MEMOSTORE_MODE?), "
                                               "which does not touch the directory",
@@ -28,13 +28,13 @@ StoreCore& writable_core(Store& store, std::string_view operation) {
                                               "readwrite to change it",
                                               operation, store.dir()));
   }
-  if (store.core()->database()->secondary()) {
+  if (detail::core_of(store)->database()->secondary()) {
     // Another process holds the store: its writes would only be handed over,
     // and compaction, repair and exact accounting need the store alone.
     const Failure in_use = store_in_use(store.dir(), operation);
     throw Error(in_use.code, in_use.message);
   }
-  return *store.core();
+  return *detail::core_of(store);
 }
 
 EntrySummary summarize(const EntryRecords& records) {

@@ -91,7 +91,7 @@ std::optional<EntryDetail> read_entry(const Store& store, const EntrySummary& en
   detail::value_or_throw(database.get(detail::Family::entries, entry.key, [&](std::string_view bytes) {
     detail.emplace();
     detail->summary = entry;
-    auto checked = detail::check_entry(entry.key, bytes, store.core()->signer());
+    auto checked = detail::check_entry(entry.key, bytes, detail::core_of(store)->signer());
     if (!checked) {
       detail->problem = checked.failure().message;
       return;

@@ -10,7 +10,7 @@ namespace memostore {
 namespace {
 
 detail::RemoteTier& remote_of(const Store& store, std::string_view operation) {
-  detail::RemoteTier* remote = store.core()->remote();
+  detail::RemoteTier* remote = detail::core_of(store)->remote();
   if (remote == nullptr) {
     throw Error(ErrorCode::usage,
                 fmt::format("cannot {} the remote tier of {}: it has none. Set MEMOSTORE_REMOTE (e.g. "

@@ -67,7 +67,7 @@ TransferReport rebuild(const fs::path& dir) {
     const Store source = Store::open(StoreOptions{.dir = dir, .mode = Mode::readonly});
     Store target = Store::open(
         StoreOptions{.dir = rebuilt, .mode = Mode::readwrite, .directory_permissions = fs::status(dir).permissions()});
-    copied = detail::salvage_entries(detail::database_of(source, "repair"), *target.core());
+    copied = detail::salvage_entries(detail::database_of(source, "repair"), *detail::core_of(target));
   }
   carry_units(dir, rebuilt);
   fs::rename(dir, damaged, ec);

@@ -350,7 +350,7 @@ TransferReport export_store(const Store& store, const fs::path& file, const Prog
     if (progress && ++seen % 1024 == 0) {
       progress(seen, std::max(estimate, seen));
     }
-    auto checked = detail::check_entry(key, bytes, store.core()->signer());
+    auto checked = detail::check_entry(key, bytes, detail::core_of(store)->signer());
     if (!checked) {  // not worth carrying elsewhere; `verify` reports it here
       report.rejected.push_back(detail::problem_at(key, checked.failure().message));
       return;

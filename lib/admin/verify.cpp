@@ -49,7 +49,7 @@ VerifyReport verify(Store& store, const VerifyOptions& options) {
     report.needs_repair = true;
   }
   const std::uint64_t estimate = database.estimate_keys(detail::Family::entries);
-  const std::int64_t now = store.core()->policy()->now_ms();
+  const std::int64_t now = detail::core_of(store)->policy()->now_ms();
   std::vector<Damaged> damaged;
   auto recorded_size = [&](std::string_view key) {
     std::optional<std::uint64_t> size;
@@ -70,7 +70,7 @@ VerifyReport verify(Store& store, const VerifyOptions& options) {
     (void)database.get(detail::Family::meta, detail::meta_key(key, detail::k_info_tag),
                        [&](std::string_view value) { meta = detail::decode_meta(value); });
     std::string what;
-    if (auto checked = detail::check_entry(key, bytes, store.core()->signer()); !checked) {
+    if (auto checked = detail::check_entry(key, bytes, detail::core_of(store)->signer()); !checked) {
       what = checked.failure().message;
     } else if (!meta) {
       // The compaction filters drop an expired entry and its record independently.
@@ -98,7 +98,7 @@ VerifyReport verify(Store& store, const VerifyOptions& options) {
     options.progress(report.entries_checked, report.entries_checked);
   }
   if (options.fix && !damaged.empty()) {
-    report.removed = remove_damaged(*store.core(), damaged);
+    report.removed = remove_damaged(*detail::core_of(store), damaged);
   }
   return report;
 }

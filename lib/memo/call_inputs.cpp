@@ -49,7 +49,7 @@ InputHasher& inputs_not_supported() {
 }
 
 Hash128 CallInputs::fingerprint(InputKind kind, const fs::path& path, std::string_view pattern) {
-  Fingerprints& fingerprints = m_memo->store().core()->fingerprints();
+  Fingerprints& fingerprints = core_of(m_memo->store())->fingerprints();
   const fs::path absolute = normal_absolute(path);
   const std::string filter(pattern);
   auto hash = kind == InputKind::file ? fingerprints.file(absolute, m_learnt)
@@ -72,7 +72,7 @@ void CallInputs::finish(std::string& args) {
     BinaryWriter writer(args);
     writer(static_cast<char>(kind), hash.high, hash.low);  // as File::save writes it in a key
   }
-  m_memo->store().core()->fingerprints().remember(m_learnt);
+  core_of(m_memo->store())->fingerprints().remember(m_learnt);
 }
 
 }  // namespace detail

@@ -7,7 +7,7 @@
 
 namespace memostore::detail {
 
-Tiers& tiers_of(const MemoCore& memo) noexcept { return *memo.store().core()->tiers(); }
+Tiers& tiers_of(const MemoCore& memo) noexcept { return *core_of(memo.store())->tiers(); }
 
 Caller caller_of(const MemoCore& memo) noexcept { return Caller{memo.state(), memo.name(), memo.version()}; }
 

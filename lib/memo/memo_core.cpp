@@ -120,7 +120,7 @@ MemoCore::MemoCore(Store store, std::string name, const MemoPolicy& policy, Hash
       m_depends_on(policy.depends_on) {
   value_or_throw(check_function_name(m_name));
   m_key_prefix = version_prefix(m_name, m_version);
-  if (Tiers* tiers = m_store.core()->tiers()) {
+  if (Tiers* tiers = core_of(m_store)->tiers()) {
     m_state = &tiers->function(m_name);
     m_state->set_limits(FunctionLimits{policy.ttl, policy.max_entries, policy.max_bytes});
   }
@@ -150,7 +150,7 @@ void MemoCore::call(std::string_view args, const std::vector<RecordedInput>& inp
     compute_uncached();
     return;
   }
-  InflightTable& inflight = m_store.core()->inflight();
+  InflightTable& inflight = core_of(m_store)->inflight();
   const std::string key = key_for(args);
   if (should_check(*this)) {
     if (const std::optional<StoredResult> stored = stored_result(*this, key, args)) {
