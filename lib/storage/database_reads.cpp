@@ -1,8 +1,9 @@
 // Reads: point reads (get, and get_holdable with the held values that keep
 // a read value without a copy), prefix scans and snapshots. In a secondary,
 // this process's own writes are read first, and the entries family through a
-// read-only instance (EntriesReader); a primary that has opened for writing
-// reads there (read_elsewhere, see database_reading.cpp).
+// read-only instance (EntriesReader); a primary that read first and has since
+// opened for writing reads through that instance (read_elsewhere, see
+// database_reading.cpp).
 #include <atomic>
 #include <memory>
 #include <mutex>
