@@ -24,11 +24,9 @@
 // next process that writes applies. See docs/design.md.
 #pragma once
 
-#include <chrono>
 #include <atomic>
 #include <cstdint>
 #include <filesystem>
-#include <functional>
 #include <initializer_list>
 #include <memory>
 #include <string>
@@ -37,6 +35,10 @@
 
 #include <memostore/detail/function_ref.hpp>
 
+#include "storage/batch.hpp"
+#include "storage/database_options.hpp"
+#include "storage/held_value.hpp"
+#include "storage/snapshot.hpp"
 #include "util/result.hpp"
 
 namespace rocksdb {
@@ -46,144 +48,12 @@ class ColumnFamilyHandle;
 class FileSystem;
 class PinnableSlice;
 struct ReadOptions;
-class Snapshot;
-class WriteBatch;
 }  // namespace rocksdb
 
 namespace memostore::detail {
 
-enum class Access { read_write, read_only };
-
-/// `store`: RocksDB's "default" family, records about the store as a whole
-/// (its format version, input file hashes).
-enum class Family { entries, meta, stats, store };
-
-/// Values of at least this many bytes go to blob files (see docs/design.md).
-inline constexpr std::uint64_t k_min_blob_size = 16 << 10;
-
-/// How often a primary applies hand-over units and a secondary catches up.
-inline constexpr std::chrono::milliseconds k_catch_up_interval{200};
-
-/// Decides during compaction whether a record has expired and may be dropped.
-/// Called from RocksDB's background threads.
-using ExpiredFn = std::function<bool(std::string_view key, std::string_view value)>;
-
-struct EntryCaches;
-
-struct DatabaseOptions {
-  Access access = Access::read_write;
-  std::uint64_t block_cache_bytes = std::uint64_t{64} << 20;
-  std::uint64_t blob_cache_bytes = std::uint64_t{256} << 20;
-  std::filesystem::perms directory_permissions = std::filesystem::perms::owner_all;  // of a directory created
-  ExpiredFn entry_expired;  // for Family::entries; none: keep everything
-  ExpiredFn meta_expired;   // for Family::meta
-  /// A read-write open of a directory another process holds opens it as a
-  /// secondary; false: it fails with ErrorCode::locked instead.
-  bool share_when_locked = true;
-  /// A read-write open as primary of a store that needs nothing written at
-  /// its open opens it for reading, and for writing at the first write;
-  /// false: for writing at once (to apply hand-over units).
-  bool read_first = true;
-  /// The caller has seen the store's format record in this open (a reading
-  /// primary's instance for writing): no read-only look for it first.
-  bool format_seen = false;
-  /// The entries family's caches, when another instance of the same store in
-  /// this process has them already (a reading primary's instance for
-  /// writing); null: new ones of the capacities above.
-  std::shared_ptr<const EntryCaches> caches;
-};
-
-class Database;
 class DirectoryLock;
 struct EntriesReader;
-
-/// Writes applied together or not at all (Database::write). Copies what it is given.
-/// Whether a put into Family::entries may replace an entry that readers keep
-/// in memory (the hot tier): `maybe` makes the write invalidate them.
-enum class Overwrites { maybe, no };
-
-class Batch {
- public:
-  explicit Batch(const Database& database);
-  ~Batch();
-  Batch(Batch&&) noexcept;
-  Batch& operator=(Batch&&) noexcept;
-
-  /// `overwrites`: whether `key` may already hold an entry (Family::entries only).
-  void put(Family family, std::string_view key, std::string_view value, Overwrites overwrites = Overwrites::maybe);
-  void remove(Family family, std::string_view key);
-  /// Adds `delta` (negative to decrease) to a counter: any key of
-  /// Family::stats, or a hit-count record of Family::meta.
-  void add(Family family, std::string_view counter, std::int64_t delta);
-  void add(std::string_view counter, std::int64_t delta) { add(Family::stats, counter, delta); }
-  /// Removes the keys of `family` in [begin, end).
-  void remove_range(Family family, std::string_view begin, std::string_view end);
-  bool empty() const noexcept { return m_count == 0; }
-
- private:
-  friend class Database;
-  const Database* m_database;
-  std::unique_ptr<rocksdb::WriteBatch> m_batch;
-  std::size_t m_count = 0;
-  bool m_changes_entries = false;  // removes or may replace an entry
-};
-
-/// A consistent view of the database at one moment, for reads that must
-/// agree with each other (a scan and the counters it corrects).
-class Snapshot {
- public:
-  ~Snapshot();
-  Snapshot(const Snapshot&) = delete;
-  Snapshot& operator=(const Snapshot&) = delete;
-
- private:
-  friend class Database;
-  Snapshot(rocksdb::DB* db, const rocksdb::Snapshot* snapshot) : m_db(db), m_snapshot(snapshot) {}
-  rocksdb::DB* m_db;
-  const rocksdb::Snapshot* m_snapshot;
-};
-
-/// A value read from the database and kept past the read where RocksDB holds
-/// it: pinned in its blob or block cache (not copied), or RocksDB's own copy
-/// of a value not yet written to a table. The cache cannot evict a pinned
-/// value. Keeps the caches alive, so it may outlive the database.
-class HeldValue {
- public:
-  HeldValue(HeldValue&&) noexcept;
-  HeldValue& operator=(HeldValue&&) noexcept;
-  ~HeldValue();
-
-  std::string_view bytes() const noexcept;
-
- private:
-  friend class ReadValue;
-  struct State;
-  explicit HeldValue(std::unique_ptr<State> state) noexcept;
-  std::unique_ptr<State> m_state;
-};
-
-/// A value during a Database::get_holdable() call.
-class ReadValue {
- public:
-  std::string_view bytes() const noexcept { return m_bytes; }
-  /// Whether the value is large enough to live in a blob file: it is pinned in
-  /// the blob cache, or RocksDB's own copy of it if it is still in the memory
-  /// table. (A smaller one may be pinned in a table's data block, which holding
-  /// would keep whole.)
-  bool blob_sized() const noexcept;
-  /// Whether the value is pinned in one of RocksDB's caches (not a copy).
-  bool pinned() const noexcept;
-  /// Keeps the value past the call, without a copy. Call at most once; bytes()
-  /// stays valid, held by the result.
-  HeldValue hold();
-
- private:
-  friend class Database;
-  ReadValue(rocksdb::PinnableSlice& slice, const std::shared_ptr<const void>& caches);
-  rocksdb::PinnableSlice* m_slice;
-  std::string_view m_bytes;
-  const std::shared_ptr<const void>* m_caches;  // what a held value keeps alive
-};
 
 class Database {
  public:
@@ -284,6 +154,7 @@ class Database {
  private:
   friend class Batch;
   struct Handles;
+  struct Opening;  // the steps of open_once (database_open.cpp)
   Result<void> apply_units();
   void run_worker();
   rocksdb::ColumnFamilyHandle* family(Family family) const noexcept;

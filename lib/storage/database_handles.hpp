@@ -1,6 +1,6 @@
-// What a Database holds, shared by database.cpp (one process) and
-// database_sharing.cpp (several processes on one directory). Internal to
-// lib/storage.
+// What a Database holds, shared by the database_*.cpp files that implement
+// it (opening, closing, reads, writes, maintenance, and sharing one directory
+// between processes). Internal to lib/storage.
 #pragma once
 
 #include <atomic>
@@ -8,6 +8,7 @@
 #include <condition_variable>
 #include <memory>
 #include <mutex>
+#include <string>
 #include <string_view>
 #include <thread>
 #include <vector>
@@ -17,6 +18,8 @@
 #include <rocksdb/write_batch.h>
 
 #include "storage/database.hpp"
+#include "storage/database_families.hpp"
+#include "storage/database_status.hpp"
 #include "storage/handover.hpp"
 #include "storage/lock_holder.hpp"
 #include "storage/own_writes.hpp"
@@ -41,21 +44,15 @@ inline constexpr std::chrono::seconds k_creation_wait{2};
 // RocksDB's write-batch encoding starts with a sequence number and a count.
 inline constexpr std::size_t k_write_batch_header_size = 12;
 
-class ExpiryFilter;
-
 inline rocksdb::Slice slice(std::string_view s) { return rocksdb::Slice(s.data(), s.size()); }
+inline std::string_view view(const rocksdb::Slice& s) { return std::string_view(s.data(), s.size()); }
 
-/// Applies `batch` (see database.cpp for the ThreadSanitizer case).
+/// The smallest key greater than every key starting with `prefix`; empty when
+/// there is none (an empty prefix, or one of only 0xff bytes).
+std::string prefix_end(std::string_view prefix);
+
+/// Applies `batch` (see database_writes.cpp for the ThreadSanitizer case).
 rocksdb::Status write_batch(rocksdb::DB& db, const rocksdb::WriteOptions& options, rocksdb::WriteBatch& batch);
-
-/// A failure naming `dir`, what was being done, the cause and what to do.
-Failure failure_from(const rocksdb::Status& status, std::string_view doing, const std::filesystem::path& dir);
-
-/// How each column family is configured: the same at every open and repair.
-std::vector<rocksdb::ColumnFamilyDescriptor> family_descriptors(const std::vector<std::string>& names,
-                                                                const DatabaseOptions& options,
-                                                                const rocksdb::CompactionFilter* entry_filter,
-                                                                const rocksdb::CompactionFilter* meta_filter);
 
 /// In a secondary, the entries family is read through a read-only instance:
 /// RocksDB 7.8's secondary instances compute blob cache keys from a dangling
