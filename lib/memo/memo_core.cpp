@@ -111,15 +111,9 @@ void check_stored(const MemoCore& memo, const std::string& key, std::string_view
 }  // namespace
 
 MemoCore::MemoCore(Store store, std::string name, const MemoPolicy& policy, Hash128 type)
-    : m_store(std::move(store)),
-      m_name(std::move(name)),
-      m_version(policy.version),
-      m_type(type),
-      m_share_inflight(policy.share_inflight),
-      m_inflight_lease(policy.inflight_lease),
-      m_depends_on(policy.depends_on) {
+    : m_store(std::move(store)), m_name(std::move(name)), m_options(policy), m_type(type) {
   value_or_throw(check_function_name(m_name));
-  m_key_prefix = version_prefix(m_name, m_version);
+  m_key_prefix = version_prefix(m_name, m_options.version);
   if (Tiers* tiers = core_of(m_store)->tiers()) {
     m_state = &tiers->function(m_name);
     m_state->set_limits(FunctionLimits{policy.ttl, policy.max_entries, policy.max_bytes});
@@ -146,7 +140,7 @@ void MemoCore::call(std::string_view args, const std::vector<RecordedInput>& inp
   if (args.size() > k_max_arguments_size) {
     warn("the arguments of a call to {} (version {}) encode to {} bytes, more than an entry can hold; "
          "computing it without the cache",
-         m_name, m_version, args.size());
+         m_name, m_options.version, args.size());
     compute_uncached();
     return;
   }
@@ -179,8 +173,8 @@ void MemoCore::call(std::string_view args, const std::vector<RecordedInput>& inp
         return;  // waiters look it up locally
       }
       Claims claims;  // held until the result is kept
-      if (m_share_inflight && use_hits &&
-          tiers.found_elsewhere_or_claim(caller, key, m_inflight_lease, judge, last, record, claims)) {
+      if (m_options.share_inflight && use_hits &&
+          tiers.found_elsewhere_or_claim(caller, key, m_options.inflight_lease, judge, last, record, claims)) {
         return;
       }
       compute_and_keep(*this, key, args, inputs, compute, ticket, last, claims);
@@ -224,7 +218,7 @@ void MemoCore::clear() const {
 }
 
 void MemoCore::report_unstorable(std::string_view reason) const {
-  warn("a result of {} (version {}) cannot be encoded ({}); it was returned but not stored", m_name, m_version,
+  warn("a result of {} (version {}) cannot be encoded ({}); it was returned but not stored", m_name, m_options.version,
        reason);
 }
 

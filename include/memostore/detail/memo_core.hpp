@@ -68,7 +68,7 @@ class MemoCore {
   void report_unstorable(std::string_view reason) const;
 
   const std::string& name() const noexcept { return m_name; }
-  std::uint32_t version() const noexcept { return m_version; }
+  std::uint32_t version() const noexcept { return m_options.version; }
   const Store& store() const noexcept { return m_store; }
   const Hash128& type() const noexcept { return m_type; }
   /// This function's counters and limits in the store; null when the store is off.
@@ -78,20 +78,17 @@ class MemoCore {
   std::string key_for(std::string_view args) const;
 
   /// Files and directories whose content joins the key of every call (MemoOptions::depends_on).
-  const std::vector<std::filesystem::path>& depends_on() const noexcept { return m_depends_on; }
+  const std::vector<std::filesystem::path>& depends_on() const noexcept { return m_options.depends_on; }
 
-  bool share_inflight() const noexcept { return m_share_inflight; }
-  Duration inflight_lease() const noexcept { return m_inflight_lease; }
+  bool share_inflight() const noexcept { return m_options.share_inflight; }
+  Duration inflight_lease() const noexcept { return m_options.inflight_lease; }
 
  private:
   Store m_store;
   std::string m_name;
-  std::uint32_t m_version;
+  MemoPolicy m_options;
   Hash128 m_type;
   FunctionState* m_state = nullptr;  // owned by the store's policy, which the store handle keeps alive
-  bool m_share_inflight = false;
-  Duration m_inflight_lease{0};
-  std::vector<std::filesystem::path> m_depends_on;
   std::string m_key_prefix;  // name, NUL, version: shared by every key of this function version
 };
 
