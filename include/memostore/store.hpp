@@ -247,6 +247,11 @@ class Store {
   Mode m_mode;
 };
 
+/// The directory `default_store()` opens (and the `memostore` tool's
+/// default): `$MEMOSTORE_DIR` when set and non-empty, else ".memostore" (the
+/// default of `StoreOptions::dir`), relative to the working directory.
+std::filesystem::path default_store_dir();
+
 /// The process-wide store: `$MEMOSTORE_DIR`, else ".memostore" in the working
 /// directory, in `$MEMOSTORE_MODE` (default readwrite). Opened on first use and
 /// closed at exit. It never throws: if the directory cannot be used it logs one
