@@ -226,6 +226,13 @@ TEST_SUITE("store") {
       CHECK(calls == 2);
       f.clear();  // no-op
       CHECK(f.cached(1));
+      // Clearing or collecting the whole store is refused, not skipped
+      // (as memostore::clear and memostore::gc refuse: admin_test).
+      const std::string message =
+          memostore::test::error_message([&] { store.clear(); }, memostore::ErrorCode::usage);
+      CHECK(message.find("open readonly") != std::string::npos);
+      CHECK_THROWS_AS(store.gc(), memostore::Error);
+      CHECK(f.cached(1));
     }
     auto store = memostore::Store::open(dir.path());
     auto f = memostore::memo(store, "f", memostore::state_not_keyed(fn));

@@ -137,7 +137,7 @@ class EntryFolder {
 
 }  // namespace
 
-TransferReport export_store(const Store& store, const fs::path& file, const Progress& progress) {
+TransferReport export_to(const Store& store, const fs::path& file, const Progress& progress) {
   const detail::Database& database = detail::database_of(store, "export");
   TransferReport report;
   fs::path temporary = file;
@@ -185,7 +185,7 @@ TransferReport export_store(const Store& store, const fs::path& file, const Prog
   return report;
 }
 
-TransferReport import_store(Store& store, const fs::path& file, const Progress& progress) {
+TransferReport import_from(Store& store, const fs::path& file, const Progress& progress) {
   detail::StoreCore& core = detail::writable_core(store, "import into");
   TransferReport report;
   EntryFolder folder(core, report);
@@ -236,7 +236,7 @@ TransferReport salvage_entries(const Database& from, StoreCore& into) {
 
 }  // namespace detail
 
-TransferReport merge_store(Store& store, const fs::path& dir, const Progress& progress) {
+TransferReport merge_from(Store& store, const fs::path& dir, const Progress& progress) {
   detail::StoreCore& core = detail::writable_core(store, "merge into");
   std::error_code ec;
   if (fs::equivalent(dir, store.dir(), ec)) {

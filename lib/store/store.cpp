@@ -4,10 +4,20 @@
 
 #include "codec/meta.hpp"
 #include "store/config.hpp"
+#include "store/mode_rules.hpp"
 #include "store/store_core.hpp"
 #include "util/log.hpp"
 
 namespace memostore {
+
+void detail::require_writable(Mode mode, const std::filesystem::path& dir, std::string_view operation) {
+  if (mode == Mode::readonly) {
+    throw Error(ErrorCode::usage, fmt::format("cannot {} {}: the store is open readonly. Open it in mode "
+                                              "readwrite to change it",
+                                              operation, dir));
+  }
+}
+
 namespace {
 
 /// The remote tier's counters of `core`'s store: what every process wrote
@@ -68,9 +78,10 @@ Store Store::open(StoreOptions options) {
 const std::filesystem::path& Store::dir() const noexcept { return m_core->dir(); }
 
 void Store::clear() {
-  if (m_mode == Mode::readonly || m_mode == Mode::off) {
+  if (m_mode == Mode::off) {
     return;
   }
+  detail::require_writable(m_mode, dir(), "clear");
   (void)detail::value_or_throw(m_core->policy()->clear(""));
 }
 
@@ -105,9 +116,10 @@ CleanupReport Store::evict() {
 
 CleanupReport Store::gc() {
   auto* policy = m_core->policy();
-  if (policy == nullptr || m_mode == Mode::readonly) {
-    return policy != nullptr ? detail::value_or_throw(policy->gc()) : CleanupReport{};
+  if (policy == nullptr) {  // off
+    return CleanupReport{};
   }
+  detail::require_writable(m_mode, dir(), "collect garbage in");
   CleanupReport report = detail::value_or_throw(policy->gc());
   report.stale_file_records = detail::value_or_throw(m_core->fingerprints().forget_stale());
   return report;
