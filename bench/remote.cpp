@@ -99,7 +99,7 @@ int remote_child(const std::string& redis, const fs::path& dir, int keys, int se
         }
         return small_value(k);
       }),
-      {.share_inflight = true});
+      {.inflight = memostore::Inflight::shared});
   Random random{static_cast<std::uint64_t>(seed)};
   std::vector<int> order(static_cast<std::size_t>(keys));
   for (int k = 0; k < keys; ++k) order[static_cast<std::size_t>(k)] = k;

@@ -187,7 +187,7 @@ alone, shared = by.get(("R2", "memostore_local_only")), by.get(("R2", "memostore
 if alone and shared:
     out += ["", "### R2 four processes, empty local directories, one Redis", "",
             f"Each process calls the same {shared['keys']:,.0f} keys of a function that takes 1 ms "
-            "(`share_inflight`), in its own order.", "",
+            "(`Inflight::shared`), in its own order.", "",
             "| setup | computed | wall time |", "|---|---|---|",
             f"| local directories only | {alone['computed']:,.0f} | {alone['seconds']:.2f} s |",
             f"| sharing one Redis | {shared['computed']:,.0f} | {shared['seconds']:.2f} s |"]

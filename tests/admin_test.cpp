@@ -282,7 +282,7 @@ TEST_CASE("verify finds damaged and misplaced entries; fix removes them and the 
   CHECK(found.problems[1].what.find("not the hash of the stored arguments") != std::string::npos);
   CHECK(found.removed == 0);
 
-  const auto fixed = memostore::verify(store, {.fix = true});
+  const auto fixed = memostore::verify(store, {.damaged = memostore::DamagedEntries::remove});
   CHECK(fixed.problems.size() == 2);
   CHECK(fixed.removed == 2);
   CHECK(memostore::verify(store).clean());
@@ -300,7 +300,65 @@ TEST_CASE("verify --fix needs a writable store") {
   { (void)open_store(dir.path()); }
   Store reader = Store::open(StoreOptions{.dir = dir.path(), .mode = memostore::Mode::readonly});
   CHECK(memostore::verify(reader).clean());
-  CHECK_THROWS_AS(memostore::verify(reader, {.fix = true}), memostore::Error);
+  CHECK_THROWS_AS(memostore::verify(reader, {.damaged = memostore::DamagedEntries::remove}), memostore::Error);
+}
+
+TEST_CASE("both clears and both gcs refuse a readonly store alike, naming it, and leave its entries") {
+  TempDir dir;
+  {
+    Store writer = open_store(dir.path());
+    auto f = memostore::memo(writer, "f", [](int x) { return x * 10; });
+    (void)f(1);
+    (void)f(2);
+  }
+  Store reader = Store::open(StoreOptions{.dir = dir.path(), .mode = memostore::Mode::readonly});
+  const std::vector<std::pair<const char*, std::function<void()>>> changes = {
+      {"Store::clear", [&] { reader.clear(); }},
+      {"memostore::clear", [&] { (void)memostore::clear(reader, {}); }},
+      {"Store::gc", [&] { (void)reader.gc(); }},
+      {"memostore::gc", [&] { (void)memostore::gc(reader, {}); }},
+  };
+  for (const auto& [name, change] : changes) {
+    CAPTURE(name);
+    const std::string message = memostore::test::error_message(change, memostore::ErrorCode::usage);
+    CHECK(message.find(dir.path().string()) != std::string::npos);
+    CHECK(message.find("open readonly") != std::string::npos);
+  }
+  CHECK(list(reader).size() == 2);
+}
+
+TEST_CASE("both clears and both gcs do nothing in off mode") {
+  TempDir dir;
+  memostore::test::ScopedEnv off("MEMOSTORE_MODE", "off");
+  Store store = open_store(dir / "never");
+  store.clear();
+  CHECK(memostore::clear(store, {}).entries == 0);
+  CHECK(store.gc().evicted_entries == 0);
+  CHECK(memostore::gc(store, {}).evicted_entries == 0);
+  CHECK_FALSE(std::filesystem::exists(dir / "never"));
+}
+
+TEST_CASE("the old names (Freed, export_store, import_store, merge_store, VerifyOptions::fix) still work") {
+  // Kept for one release, [[deprecated]]: this is their one use in the project.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+  TempDir dir;
+  {
+    Store source = open_store(dir / "a");
+    auto f = memostore::memo(source, "f", [](int x) { return x + 1; }, {.share_inflight = true});
+    (void)f(1);
+    CHECK(memostore::export_store(source, dir / "a.msx").entries == 1);
+  }
+  Store target = open_store(dir / "b");
+  CHECK(memostore::import_store(target, dir / "a.msx").entries == 1);
+  CHECK(memostore::merge_store(target, dir / "a").kept == 1);
+  const memostore::VerifyOptions old_fix{.fix = true};
+  CHECK(old_fix.removes_damaged());
+  CHECK(memostore::MemoOptions{.share_inflight = true}.shares_inflight());
+  CHECK_FALSE(memostore::MemoOptions{}.shares_inflight());
+  const memostore::Freed freed = memostore::clear(target, {});
+  CHECK(freed.entries == 1);
+#pragma GCC diagnostic pop
 }
 
 TEST_CASE("export then import into an empty store gives the same entries, and their values hit") {
@@ -312,14 +370,14 @@ TEST_CASE("export then import into an empty store gives the same entries, and th
     for (int i = 0; i < 40; ++i) {
       (void)f(i);
     }
-    const auto report = memostore::export_store(source, dir / "snapshot.msx");
+    const auto report = memostore::export_to(source, dir / "snapshot.msx");
     CHECK(report.entries == 40);
     CHECK(report.rejected.empty());
     exported = identities(source);
   }
   CHECK_FALSE(std::filesystem::exists(dir / ("snapshot.msx.tmp-" + std::to_string(::getpid()))));
   Store target = open_store(dir / "b");
-  const auto report = memostore::import_store(target, dir / "snapshot.msx");
+  const auto report = memostore::import_from(target, dir / "snapshot.msx");
   CHECK(report.entries == 40);
   CHECK(identities(target) == exported);
   CHECK(target.stats().total.entries == 40);
@@ -332,7 +390,7 @@ TEST_CASE("export then import into an empty store gives the same entries, and th
   CHECK(calls == 0);
 
   // Importing again changes nothing: every entry is as new as the one held.
-  const auto again = memostore::import_store(target, dir / "snapshot.msx");
+  const auto again = memostore::import_from(target, dir / "snapshot.msx");
   CHECK(again.entries == 0);
   CHECK(again.kept == 40);
 }
@@ -345,7 +403,7 @@ TEST_CASE("import refuses a damaged or lying export file and keeps what passed i
     for (int i = 0; i < 10; ++i) {
       (void)f(i);
     }
-    (void)memostore::export_store(source, dir / "good.msx");
+    (void)memostore::export_to(source, dir / "good.msx");
   }
   std::string file;
   {
@@ -360,13 +418,13 @@ TEST_CASE("import refuses a damaged or lying export file and keeps what passed i
   SUBCASE("not an export file") {
     Store target = open_store(dir / "b");
     const std::string message = memostore::test::error_message(
-        [&] { (void)memostore::import_store(target, write("other", "hello, world, not an export")); },
+        [&] { (void)memostore::import_from(target, write("other", "hello, world, not an export")); },
         memostore::ErrorCode::format);
     CHECK(message.find("not a memostore export") != std::string::npos);
   }
   SUBCASE("truncated: the entries before the cut are kept") {
     Store target = open_store(dir / "b");
-    CHECK_THROWS_AS(memostore::import_store(target, write("cut", file.substr(0, file.size() / 2))), memostore::Error);
+    CHECK_THROWS_AS(memostore::import_from(target, write("cut", file.substr(0, file.size() / 2))), memostore::Error);
     const auto kept = list(target).size();
     CHECK(kept > 0);
     CHECK(kept < 10);
@@ -381,7 +439,7 @@ TEST_CASE("import refuses a damaged or lying export file and keeps what passed i
     std::string damaged = file;
     damaged[envelope_at + envelope_size - 1] ^= 0x10;
     Store target = open_store(dir / "b");
-    CHECK_THROWS_AS(memostore::import_store(target, write("flipped", damaged)), memostore::Error);
+    CHECK_THROWS_AS(memostore::import_from(target, write("flipped", damaged)), memostore::Error);
     CHECK(list(target).size() == 9);
     CHECK(memostore::verify(target).clean());
   }
@@ -396,7 +454,7 @@ TEST_CASE("import refuses a damaged or lying export file and keeps what passed i
     }
     Store target = open_store(dir / "b");
     const std::string message = memostore::test::error_message(
-        [&] { (void)memostore::import_store(target, write("lying", lying)); }, memostore::ErrorCode::corruption);
+        [&] { (void)memostore::import_from(target, write("lying", lying)); }, memostore::ErrorCode::corruption);
     CHECK(message.find("more than the file holds") != std::string::npos);
     CHECK(list(target).empty());
   }
@@ -422,7 +480,7 @@ TEST_CASE("merge gives the union, and on a key both hold the newer entry wins") 
     (void)f(3);
   }
   Store a = open_store(dir / "a", clock);
-  const auto report = memostore::merge_store(a, dir / "b");
+  const auto report = memostore::merge_from(a, dir / "b");
   CHECK(report.entries == 2);
   CHECK(report.kept == 0);
   CHECK(list(a).size() == 3);
@@ -435,10 +493,10 @@ TEST_CASE("merge gives the union, and on a key both hold the newer entry wins") 
 
   // The other way round, b's newer entry is kept.
   Store b = open_store(dir / "b", clock);
-  const auto back = memostore::merge_store(b, dir / "a");
+  const auto back = memostore::merge_from(b, dir / "a");
   CHECK(back.kept == 2);  // f(1) and f(3) are as new in b
   CHECK(back.entries == 1);
-  CHECK_THROWS_AS(memostore::merge_store(b, dir / "b"), memostore::Error);
+  CHECK_THROWS_AS(memostore::merge_from(b, dir / "b"), memostore::Error);
 }
 
 TEST_CASE("format-1 and format-2 stores are upgraded on open, and a newer format is refused with a clear error") {

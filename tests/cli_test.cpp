@@ -257,6 +257,21 @@ TEST_CASE("clear, gc and compact change what stats reports") {
   CHECK(run_json(dir / "store", {"stats"})["entries"] == 0);
 }
 
+TEST_CASE("an inherited MEMOSTORE_MODE does not make clear or gc refuse (readonly) or skip (off) the store") {
+  TempDir dir;
+  for (const char* mode : {"readonly", "off"}) {
+    CAPTURE(mode);
+    build_store(dir / mode, 4, 0);
+    const std::map<std::string, std::string> env{{"MEMOSTORE_MODE", mode}};
+    const ProcessResult gc = memostore::test::run_process({tool(), "--dir", (dir / mode).string(), "gc"}, env);
+    CHECK(gc.exit_code == 0);
+    const ProcessResult cleared = memostore::test::run_process({tool(), "--dir", (dir / mode).string(), "clear"}, env);
+    CHECK(cleared.exit_code == 0);
+    CHECK(cleared.out.find("4 entries") != std::string::npos);
+    CHECK(run_json(dir / mode, {"stats"})["entries"] == 0);
+  }
+}
+
 TEST_CASE("verify finds a damaged entry, exits 1, and --fix removes it") {
   TempDir dir;
   build_store(dir / "store");

@@ -222,7 +222,7 @@ TEST_CASE("issue 26: a link planted at DIR/inflight/<claim> is never written thr
                              ++computed;
                              return x * 10;
                            }),
-                           {.share_inflight = true});
+                           {.inflight = memostore::Inflight::shared});
   REQUIRE(f(3) == 30);
   std::string key;
   memostore::for_each_entry(store, {}, [&](const memostore::EntrySummary& entry) {
@@ -274,13 +274,13 @@ TEST_CASE("issue 26: export never writes through a file or link planted at its t
   const fs::path file = dir / "out.export";
   const fs::path temporary = fs::path(file).concat(".tmp-" + std::to_string(::getpid()));
   fs::create_symlink(victim.file, temporary);
-  const std::string message = error_message([&] { (void)memostore::export_store(store, file); }, ErrorCode::io);
+  const std::string message = error_message([&] { (void)memostore::export_to(store, file); }, ErrorCode::io);
   CHECK(message.find(temporary.string()) != std::string::npos);
   CHECK(!fs::exists(file));
   CHECK(fs::is_symlink(temporary));
   victim.check_unchanged();
   fs::remove(temporary);
-  CHECK(memostore::export_store(store, file).entries == 1);  // and works once the name is free
+  CHECK(memostore::export_to(store, file).entries == 1);  // and works once the name is free
 }
 
 TEST_CASE("issue 26: a store directory that is itself a link is refused; its target stays untouched") {

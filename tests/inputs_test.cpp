@@ -394,25 +394,25 @@ TEST_CASE("export, import and merge carry an entry's input files; an export of v
     auto store = open_store(tmp);
     auto load = memostore::memo(store, "load", [](const File& f) { return read_file(f.path()); });
     (void)load(File(tmp / "data.csv"));
-    memostore::export_store(store, tmp / "all.export");
+    memostore::export_to(store, tmp / "all.export");
     write_version_1_export(store, tmp / "v1.export");
   }
   const auto recorded = inputs_of_only_entry(open_store(tmp));
   REQUIRE(recorded.size() == 1);
 
   auto imported = memostore::Store::open(tmp / "imported");
-  CHECK(memostore::import_store(imported, tmp / "all.export").entries == 1);
+  CHECK(memostore::import_from(imported, tmp / "all.export").entries == 1);
   const auto after_import = inputs_of_only_entry(imported);
   REQUIRE(after_import.size() == 1);
   CHECK(after_import[0].path == recorded[0].path);
   CHECK(after_import[0].hash == recorded[0].hash);
 
   auto merged = memostore::Store::open(tmp / "merged");
-  CHECK(memostore::merge_store(merged, tmp / "store").entries == 1);
+  CHECK(memostore::merge_from(merged, tmp / "store").entries == 1);
   CHECK(inputs_of_only_entry(merged).size() == 1);
 
   auto old = memostore::Store::open(tmp / "from-v1");
-  CHECK(memostore::import_store(old, tmp / "v1.export").entries == 1);
+  CHECK(memostore::import_from(old, tmp / "v1.export").entries == 1);
   CHECK(inputs_of_only_entry(old).empty());  // version 1 files have no input records
   auto load = memostore::memo(old, "load", [](const File&) -> std::string { FAIL("computed"); return {}; });
   CHECK(load(File(tmp / "data.csv")) == "1,2");  // the entry still hits

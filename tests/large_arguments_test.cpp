@@ -226,13 +226,13 @@ TEST_CASE("verify, export and import accept digest entries, and verify still fin
     auto counted = memostore::memo(store, "count_a", count_a);
     (void)counted(text);
     CHECK(memostore::verify(store).clean());
-    const auto exported = memostore::export_store(store, dir / "export");
+    const auto exported = memostore::export_to(store, dir / "export");
     CHECK(exported.entries == 1);
     CHECK(exported.rejected.empty());
   }
   {
     Store target = Store::open(dir / "b");
-    const auto imported = memostore::import_store(target, dir / "export");
+    const auto imported = memostore::import_from(target, dir / "export");
     CHECK(imported.entries == 1);
     CHECK(imported.rejected.empty());
     auto counted = memostore::memo(target, "count_a", count_a);

@@ -311,7 +311,7 @@ TEST_CASE("share_inflight: nobody waits longer than the lease for a live owner")
                              ++computed;
                              return x + 1;
                            }),
-                           {.share_inflight = true, .inflight_lease = std::chrono::minutes(5)});
+                           {.inflight = memostore::Inflight::shared, .inflight_lease = std::chrono::minutes(5)});
   REQUIRE(f(3) == 4);
   std::string key;
   memostore::for_each_entry(store, {}, [&](const memostore::EntrySummary& entry) {

@@ -235,7 +235,8 @@ TEST_CASE("issue 26: a reply of the wrong type to GET is a miss, counted as reje
 TEST_CASE("issue 26: a planted lease (an hour, or no expiry) does not make a share_inflight call wait") {
   TempDir tmp;
   memostore::test::RedisServer redis(tmp / "redis");
-  const memostore::MemoOptions sharing{.share_inflight = true, .inflight_lease = std::chrono::seconds(30)};
+  const memostore::MemoOptions sharing{.inflight = memostore::Inflight::shared,
+                                       .inflight_lease = std::chrono::seconds(30)};
   std::string entry_key;
   {
     // A real run, to learn the key: its lease and its entry.

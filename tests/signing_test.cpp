@@ -221,7 +221,7 @@ TEST_CASE("verify reports entries without a valid signature; fix removes them") 
   REQUIRE(found.problems.size() == k_calls);
   CHECK(found.problems[0].function == "price");
   CHECK(found.problems[0].what.find("signature does not match the store's secret") != std::string::npos);
-  CHECK(memostore::verify(store, {.fix = true}).removed == k_calls);
+  CHECK(memostore::verify(store, {.damaged = memostore::DamagedEntries::remove}).removed == k_calls);
   CHECK(memostore::verify(store).clean());
   CHECK(store.stats().total.entries == 0);
 }
@@ -232,21 +232,21 @@ TEST_CASE("import and merge take in only entries signed with the store's secret"
   {
     Store ours = open_signed(dir / "ours", "our secret");
     CHECK(call_honest(ours) == k_calls);
-    memostore::export_store(ours, dir / "ours.export");
+    memostore::export_to(ours, dir / "ours.export");
   }
   {
     Store theirs = open_signed(dir / "theirs", "attacker's secret");
-    memostore::export_store(theirs, dir / "theirs.export");
+    memostore::export_to(theirs, dir / "theirs.export");
   }
   Store target = open_signed(dir / "target", "our secret");
-  const auto imported_theirs = memostore::import_store(target, dir / "theirs.export");
+  const auto imported_theirs = memostore::import_from(target, dir / "theirs.export");
   CHECK(imported_theirs.entries == 0);
   REQUIRE(imported_theirs.rejected.size() == k_calls);
   CHECK(imported_theirs.rejected[0].what.find("signature") != std::string::npos);
-  const auto merged_theirs = memostore::merge_store(target, dir / "theirs");
+  const auto merged_theirs = memostore::merge_from(target, dir / "theirs");
   CHECK(merged_theirs.entries == 0);
   CHECK(merged_theirs.rejected.size() == k_calls);
-  const auto imported_ours = memostore::import_store(target, dir / "ours.export");
+  const auto imported_ours = memostore::import_from(target, dir / "ours.export");
   CHECK(imported_ours.entries == k_calls);
   CHECK(imported_ours.rejected.empty());
   CHECK(call_honest(target) == 0);

@@ -226,6 +226,13 @@ TEST_SUITE("store") {
       CHECK(calls == 2);
       f.clear();  // no-op
       CHECK(f.cached(1));
+      // Clearing or collecting the whole store is refused, not skipped
+      // (as memostore::clear and memostore::gc refuse: admin_test).
+      const std::string message =
+          memostore::test::error_message([&] { store.clear(); }, memostore::ErrorCode::usage);
+      CHECK(message.find("open readonly") != std::string::npos);
+      CHECK_THROWS_AS(store.gc(), memostore::Error);
+      CHECK(f.cached(1));
     }
     auto store = memostore::Store::open(dir.path());
     auto f = memostore::memo(store, "f", memostore::state_not_keyed(fn));
@@ -298,6 +305,43 @@ TEST_SUITE("store") {
     CHECK(message.find("\"fast\"") != std::string::npos);
     CHECK(message.find("readwrite, readonly, refresh, off and check") != std::string::npos);
     CHECK(memostore::parse_mode("refresh") == memostore::Mode::refresh);
+  }
+
+  TEST_CASE("a bad value of any variable is a config error naming the variable, the value and the valid forms") {
+    TempDir dir;
+    struct Bad {
+      const char* variable;
+      const char* value;
+      const char* valid;  // a piece of the valid forms the message must list
+    };
+    const Bad cases[] = {{"MEMOSTORE_MODE", "fast", "readwrite, readonly"},
+                         {"MEMOSTORE_MAX_SIZE", "lots", "500M"},
+                         {"MEMOSTORE_HOT_CACHE", "lots", "500M"},
+                         {"MEMOSTORE_CHECK_RATE", "often", "between 0 and 1"},
+                         {"MEMOSTORE_FILE_CHECK", "mtime", "stat and content"},
+                         {"MEMOSTORE_REMOTE", "http://cache", "redis://"},
+                         {"MEMOSTORE_REMOTE_MODE", "both", "readwrite and readonly"},
+                         {"MEMOSTORE_REMOTE_TTL", "soon", "7d"}};
+    // The remote variables are read only with a remote tier: a URL nothing listens on (nothing connects at open).
+    ScopedEnv remote("MEMOSTORE_REMOTE", "redis://127.0.0.1:1");
+    for (const Bad& bad : cases) {
+      CAPTURE(bad.variable);
+      ScopedEnv env(bad.variable, bad.value);
+      const std::string message =
+          memostore::test::error_message([&] { memostore::Store::open(dir / "s"); }, memostore::ErrorCode::config);
+      CHECK(message.starts_with(std::string(bad.variable) + ": "));
+      CHECK(message.find(fmt::format("\"{}\"", bad.value)) != std::string::npos);
+      CHECK(message.find(bad.valid) != std::string::npos);
+    }
+  }
+
+  TEST_CASE("default_store_dir is MEMOSTORE_DIR when set and non-empty, else .memostore") {
+    {
+      ScopedEnv env("MEMOSTORE_DIR", "/some/cache");
+      CHECK(memostore::default_store_dir() == "/some/cache");
+    }
+    ScopedEnv empty("MEMOSTORE_DIR", "");
+    CHECK(memostore::default_store_dir() == ".memostore");
   }
 
   TEST_CASE("every named setting parses its names and lists them when it does not know one") {

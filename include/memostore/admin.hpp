@@ -4,7 +4,15 @@
 // Read functions work on a store opened in Mode::readonly while another
 // process writes it (they see the store as it was when it was opened).
 // Functions that change a store need it open for writing and throw
-// `Error` (usage) on a readonly one. Safe to call from several threads.
+// `Error` (usage) on a readonly one, as Store::clear and Store::gc do. Safe
+// to call from several threads.
+//
+// Names (docs/design.md, "Admin names"): a function is named by its verb;
+// the store it takes is never named again, and a suffix names any other
+// thing it acts on (`zero_stats`, `ping_remote`) or the other side of a
+// transfer (`export_to`, `import_from`, `merge_from`). Each operation's
+// result is `<Operation>Report` (ClearReport, CleanupReport for gc and
+// evict, CompactReport, VerifyReport, TransferReport for the three transfers).
 #pragma once
 
 #include <chrono>
@@ -68,14 +76,16 @@ struct EntrySummary {
 
 /// Calls `visit` for each entry matching `filter`, ordered by function,
 /// version and hash, until it returns false. Reads only the small
-/// bookkeeping records, never the stored values.
+/// bookkeeping records, never the stored values. Throws `Error`: usage for a
+/// store in Mode::off, io if the store cannot be read.
 void for_each_entry(const Store& store, const EntryFilter& filter,
                     const std::function<bool(const EntrySummary& entry)>& visit);
 
 /// The entries whose hash starts with `hex_prefix` (any case), of `function`
 /// or of all functions when it is empty (calls of two functions with the same
 /// types and arguments share a hash). Scans the bookkeeping records. Throws
-/// `Error` (usage) if `hex_prefix` is not 1 to 32 hex digits.
+/// `Error`: usage if `hex_prefix` is not 1 to 32 hex digits or the store is in
+/// Mode::off, io if the store cannot be read.
 std::vector<EntrySummary> find_entries(const Store& store, std::string_view hex_prefix,
                                        const std::string& function = {});
 
@@ -94,7 +104,8 @@ struct EntryDetail {
   std::string problem;                       ///< empty when the entry is sound; else what is wrong with it
 };
 
-/// Reads the entry `entry` describes; none if it is gone.
+/// Reads the entry `entry` describes; none if it is gone. Throws `Error`:
+/// usage for a store in Mode::off, io if the store cannot be read.
 std::optional<EntryDetail> read_entry(const Store& store, const EntrySummary& entry);
 
 /// What one function holds, from a scan of the bookkeeping records.
@@ -116,10 +127,13 @@ struct StoreContents {
 
 /// Counts what the store holds, exactly (Store::stats() keeps running totals
 /// instead). Reads every bookkeeping record (about 40 bytes per entry), never
-/// the stored values.
+/// the stored values. Throws `Error`: usage for a store in Mode::off, io if
+/// the store cannot be read.
 StoreContents contents(const Store& store);
 
-/// The bytes of the files in `dir` (not recursive: a store has no subdirectories).
+/// The bytes of the files in `dir` (not recursive: a store has no
+/// subdirectories). A directory or file that cannot be read counts 0; throws
+/// std::filesystem::filesystem_error only if the listing fails midway.
 std::uint64_t disk_usage(const std::filesystem::path& dir);
 
 /// Applies the access times and hit counts that processes which only hit
@@ -135,18 +149,26 @@ bool apply_waiting_bookkeeping(const std::filesystem::path& dir) noexcept;
 /// Resets the counters Store::stats() reports (hits, misses, stores,
 /// evictions, expirations, compute and saved time) to zero for every
 /// function. Entry and byte totals are kept: they describe what is stored.
+/// Throws `Error`: usage for a store that is readonly or in Mode::off,
+/// locked if another process holds the store, io if it cannot be written.
 void zero_stats(Store& store);
 
 /// What `clear` removed.
-struct Freed {
+struct ClearReport {
   std::uint64_t entries = 0;
   std::uint64_t bytes = 0;
 };
 
+/// The old name of ClearReport; removed in the next release.
+using Freed [[deprecated("use memostore::ClearReport")]] = ClearReport;
+
 /// Deletes the entries matching `filter` (all of them when it is empty).
-/// Files on disk shrink as RocksDB compacts (or after `compact`).
-/// Throws `Error` (usage) for a version without a function or a readonly store.
-Freed clear(Store& store, const EntryFilter& filter);
+/// Files on disk shrink as RocksDB compacts (or after `compact`). Does
+/// nothing in Mode::off (as Store::clear). Throws `Error`: usage for a
+/// version without a function, an invalid function name, or a store opened
+/// readonly (naming its directory, as Store::clear does); locked if another
+/// process holds the store; io if the deletion cannot be written.
+ClearReport clear(Store& store, const EntryFilter& filter);
 
 /// What gc does with entries whose input files changed since they were stored.
 enum class ChangedInputs {
@@ -169,7 +191,10 @@ struct GcOptions {
 
 /// Store::gc() with these options: removes expired and superseded entries,
 /// those unused for longer than `older_than`, those whose inputs changed
-/// (with ChangedInputs::remove), then evicts to the budget.
+/// (with ChangedInputs::remove), then evicts to the budget. Does nothing in
+/// Mode::off. Throws `Error`: usage for a store opened readonly (as
+/// Store::gc), locked if another process holds the store, io if the store
+/// cannot be read or written.
 CleanupReport gc(Store& store, const GcOptions& options);
 
 struct CompactReport {
@@ -179,7 +204,9 @@ struct CompactReport {
 
 /// Rewrites every file of the store, dropping deleted and expired records,
 /// and reports the directory's size before and after. Slow (reads and writes
-/// the whole store); `progress` counts key ranges done.
+/// the whole store); `progress` counts key ranges done. Throws `Error`: usage
+/// for a store that is readonly or in Mode::off, locked if another process
+/// holds the store, io or corruption if RocksDB cannot rewrite it.
 CompactReport compact(Store& store, const Progress& progress = {});
 
 /// A damaged entry or file that `verify` found.
@@ -189,16 +216,33 @@ struct Problem {
   std::string what;      ///< the cause, e.g. "entry checksum mismatch"
 };
 
-struct VerifyOptions {
-  /// Remove damaged entries (they are recomputed on their next call).
-  bool fix = false;
-  Progress progress = {};
+/// What `verify` does with the damaged entries it finds.
+enum class DamagedEntries {
+  keep,    ///< only report them (default)
+  remove,  ///< remove them; they are recomputed on their next call (`memostore verify --fix`)
 };
+
+// The deprecated `fix` below is read only through `removes_damaged`; the
+// pragmas keep the implicit copies of VerifyOptions quiet (clang warns there).
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+struct VerifyOptions {
+  /// See `DamagedEntries`. Default: keep.
+  DamagedEntries damaged = DamagedEntries::keep;
+  /// The old spelling of `damaged = DamagedEntries::remove` (either removes);
+  /// removed in the next release.
+  [[deprecated("use VerifyOptions::damaged = DamagedEntries::remove")]] bool fix = false;
+  Progress progress = {};
+
+  /// True when damaged entries are to be removed (by either field).
+  bool removes_damaged() const noexcept { return damaged == DamagedEntries::remove || fix; }
+};
+#pragma GCC diagnostic pop
 
 struct VerifyReport {
   std::uint64_t entries_checked = 0;
   std::vector<Problem> problems;
-  std::uint64_t removed = 0;  ///< damaged entries removed (with `fix`)
+  std::uint64_t removed = 0;  ///< damaged entries removed (with DamagedEntries::remove)
   /// Damage that removing entries cannot clear: a table or blob file that
   /// fails its checksums (RocksDB keeps reading it until it is rewritten, and
   /// a compaction that reads it fails). `repair` rebuilds the store without
@@ -214,9 +258,12 @@ struct VerifyReport {
 /// that its bookkeeping record agrees. Reads past damage: where a damaged
 /// table block or blob file stops the ordered scan, the remaining entries are
 /// read one by one through their info records, so every readable entry is
-/// checked and every unreadable one is listed. With `fix`, removes every
-/// damaged entry it names; damage that no entry removal clears (a damaged
-/// file) sets `needs_repair`. Throws `Error` (usage) for `fix` on a readonly store.
+/// checked and every unreadable one is listed. With DamagedEntries::remove,
+/// removes every damaged entry it names; damage that no entry removal clears
+/// (a damaged file) sets `needs_repair`. Throws `Error`: usage for a store in
+/// Mode::off, or for DamagedEntries::remove on a readonly store; locked for
+/// DamagedEntries::remove while another process holds the store; io if the
+/// removals cannot be written. Damage it finds is reported, not thrown.
 VerifyReport verify(Store& store, const VerifyOptions& options = {});
 
 /// Rebuilds a damaged store in `dir`, keeping every entry that can be read.
@@ -263,22 +310,48 @@ struct TransferReport {
 };
 
 /// Writes every entry (with its last-use time) to `file`, a single portable
-/// file (docs/format.md) that `import_store` reads on any machine of the same
+/// file (docs/format.md) that `import_from` reads on any machine of the same
 /// byte order. Consistent: it shows the store at one moment even while others
 /// write. Written to a temporary name and renamed, so `file` is never half
-/// written. Throws `Error` (io) if `file` cannot be written.
-TransferReport export_store(const Store& store, const std::filesystem::path& file, const Progress& progress = {});
+/// written. Throws `Error`: usage for a store in Mode::off, io if `file`
+/// cannot be written (or its temporary file exists already).
+TransferReport export_to(const Store& store, const std::filesystem::path& file, const Progress& progress = {});
 
 /// Folds the entries of an export file into `store`. Every entry is checked
 /// (envelope checksum, key against arguments) before it is stored; on a key
 /// present in both, the newer entry (by creation time) is kept. Throws
-/// `Error` (format) if `file` is not an export, (corruption) if it is
-/// damaged or truncated (entries before the damage that passed their checks
-/// are kept).
-TransferReport import_store(Store& store, const std::filesystem::path& file, const Progress& progress = {});
+/// `Error`: usage for a store that is readonly or in Mode::off; locked if
+/// another process holds it; io if `file` cannot be read or the store cannot
+/// be written; format if `file` is not an export (or of a newer version);
+/// corruption if it is damaged or truncated (entries before the damage that
+/// passed their checks are kept).
+TransferReport import_from(Store& store, const std::filesystem::path& file, const Progress& progress = {});
 
 /// Folds the entries of the store in `dir` (opened readonly, so another
-/// process may be using it) into `store`, like `import_store`.
-TransferReport merge_store(Store& store, const std::filesystem::path& dir, const Progress& progress = {});
+/// process may be using it) into `store`, like `import_from`. Throws `Error`:
+/// usage for a `store` that is readonly or in Mode::off, or for `dir` being
+/// the store itself; locked if another process holds `store`; anything
+/// `Store::open` throws for `dir`; io if `store` cannot be written.
+TransferReport merge_from(Store& store, const std::filesystem::path& dir, const Progress& progress = {});
+
+// --- Old names, removed in the next release ---
+
+[[deprecated("use memostore::export_to")]] inline TransferReport export_store(const Store& store,
+                                                                             const std::filesystem::path& file,
+                                                                             const Progress& progress = {}) {
+  return export_to(store, file, progress);
+}
+
+[[deprecated("use memostore::import_from")]] inline TransferReport import_store(Store& store,
+                                                                               const std::filesystem::path& file,
+                                                                               const Progress& progress = {}) {
+  return import_from(store, file, progress);
+}
+
+[[deprecated("use memostore::merge_from")]] inline TransferReport merge_store(Store& store,
+                                                                             const std::filesystem::path& dir,
+                                                                             const Progress& progress = {}) {
+  return merge_from(store, dir, progress);
+}
 
 }  // namespace memostore

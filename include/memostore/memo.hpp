@@ -26,6 +26,21 @@
 
 namespace memostore {
 
+/// Where a call being computed is shared with equal calls that arrive meanwhile.
+enum class Inflight {
+  /// Threads of this process wait for one computation; another process
+  /// sharing the store computes the same call too (default).
+  per_process,
+  /// Also across processes (a file claim) and, with a remote tier, across
+  /// machines (a lease in Redis): they wait for this computation's result.
+  shared,
+};
+
+// The deprecated `share_inflight` below is read only through
+// `shares_inflight`; the pragmas keep the implicit copies of MemoOptions
+// quiet (clang warns there).
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
 /// Per-function settings.
 struct MemoOptions {
   /// Bump when the function's logic (or its result's serialization) changes:
@@ -49,10 +64,14 @@ struct MemoOptions {
   /// is computing the same call, wait for its result instead of computing it
   /// too (threads of one process always do). Worth it for expensive functions
   /// called by parallel jobs; costs a small file operation per miss. A killed
-  /// owner releases its claim at once (an flock). Default: off.
-  bool share_inflight = false;
+  /// owner releases its claim at once (an flock). Default: per_process.
+  Inflight inflight = Inflight::per_process;
 
-  /// With share_inflight: the longest wait for another process's computation;
+  /// The old spelling of `inflight = Inflight::shared` (either shares);
+  /// removed in the next release.
+  [[deprecated("use MemoOptions::inflight = memostore::Inflight::shared")]] bool share_inflight = false;
+
+  /// With Inflight::shared: the longest wait for another process's computation;
   /// after it, this process computes the result itself. Default: 10 minutes.
   Duration inflight_lease = std::chrono::minutes(10);
 
@@ -63,7 +82,11 @@ struct MemoOptions {
   /// call. Checked like File arguments (memostore/inputs.hpp); a missing one
   /// is an Error (io) at the call. Default: none.
   std::vector<std::filesystem::path> depends_on = {};
+
+  /// True when calls are shared across processes (by either field).
+  bool shares_inflight() const noexcept { return inflight == Inflight::shared || share_inflight; }
 };
+#pragma GCC diagnostic pop
 
 template <class F, class Signature = detail::signature_of<F>>
 class Memo;
@@ -116,25 +139,39 @@ class Memo<F, R(Args...)> {
 
   Memo(Store store, std::string name, F fn, MemoOptions options);
 
-  /// Returns fn(args...), from the store when an entry exists. A hit costs
-  /// one encode of `args`, one point read and one decode; `fn` is not called.
-  /// A miss calls `fn`, then one encode and one write. Throws whatever `fn`
-  /// throws (nothing is stored). Storage trouble is a miss and a warning.
+  /// Returns fn(args...), from the store when an entry exists; `fn` is not
+  /// called on a hit. A hit costs one encode of `args` (with a stat of each
+  /// File, Dir and depends_on input) and one decode, and the entry comes from
+  /// the first tier that holds it: the in-process hot tier (a lookup in
+  /// memory, for small entries this process read recently;
+  /// StoreOptions::hot_cache_bytes), else one point read of the store (plus
+  /// a signature check with a secret), else, with a remote tier, one round
+  /// trip to Redis (the entry is checked and copied into the store). A miss
+  /// calls `fn`, then one encode and one write (sent to the remote tier in
+  /// the background). Throws whatever `fn` throws (nothing is stored), and
+  /// `Error` (io) for a File, Dir or depends_on input that cannot be read
+  /// (before `fn` runs). Storage trouble is a miss and a warning.
   result_type operator()(Args... args) const;
 
-  /// True if a valid entry for `args` is stored. Computes nothing.
+  /// True if a valid entry for `args` is stored. Computes nothing. Throws
+  /// `Error` (io) for a File, Dir or depends_on input that cannot be read.
   bool cached(Args... args) const {
     detail::CallInputs inputs(*m_core);
     return m_core->cached(key_arguments(inputs, args...));
   }
 
-  /// Deletes the entry for `args`. No-op in readonly and off modes.
+  /// Deletes the entry for `args`. No-op in readonly and off modes. Throws
+  /// `Error` (io) for an input that cannot be read or a deletion that cannot
+  /// be written.
   void forget(Args... args) const {
     detail::CallInputs inputs(*m_core);
     m_core->forget(key_arguments(inputs, args...));
   }
 
-  /// Deletes every entry of this function, all versions.
+  /// Deletes every entry of this function, all versions. Does nothing in
+  /// readonly and off modes (like `forget`; a store-wide clear throws in
+  /// readonly mode instead, see Store::clear). Throws `Error` (io) if the
+  /// deletion cannot be written.
   void clear() const { m_core->clear(); }
 
   const std::string& name() const noexcept { return m_core->name(); }
@@ -183,7 +220,7 @@ Memo<F, R(Args...)>::Memo(Store store, std::string name, F fn, MemoOptions optio
       m_core(std::make_shared<const detail::MemoCore>(
           std::move(store), std::move(name),
           detail::MemoPolicy{options.version, options.ttl, options.max_entries, options.max_bytes,
-                             options.share_inflight, options.inflight_lease, std::move(options.depends_on)},
+                             options.shares_inflight(), options.inflight_lease, std::move(options.depends_on)},
           detail::type_fingerprint<result_type, Args...>(detail::source_hash_of(m_fn)))) {}
 
 template <class F, class R, class... Args>

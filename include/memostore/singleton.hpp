@@ -123,7 +123,8 @@ class Singleton<F, R(Args...)> {
   /// The shared object for `args`. A hit costs one encode of `args`, a hash,
   /// a shared lock and a shared_ptr copy (plus `validate`, and a clock read
   /// when there is a ttl); a miss calls the factory, once across threads.
-  /// Throws what the factory throws (nothing is kept; the next call tries again).
+  /// Throws what the factory throws (nothing is kept; the next call tries
+  /// again), and `Error` (usage) if it returns a null pointer.
   std::shared_ptr<object_type> operator()(Args... args) const;
 
   /// Drops the object for `args`. Holders keep it until they let go.

@@ -196,8 +196,10 @@ class Store {
   /// ```
   /// Throws `Error`: `io` if the directory cannot be created or read,
   /// `format` if it holds something other than a memostore store,
-  /// `locked` if another process has it open, `config` for a bad MEMOSTORE_MODE
-  /// or a secret other than the one this process opened the directory with.
+  /// `locked` if another process has it open,
+  /// `config` for a bad value of a `MEMOSTORE_*` variable (naming it, the
+  /// value and the valid forms) or of a field, or a secret other than the
+  /// one this process opened the directory with.
   static Store open(const std::filesystem::path& dir);
 
   /// Opens the store described by `options`; throws like `open(dir)`.
@@ -210,13 +212,16 @@ class Store {
   /// The effective mode (after `MEMOSTORE_MODE`).
   Mode mode() const noexcept { return m_mode; }
 
-  /// Deletes every memoized entry in the store. Does nothing in readonly and
-  /// off modes. Throws `Error` (`io`) if the deletion cannot be written.
+  /// Deletes every memoized entry in the store. Does nothing in off mode.
+  /// Throws `Error`: `usage` in readonly mode (naming the directory and saying
+  /// it is open readonly; memostore::clear does the same), `io` if the
+  /// deletion cannot be written.
   void clear();
 
   /// Makes every stored result durable against power loss (fsync of the
   /// write-ahead log). Results already survive a killed process without it.
-  /// Also writes out buffered statistics and access times.
+  /// Also writes out buffered statistics and access times. Throws `Error`
+  /// (`io`) if they cannot be written.
   void flush();
 
   /// Makes what other processes sharing this directory stored visible now,
@@ -238,6 +243,8 @@ class Store {
   /// Like `evict`, and first removes every expired entry and every entry of a
   /// function version older than the newest one stored. Scans the store.
   /// Also drops the remembered hashes of input files that are gone or changed.
+  /// Does nothing in off mode. Throws `Error`: `usage` in readonly mode (as
+  /// memostore::gc does), `io` if the store cannot be read or written.
   CleanupReport gc();
 
   /// Internal; memostore reaches the open store through detail::core_of.
@@ -253,6 +260,11 @@ class Store {
   std::shared_ptr<detail::StoreCore> m_core;
   Mode m_mode;
 };
+
+/// The directory `default_store()` opens (and the `memostore` tool's
+/// default): `$MEMOSTORE_DIR` when set and non-empty, else ".memostore" (the
+/// default of `StoreOptions::dir`), relative to the working directory.
+std::filesystem::path default_store_dir();
 
 inline const std::shared_ptr<detail::StoreCore>& detail::core_of(const Store& store) noexcept { return store.m_core; }
 

@@ -2,6 +2,7 @@
 
 #include <fmt/std.h>
 
+#include "store/mode_rules.hpp"
 #include "util/hex.hpp"
 
 namespace memostore::detail {
@@ -23,11 +24,7 @@ const Database& database_of(const Store& store, std::string_view operation) {
 
 StoreCore& writable_core(Store& store, std::string_view operation) {
   (void)database_of(store, operation);
-  if (store.mode() == Mode::readonly) {
-    throw Error(ErrorCode::usage, fmt::format("cannot {} {}: the store is open readonly. Open it in mode "
-                                              "readwrite to change it",
-                                              operation, store.dir()));
-  }
+  require_writable(store.mode(), store.dir(), operation);
   if (detail::core_of(store)->database()->secondary()) {
     // Another process holds the store: its writes would only be handed over,
     // and compaction, repair and exact accounting need the store alone.

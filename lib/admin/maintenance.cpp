@@ -36,16 +36,19 @@ void zero_stats(Store& store) {
   detail::value_or_throw(detail::writable_core(store, "zero the statistics of").policy()->zero_counters());
 }
 
-Freed clear(Store& store, const EntryFilter& filter) {
-  detail::StoreCore& core = detail::writable_core(store, "clear");
+ClearReport clear(Store& store, const EntryFilter& filter) {
   if (filter.version && filter.function.empty()) {
     throw Error(ErrorCode::usage, "clearing one version needs a function name too");
   }
   if (!filter.function.empty()) {
     detail::value_or_throw(detail::check_function_name(filter.function));
   }
+  if (store.mode() == Mode::off) {  // as Store::clear: nothing is stored to clear
+    return ClearReport{};
+  }
+  detail::StoreCore& core = detail::writable_core(store, "clear");
   const detail::Totals removed = detail::value_or_throw(core.tiers()->clear(filter.function, filter.version));
-  return Freed{static_cast<std::uint64_t>(removed.entries), static_cast<std::uint64_t>(removed.bytes)};
+  return ClearReport{static_cast<std::uint64_t>(removed.entries), static_cast<std::uint64_t>(removed.bytes)};
 }
 
 namespace {
@@ -98,6 +101,9 @@ class InputCheck {
 }  // namespace
 
 CleanupReport gc(Store& store, const GcOptions& options) {
+  if (store.mode() == Mode::off) {  // as Store::gc
+    return CleanupReport{};
+  }
   detail::StoreCore& core = detail::writable_core(store, "collect garbage in");
   detail::StorePolicy& policy = *core.policy();
   detail::CleanupRequest request{.collect_garbage = true};

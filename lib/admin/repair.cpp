@@ -116,7 +116,7 @@ VerifyReport repair(const fs::path& dir) {
   }
   const TransferReport copied = rebuild(dir);
   Store store = Store::open(StoreOptions{.dir = dir, .mode = Mode::readwrite});
-  VerifyReport report = verify(store, VerifyOptions{.fix = true});
+  VerifyReport report = verify(store, VerifyOptions{.damaged = DamagedEntries::remove});
   report.problems.insert(report.problems.begin(), copied.rejected.begin(), copied.rejected.end());
   for (const Problem& problem : copied.rejected) {
     if (!problem.hash.empty()) {  // an entry left behind; the rest name damage, not entries

@@ -42,7 +42,8 @@ std::uint64_t remove_damaged(detail::StoreCore& core, const std::vector<Damaged>
 
 VerifyReport verify(Store& store, const VerifyOptions& options) {
   const detail::Database& database =
-      options.fix ? *detail::writable_core(store, "verify and fix").database() : detail::database_of(store, "verify");
+      options.removes_damaged() ? *detail::writable_core(store, "verify and fix").database()
+                                : detail::database_of(store, "verify");
   VerifyReport report;
   if (auto files = database.verify_files(); !files) {
     report.problems.push_back(Problem{"", "", fmt::format("damaged file: {}", detail::cause_of(files.failure().message))});
@@ -97,7 +98,7 @@ VerifyReport verify(Store& store, const VerifyOptions& options) {
   if (options.progress) {
     options.progress(report.entries_checked, report.entries_checked);
   }
-  if (options.fix && !damaged.empty()) {
+  if (options.removes_damaged() && !damaged.empty()) {
     report.removed = remove_damaged(*detail::core_of(store), damaged);
   }
   return report;

@@ -244,7 +244,7 @@ int main(int argc, char** argv) {
             std::getline(std::cin, line);
             return std::int64_t{x} * x;
           },
-          {.share_inflight = true});
+          {.inflight = memostore::Inflight::shared});
       const std::int64_t result = slow_square(n);
       std::cout << "result=" << result << "\ncomputed=" << g_computed << std::endl;
       return 0;

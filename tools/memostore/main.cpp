@@ -9,6 +9,7 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 #include <memostore/error.hpp>
+#include <memostore/store.hpp>
 
 #include "commands.hpp"
 #include "util/escape.hpp"
@@ -16,11 +17,6 @@
 namespace cli = memostore::cli;
 
 namespace {
-
-const char* default_dir() {
-  const char* dir = std::getenv("MEMOSTORE_DIR");
-  return dir != nullptr && *dir != '\0' ? dir : ".memostore";
-}
 
 int fail(int code, const std::string& message) {
   // Messages may quote stored names or a server's error text: escaped, but for
@@ -41,7 +37,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.footer("Exit codes: 0 ok, 1 problems found, 2 usage error, 3 store unavailable. See docs/cli.md.");
   cli::Context context;
-  context.dir = default_dir();
+  context.dir = memostore::default_store_dir();
   app.add_option("--dir", context.dir, "The cache directory (default: $MEMOSTORE_DIR, else .memostore)");
   app.add_flag("--json", context.json, "Print JSON for scripts (shapes in docs/cli.md)");
 

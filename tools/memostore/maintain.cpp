@@ -39,9 +39,9 @@ int transfer_result(const Context& context, const TransferReport& report, const 
 
 int clear(const Context& context, const std::string& function, std::optional<std::uint32_t> version) {
   Store store = open_store(context, Access::write);
-  const Freed freed = memostore::clear(store, EntryFilter{.function = function, .version = version});
+  const ClearReport cleared = memostore::clear(store, EntryFilter{.function = function, .version = version});
   if (context.json) {
-    print_json(Json{{"entries", freed.entries}, {"bytes", freed.bytes}});
+    print_json(Json{{"entries", cleared.entries}, {"bytes", cleared.bytes}});
   } else {
     const std::string what = function.empty() ? std::string("all entries")
                              : version        ? fmt::format("{} version {}", function, *version)
@@ -49,7 +49,7 @@ int clear(const Context& context, const std::string& function, std::optional<std
     fmt::print(
         "cleared {}: {} entries, {} freed (the files shrink as RocksDB compacts; `memostore compact` "
         "does it now)\n",
-        what, with_thousands(freed.entries), format_size(freed.bytes));
+        what, with_thousands(cleared.entries), format_size(cleared.bytes));
   }
   return k_ok;
 }
@@ -187,7 +187,8 @@ int verify(const Context& context, bool fix) {
   VerifyReport report;
   {
     ProgressBar bar("verifying");
-    report = memostore::verify(store, VerifyOptions{.fix = fix, .progress = bar.callback()});
+    const DamagedEntries damaged = fix ? DamagedEntries::remove : DamagedEntries::keep;
+    report = memostore::verify(store, VerifyOptions{.damaged = damaged, .progress = bar.callback()});
   }
   if (context.json) {
     Json problems = Json::array();
@@ -240,7 +241,7 @@ int export_to(const Context& context, const std::filesystem::path& file) {
   TransferReport report;
   {
     ProgressBar bar("exporting");
-    report = export_store(store, file, bar.callback());
+    report = memostore::export_to(store, file, bar.callback());
   }
   return transfer_result(context, report, fmt::format("exported {} to {}", store.dir().string(), file.string()));
 }
@@ -250,7 +251,7 @@ int import_from(const Context& context, const std::filesystem::path& file) {
   TransferReport report;
   {
     ProgressBar bar("importing");
-    report = import_store(store, file, bar.callback());
+    report = memostore::import_from(store, file, bar.callback());
   }
   return transfer_result(context, report, fmt::format("imported {} into {}", file.string(), store.dir().string()));
 }
@@ -264,7 +265,7 @@ int merge(const Context& context, const std::vector<std::filesystem::path>& dirs
     {
       ProgressBar bar(fmt::format("merging {}", dir.string()));
       try {
-        report = merge_store(store, dir, bar.callback());
+        report = memostore::merge_from(store, dir, bar.callback());
       } catch (const Error& e) {
         if (e.code() == ErrorCode::usage) {
           throw;
