@@ -36,11 +36,6 @@ enum class Inflight {
   shared,
 };
 
-// The deprecated `share_inflight` below is read only through
-// `shares_inflight`; the pragmas keep the implicit copies of MemoOptions
-// quiet (clang warns there).
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
 /// Per-function settings.
 struct MemoOptions {
   /// Bump when the function's logic (or its result's serialization) changes:
@@ -67,9 +62,11 @@ struct MemoOptions {
   /// owner releases its claim at once (an flock). Default: per_process.
   Inflight inflight = Inflight::per_process;
 
-  /// The old spelling of `inflight = Inflight::shared` (either shares);
-  /// removed in the next release.
-  [[deprecated("use MemoOptions::inflight = memostore::Inflight::shared")]] bool share_inflight = false;
+  /// The first spelling of `inflight = Inflight::shared` (either shares).
+  /// Kept, and not marked [[deprecated]]: earlier releases promised this
+  /// name, and a deprecation warning is an error in every build with
+  /// -Werror, this project's own among them. New code says `inflight`.
+  bool share_inflight = false;
 
   /// With Inflight::shared: the longest wait for another process's computation;
   /// after it, this process computes the result itself. Default: 10 minutes.
@@ -86,7 +83,6 @@ struct MemoOptions {
   /// True when calls are shared across processes (by either field).
   bool shares_inflight() const noexcept { return inflight == Inflight::shared || share_inflight; }
 };
-#pragma GCC diagnostic pop
 
 template <class F, class Signature = detail::signature_of<F>>
 class Memo;
