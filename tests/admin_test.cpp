@@ -25,15 +25,12 @@ using memostore::Store;
 using memostore::StoreOptions;
 using memostore::detail::Family;
 using memostore::test::TempDir;
+using memostore::test::open_store;
 using namespace std::chrono_literals;
 
 using memostore::test::format_record;
 
 namespace {
-
-Store open_store(const std::filesystem::path& dir, std::shared_ptr<ManualClock> clock = nullptr) {
-  return Store::open(StoreOptions{.dir = dir, .clock = std::move(clock)});
-}
 
 std::vector<EntrySummary> list(const Store& store, const EntryFilter& filter = {}) {
   std::vector<EntrySummary> entries;
@@ -157,7 +154,7 @@ TEST_CASE("read_entry gives the arguments, value size and a preview; a damaged e
 TEST_CASE("contents counts entries, bytes, versions and ages exactly") {
   TempDir dir;
   auto clock = std::make_shared<ManualClock>();
-  Store store = open_store(dir.path(), clock);
+  Store store = open_store(dir.path(), {.clock = clock});
   auto v1 = memostore::memo(store, "f", [](int x) { return x; }, {.version = 1});
   auto v2 = memostore::memo(store, "f", [](int x) { return x; }, {.version = 2});
   (void)v1(1);
@@ -213,7 +210,7 @@ TEST_CASE("clearing one version removes only it and corrects the totals") {
 TEST_CASE("gc with older_than removes entries unused for longer, and max_bytes overrides the budget") {
   TempDir dir;
   auto clock = std::make_shared<ManualClock>();
-  Store store = open_store(dir.path(), clock);
+  Store store = open_store(dir.path(), {.clock = clock});
   auto f = memostore::memo(store, "f", [](int x) { return std::string(100, static_cast<char>('a' + x)); });
   (void)f(0);
   (void)f(1);
@@ -408,7 +405,7 @@ TEST_CASE("merge gives the union, and on a key both hold the newer entry wins") 
   std::string answer = "old";
   auto compute = [&](int) { return answer; };
   {
-    Store a = open_store(dir / "a", clock);
+    Store a = open_store(dir / "a", {.clock = clock});
     auto f = memostore::memo(a, "f", memostore::state_not_keyed(compute));
     (void)f(1);  // "old", created first
     (void)f(2);
@@ -416,12 +413,12 @@ TEST_CASE("merge gives the union, and on a key both hold the newer entry wins") 
   clock->advance(1h);
   answer = "new";
   {
-    Store b = open_store(dir / "b", clock);
+    Store b = open_store(dir / "b", {.clock = clock});
     auto f = memostore::memo(b, "f", memostore::state_not_keyed(compute));
     (void)f(1);  // "new", created later
     (void)f(3);
   }
-  Store a = open_store(dir / "a", clock);
+  Store a = open_store(dir / "a", {.clock = clock});
   const auto report = memostore::merge_store(a, dir / "b");
   CHECK(report.entries == 2);
   CHECK(report.kept == 0);
@@ -434,7 +431,7 @@ TEST_CASE("merge gives the union, and on a key both hold the newer entry wins") 
   CHECK(a.stats().total.entries == 3);
 
   // The other way round, b's newer entry is kept.
-  Store b = open_store(dir / "b", clock);
+  Store b = open_store(dir / "b", {.clock = clock});
   const auto back = memostore::merge_store(b, dir / "a");
   CHECK(back.kept == 2);  // f(1) and f(3) are as new in b
   CHECK(back.entries == 1);

@@ -31,17 +31,11 @@ using memostore::Store;
 using memostore::test::error_message;
 using memostore::test::run_process;
 using memostore::test::TempDir;
+using memostore::test::read_file;
 
 using memostore::test::tool;
 
 namespace {
-
-std::string read_file(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream bytes;
-  bytes << in.rdbuf();
-  return bytes.str();
-}
 
 /// A directory and a file outside the store that an attack aims at.
 struct Victim {
