@@ -62,7 +62,7 @@ int rewrite_entries(const memostore::Store& store, const std::string& name, Rewr
 
 }  // namespace
 
-TEST_SUITE("memo") {
+TEST_SUITE_BEGIN("memo");
 
 TEST_CASE("a hit returns the stored value without calling the function") {
   TempDir dir;
@@ -439,4 +439,4 @@ TEST_CASE("invalid function names are rejected with a clear error") {
   CHECK_NOTHROW(memostore::memo(store, std::string(256, 'x'), fn));
 }
 
-}  // TEST_SUITE
+TEST_SUITE_END();

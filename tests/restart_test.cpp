@@ -11,7 +11,7 @@ using memostore::test::output_value;
 using memostore::test::run_process;
 using memostore::test::TempDir;
 
-TEST_SUITE("restart") {
+TEST_SUITE_BEGIN("restart");
 
 TEST_CASE("results survive a restart: the second process computes nothing") {
   TempDir dir;
@@ -100,4 +100,4 @@ TEST_CASE("default_store with a bad MEMOSTORE_MODE computes without a cache, wit
   CHECK(result.err.find("valid modes are readwrite, readonly, refresh, off and check") != std::string::npos);
 }
 
-}  // TEST_SUITE
+TEST_SUITE_END();
