@@ -15,7 +15,7 @@
 #include <memostore/memostore.hpp>
 #include <rocksdb/db.h>
 
-#include "store/store_core.hpp"
+#include "support/entries.hpp"
 #include "support/test_support.hpp"
 
 using memostore::EntryFilter;
@@ -23,9 +23,9 @@ using memostore::EntrySummary;
 using memostore::ManualClock;
 using memostore::Store;
 using memostore::StoreOptions;
-using memostore::detail::Family;
 using memostore::test::TempDir;
 using memostore::test::open_store;
+using memostore::test::tamper_entry;
 using namespace std::chrono_literals;
 
 using memostore::test::format_record;
@@ -48,15 +48,6 @@ std::vector<std::tuple<std::string, std::uint64_t, std::int64_t>> identities(con
     result.emplace_back(entry.key, entry.size, entry.created.time_since_epoch().count());
   }
   return result;
-}
-
-/// Replaces the stored bytes of `key` with what `change` makes of them.
-void tamper(const Store& store, const std::string& key, const std::function<void(std::string&)>& change) {
-  auto* database = memostore::detail::core_of(store)->database();
-  std::string bytes;
-  REQUIRE(database->get(Family::entries, key, [&](std::string_view v) { bytes = std::string(v); }).value());
-  change(bytes);
-  REQUIRE(database->put(Family::entries, key, bytes));
 }
 
 const memostore::FunctionStats* stats_of(const memostore::StoreStats& stats, const std::string& name) {
@@ -98,12 +89,9 @@ TEST_CASE("listing shows every entry with its function, version, size and hits")
       CHECK(entry.hash.size() == 32);
       CHECK(entry.short_key() == entry.hash.substr(0, 12));
       CHECK(entry.version == (entry.function == "f" ? 1u : 2u));
-      std::uint64_t stored = 0;
-      REQUIRE(memostore::detail::core_of(store)
-                  ->database()
-                  ->get(Family::entries, entry.key, [&](std::string_view v) { stored = entry.key.size() + v.size(); })
-                  .value());
-      CHECK(entry.size == stored);
+      const auto stored = memostore::test::stored_entry(store, entry.key);
+      REQUIRE(stored);
+      CHECK(entry.size == entry.key.size() + stored->size());
       hits += entry.hits;
     }
     CHECK(hits == 2);  // both on f(0)'s entry
@@ -145,7 +133,7 @@ TEST_CASE("read_entry gives the arguments, value size and a preview; a damaged e
   CHECK(detail->value_preview.substr(8) == "abcabc");
   CHECK(detail->type.size() == 32);
 
-  tamper(store, entries[0].key, [](std::string& bytes) { bytes[bytes.size() - 12] ^= 0x01; });
+  tamper_entry(store, entries[0].key, [](std::string& bytes) { bytes[bytes.size() - 12] ^= 0x01; });
   detail = memostore::read_entry(store, entries[0]);
   REQUIRE(detail);
   CHECK(detail->problem.find("checksum") != std::string::npos);
@@ -261,13 +249,11 @@ TEST_CASE("verify finds damaged and misplaced entries; fix removes them and the 
   CHECK(memostore::verify(store).clean());
   const auto entries = list(store);
   // One flipped byte, and one entry's bytes planted under another's key.
-  tamper(store, entries[0].key, [](std::string& bytes) { bytes[bytes.size() - 9] ^= 0x40; });
-  std::string planted;
-  REQUIRE(memostore::detail::core_of(store)
-              ->database()
-              ->get(Family::entries, entries[2].key, [&](std::string_view v) { planted = std::string(v); })
-              .value());
-  tamper(store, entries[1].key, [&](std::string& bytes) { bytes = planted; });
+  tamper_entry(store, entries[0].key, [](std::string& bytes) { bytes[bytes.size() - 9] ^= 0x40; });
+  const auto planted_bytes = memostore::test::stored_entry(store, entries[2].key);
+  REQUIRE(planted_bytes);
+  const std::string planted = *planted_bytes;
+  tamper_entry(store, entries[1].key, [&](std::string& bytes) { bytes = planted; });
 
   const auto found = memostore::verify(store);
   CHECK(found.entries_checked == 5);

@@ -15,7 +15,7 @@
 #include <memostore/memostore.hpp>
 #include <nlohmann/json.hpp>
 
-#include "store/store_core.hpp"
+#include "support/entries.hpp"
 #include "support/test_support.hpp"
 
 using memostore::Store;
@@ -261,14 +261,7 @@ TEST_CASE("verify finds a damaged entry, exits 1, and --fix removes it") {
     Store store = Store::open(dir / "store");
     memostore::for_each_entry(store, {.function = "greet"}, [&](const memostore::EntrySummary& entry) {
       damaged_hash = entry.hash;
-      auto* database = memostore::detail::core_of(store)->database();
-      std::string bytes;
-      REQUIRE(
-          database
-              ->get(memostore::detail::Family::entries, entry.key, [&](std::string_view v) { bytes = std::string(v); })
-              .value());
-      bytes[bytes.size() - 10] ^= 0x20;
-      REQUIRE(database->put(memostore::detail::Family::entries, entry.key, bytes));
+      memostore::test::tamper_entry(store, entry.key, [](std::string& bytes) { bytes[bytes.size() - 10] ^= 0x20; });
       return false;
     });
   }
