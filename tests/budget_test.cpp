@@ -14,6 +14,7 @@
 
 #include "codec/meta.hpp"
 #include "store/store_core.hpp"
+#include "support/entries.hpp"
 #include "support/keys.hpp"
 #include "support/test_support.hpp"
 
@@ -360,7 +361,7 @@ TEST_CASE("MEMOSTORE_EXPLAIN says why each miss missed") {
     CHECK(explained("another result or argument type"));
 
     const std::string key = memostore::test::entry_key<std::string>("why", 3, 1);
-    REQUIRE(memostore::detail::core_of(store)->database()->put(Family::entries, key, "not an envelope"));
+    memostore::test::put_stored_entry(store, key, "not an envelope");
     (void)retyped(1);
     CHECK(explained("the stored entry was damaged"));
   }
