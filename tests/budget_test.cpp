@@ -277,10 +277,9 @@ TEST_CASE("statistics survive a restart and add up") {
 TEST_CASE("after a killed process the live counters are recounted from the entries") {
   TempDir dir;
   const std::string store_dir = (dir / "store").string();
-  const auto child = memostore::test::child_program();
-  REQUIRE(memostore::test::run_process({child, store_dir, "squares", "20"}).exit_code == 0);
+  REQUIRE(memostore::test::run_child(store_dir, {"squares", "20"}).exit_code == 0);
   // Stores one more entry, then dies before its buffered counts are written.
-  const auto killed = memostore::test::run_process({child, store_dir, "square-then-kill", "100"});
+  const auto killed = memostore::test::run_child(store_dir, {"square-then-kill", "100"});
   REQUIRE(killed.exit_code == 128 + SIGKILL);
 
   Store store = Store::open(dir / "store");
@@ -379,15 +378,15 @@ TEST_CASE("MEMOSTORE_EXPLAIN says why each miss missed") {
 TEST_CASE("MEMOSTORE_STATS=1 prints this process's summary when the store closes") {
   TempDir dir;
   const std::string store_dir = (dir / "store").string();
-  const auto first = memostore::test::run_process({memostore::test::child_program(), store_dir, "squares", "5"},
+  const auto first = memostore::test::run_child(store_dir, {"squares", "5"},
                                                   {{"MEMOSTORE_STATS", "1"}});
   REQUIRE(first.exit_code == 0);
   CHECK(first.err.find("memostore: 0 hits, 5 misses (0.0%)") != std::string::npos);
   CHECK(first.err.find("in 5 entries") != std::string::npos);
-  const auto second = memostore::test::run_process({memostore::test::child_program(), store_dir, "squares", "5"},
+  const auto second = memostore::test::run_child(store_dir, {"squares", "5"},
                                                    {{"MEMOSTORE_STATS", "1"}});
   CHECK(second.err.find("memostore: 5 hits, 0 misses (100.0%)") != std::string::npos);
-  const auto quiet = memostore::test::run_process({memostore::test::child_program(), store_dir, "squares", "5"});
+  const auto quiet = memostore::test::run_child(store_dir, {"squares", "5"});
   CHECK(quiet.err.find("memostore:") == std::string::npos);
 }
 

@@ -282,7 +282,7 @@ TEST_CASE("with MEMOSTORE_SECRET, verify lists unsigned entries and the secret a
   build_store(dir / "store");
   const std::string secret = "cli test secret";
   const ProcessResult found =
-      memostore::test::run_process({tool(), "--dir", (dir / "store").string(), "verify"}, {{"MEMOSTORE_SECRET", secret}});
+      memostore::test::run_tool(dir / "store", {"verify"}, {{"MEMOSTORE_SECRET", secret}});
   CHECK(found.exit_code == 1);
   CHECK(found.out.find("13 problems") != std::string::npos);
   CHECK(found.out.find("not signed") != std::string::npos);

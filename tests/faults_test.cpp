@@ -202,7 +202,7 @@ TEST_CASE("issue 26: import and merge on a full disk exit 1 naming the directory
     }
   }
   const ProcessResult exported =
-      memostore::test::run_process({tool(), "--dir", (dir / "source").string(), "export", (dir / "export").string()});
+      memostore::test::run_tool(dir / "source", {"export", (dir / "export").string()});
   REQUIRE(exported.exit_code == 0);
   SmallDisk disk(dir / "disk");
   for (const std::vector<std::string>& command :
@@ -218,7 +218,7 @@ TEST_CASE("issue 26: import and merge on a full disk exit 1 naming the directory
       CHECK(result.err.find("ENOSPC") != std::string::npos);
     }
     // The store is left sound: it opens and reads.
-    const ProcessResult stats = memostore::test::run_process({tool(), "--dir", target.string(), "stats"});
+    const ProcessResult stats = memostore::test::run_tool(target, {"stats"});
     CHECK(stats.exit_code == 0);
   }
 }
