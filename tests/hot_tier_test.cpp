@@ -16,8 +16,8 @@
 #include "codec/envelope.hpp"
 #include "codec/meta.hpp"
 #include "tiers/hot_entries.hpp"
-#include "storage/database.hpp"
 #include "store/store_core.hpp"
+#include "support/database.hpp"
 #include "support/test_support.hpp"
 
 using memostore::Store;
@@ -294,14 +294,13 @@ TEST_CASE("a held value stays readable after its database closes, in a primary a
       holder.emplace(std::vector<std::string>{memostore::test::child_program(), (dir / "cache").string(), "hold"});
       REQUIRE(holder->read_line() == "ready");
     }
-    auto database = memostore::detail::Database::open(dir / "cache", memostore::detail::DatabaseOptions{});
-    REQUIRE(database);
-    REQUIRE(database.value()->secondary() == secondary);
+    auto database = memostore::test::open_database(dir / "cache");
+    REQUIRE(database->secondary() == secondary);
     bool in_blob_cache = false;
-    memostore::detail::HeldValue held = hold_first_entry(*database.value(), in_blob_cache);
+    memostore::detail::HeldValue held = hold_first_entry(*database, in_blob_cache);
     CHECK(in_blob_cache);
     const std::string bytes(held.bytes());
-    database.value().reset();  // closes RocksDB; the pin keeps the blob cache alive
+    database.reset();  // closes RocksDB; the pin keeps the blob cache alive
     CHECK(held.bytes() == bytes);
     CHECK(held.bytes().find(std::string(1000, 'e')) != std::string_view::npos);  // large_value(4)
     if (holder) {
