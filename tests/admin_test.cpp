@@ -15,7 +15,7 @@
 #include <memostore/memostore.hpp>
 #include <rocksdb/db.h>
 
-#include "store/store_core.hpp"
+#include "support/entries.hpp"
 #include "support/test_support.hpp"
 
 using memostore::EntryFilter;
@@ -23,17 +23,14 @@ using memostore::EntrySummary;
 using memostore::ManualClock;
 using memostore::Store;
 using memostore::StoreOptions;
-using memostore::detail::Family;
 using memostore::test::TempDir;
+using memostore::test::open_store;
+using memostore::test::tamper_entry;
 using namespace std::chrono_literals;
 
 using memostore::test::format_record;
 
 namespace {
-
-Store open_store(const std::filesystem::path& dir, std::shared_ptr<ManualClock> clock = nullptr) {
-  return Store::open(StoreOptions{.dir = dir, .clock = std::move(clock)});
-}
 
 std::vector<EntrySummary> list(const Store& store, const EntryFilter& filter = {}) {
   std::vector<EntrySummary> entries;
@@ -51,15 +48,6 @@ std::vector<std::tuple<std::string, std::uint64_t, std::int64_t>> identities(con
     result.emplace_back(entry.key, entry.size, entry.created.time_since_epoch().count());
   }
   return result;
-}
-
-/// Replaces the stored bytes of `key` with what `change` makes of them.
-void tamper(const Store& store, const std::string& key, const std::function<void(std::string&)>& change) {
-  auto* database = memostore::detail::core_of(store)->database();
-  std::string bytes;
-  REQUIRE(database->get(Family::entries, key, [&](std::string_view v) { bytes = std::string(v); }).value());
-  change(bytes);
-  REQUIRE(database->put(Family::entries, key, bytes));
 }
 
 const memostore::FunctionStats* stats_of(const memostore::StoreStats& stats, const std::string& name) {
@@ -101,12 +89,9 @@ TEST_CASE("listing shows every entry with its function, version, size and hits")
       CHECK(entry.hash.size() == 32);
       CHECK(entry.short_key() == entry.hash.substr(0, 12));
       CHECK(entry.version == (entry.function == "f" ? 1u : 2u));
-      std::uint64_t stored = 0;
-      REQUIRE(memostore::detail::core_of(store)
-                  ->database()
-                  ->get(Family::entries, entry.key, [&](std::string_view v) { stored = entry.key.size() + v.size(); })
-                  .value());
-      CHECK(entry.size == stored);
+      const auto stored = memostore::test::stored_entry(store, entry.key);
+      REQUIRE(stored);
+      CHECK(entry.size == entry.key.size() + stored->size());
       hits += entry.hits;
     }
     CHECK(hits == 2);  // both on f(0)'s entry
@@ -148,7 +133,7 @@ TEST_CASE("read_entry gives the arguments, value size and a preview; a damaged e
   CHECK(detail->value_preview.substr(8) == "abcabc");
   CHECK(detail->type.size() == 32);
 
-  tamper(store, entries[0].key, [](std::string& bytes) { bytes[bytes.size() - 12] ^= 0x01; });
+  tamper_entry(store, entries[0].key, [](std::string& bytes) { bytes[bytes.size() - 12] ^= 0x01; });
   detail = memostore::read_entry(store, entries[0]);
   REQUIRE(detail);
   CHECK(detail->problem.find("checksum") != std::string::npos);
@@ -157,7 +142,7 @@ TEST_CASE("read_entry gives the arguments, value size and a preview; a damaged e
 TEST_CASE("contents counts entries, bytes, versions and ages exactly") {
   TempDir dir;
   auto clock = std::make_shared<ManualClock>();
-  Store store = open_store(dir.path(), clock);
+  Store store = open_store(dir.path(), {.clock = clock});
   auto v1 = memostore::memo(store, "f", [](int x) { return x; }, {.version = 1});
   auto v2 = memostore::memo(store, "f", [](int x) { return x; }, {.version = 2});
   (void)v1(1);
@@ -213,7 +198,7 @@ TEST_CASE("clearing one version removes only it and corrects the totals") {
 TEST_CASE("gc with older_than removes entries unused for longer, and max_bytes overrides the budget") {
   TempDir dir;
   auto clock = std::make_shared<ManualClock>();
-  Store store = open_store(dir.path(), clock);
+  Store store = open_store(dir.path(), {.clock = clock});
   auto f = memostore::memo(store, "f", [](int x) { return std::string(100, static_cast<char>('a' + x)); });
   (void)f(0);
   (void)f(1);
@@ -264,13 +249,11 @@ TEST_CASE("verify finds damaged and misplaced entries; fix removes them and the 
   CHECK(memostore::verify(store).clean());
   const auto entries = list(store);
   // One flipped byte, and one entry's bytes planted under another's key.
-  tamper(store, entries[0].key, [](std::string& bytes) { bytes[bytes.size() - 9] ^= 0x40; });
-  std::string planted;
-  REQUIRE(memostore::detail::core_of(store)
-              ->database()
-              ->get(Family::entries, entries[2].key, [&](std::string_view v) { planted = std::string(v); })
-              .value());
-  tamper(store, entries[1].key, [&](std::string& bytes) { bytes = planted; });
+  tamper_entry(store, entries[0].key, [](std::string& bytes) { bytes[bytes.size() - 9] ^= 0x40; });
+  const auto planted_bytes = memostore::test::stored_entry(store, entries[2].key);
+  REQUIRE(planted_bytes);
+  const std::string planted = *planted_bytes;
+  tamper_entry(store, entries[1].key, [&](std::string& bytes) { bytes = planted; });
 
   const auto found = memostore::verify(store);
   CHECK(found.entries_checked == 5);
@@ -466,7 +449,7 @@ TEST_CASE("merge gives the union, and on a key both hold the newer entry wins") 
   std::string answer = "old";
   auto compute = [&](int) { return answer; };
   {
-    Store a = open_store(dir / "a", clock);
+    Store a = open_store(dir / "a", {.clock = clock});
     auto f = memostore::memo(a, "f", memostore::state_not_keyed(compute));
     (void)f(1);  // "old", created first
     (void)f(2);
@@ -474,12 +457,12 @@ TEST_CASE("merge gives the union, and on a key both hold the newer entry wins") 
   clock->advance(1h);
   answer = "new";
   {
-    Store b = open_store(dir / "b", clock);
+    Store b = open_store(dir / "b", {.clock = clock});
     auto f = memostore::memo(b, "f", memostore::state_not_keyed(compute));
     (void)f(1);  // "new", created later
     (void)f(3);
   }
-  Store a = open_store(dir / "a", clock);
+  Store a = open_store(dir / "a", {.clock = clock});
   const auto report = memostore::merge_from(a, dir / "b");
   CHECK(report.entries == 2);
   CHECK(report.kept == 0);
@@ -492,7 +475,7 @@ TEST_CASE("merge gives the union, and on a key both hold the newer entry wins") 
   CHECK(a.stats().total.entries == 3);
 
   // The other way round, b's newer entry is kept.
-  Store b = open_store(dir / "b", clock);
+  Store b = open_store(dir / "b", {.clock = clock});
   const auto back = memostore::merge_from(b, dir / "a");
   CHECK(back.kept == 2);  // f(1) and f(3) are as new in b
   CHECK(back.entries == 1);

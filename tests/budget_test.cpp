@@ -12,9 +12,10 @@
 #include <cereal/types/string.hpp>
 #include <memostore/memostore.hpp>
 
-#include "codec/key.hpp"
 #include "codec/meta.hpp"
 #include "store/store_core.hpp"
+#include "support/entries.hpp"
+#include "support/keys.hpp"
 #include "support/test_support.hpp"
 
 using memostore::ManualClock;
@@ -24,26 +25,10 @@ using memostore::detail::Family;
 using memostore::test::LogCapture;
 using memostore::test::ScopedEnv;
 using memostore::test::TempDir;
+using memostore::test::open_store;
 using namespace std::chrono_literals;
 
 namespace {
-
-/// Opens a store in `dir` on `clock` with `max_bytes` (0: unbounded).
-Store open_store(const TempDir& dir, const std::shared_ptr<ManualClock>& clock, std::uint64_t max_bytes = 0) {
-  StoreOptions options;
-  options.dir = dir / "store";
-  options.clock = clock;
-  options.max_bytes = max_bytes;
-  return Store::open(options);
-}
-
-/// The entry key of `name` (version `version`) called with one int.
-std::string key_of(const std::string& name, std::uint32_t version, const memostore::detail::Hash128& type, int x) {
-  std::string key = memostore::detail::version_prefix(name, version);
-  memostore::detail::append_hash(key,
-                                 memostore::detail::hash_arguments(type, memostore::detail::encode_key_arguments(x)));
-  return key;
-}
 
 bool has_record(const Store& store, Family family, const std::string& key) {
   auto found = memostore::detail::core_of(store)->database()->get(family, key, [](std::string_view) {});
@@ -78,7 +63,7 @@ TEST_SUITE_BEGIN("budget");
 TEST_CASE("an entry older than its ttl is a miss and is computed again") {
   TempDir dir;
   auto clock = std::make_shared<ManualClock>();
-  Store store = open_store(dir, clock);
+  Store store = open_store(dir / "store", {.max_bytes = 0, .clock = clock});
   int calls = 0;
   auto f = memostore::memo(store, "ttl", memostore::state_not_keyed([&calls](int x) { return ++calls * 100 + x; }), {.ttl = 10s});
   CHECK(f(1) == 101);
@@ -115,15 +100,14 @@ TEST_CASE("the store's default_ttl applies to functions without their own") {
 TEST_CASE("a compaction physically removes expired entries and their bookkeeping") {
   TempDir dir;
   auto clock = std::make_shared<ManualClock>();
-  Store store = open_store(dir, clock);
+  Store store = open_store(dir / "store", {.max_bytes = 0, .clock = clock});
   auto f = memostore::memo(store, "compacted", [](int x) { return std::string(100, static_cast<char>('a' + x)); },
                            {.ttl = 1s});
   auto keep = memostore::memo(store, "kept", [](int x) { return x; });
   (void)f(1);
   (void)keep(1);
-  const auto type = memostore::detail::type_fingerprint<std::string, int>();
-  const std::string expiring = key_of("compacted", 0, type, 1);
-  const std::string kept = key_of("kept", 0, memostore::detail::type_fingerprint<int, int>(), 1);
+  const std::string expiring = memostore::test::entry_key<std::string>("compacted", 0, 1);
+  const std::string kept = memostore::test::entry_key<int>("kept", 0, 1);
   REQUIRE(has_record(store, Family::entries, expiring));
 
   clock->advance(2s);
@@ -137,7 +121,7 @@ TEST_CASE("the store budget holds after 10,000 inserts of mixed sizes") {
   TempDir dir;
   auto clock = std::make_shared<ManualClock>();
   constexpr std::uint64_t k_budget = 256 * 1024;
-  Store store = open_store(dir, clock, k_budget);
+  Store store = open_store(dir / "store", {.max_bytes = k_budget, .clock = clock});
   auto f = memostore::memo(store, "mixed", [](int x) { return value_of_size(x, 1 + (x * 7919) % 3000); });
   std::uint64_t worst = 0;
   for (int x = 0; x < 10'000; ++x) {
@@ -160,7 +144,7 @@ TEST_CASE("the store budget holds after 10,000 inserts of mixed sizes") {
 TEST_CASE("a function's max_entries and max_bytes hold, whatever the store budget") {
   TempDir dir;
   auto clock = std::make_shared<ManualClock>();
-  Store store = open_store(dir, clock);
+  Store store = open_store(dir / "store", {.max_bytes = 0, .clock = clock});
   auto counted = memostore::memo(store, "capped-count", [](int x) { return x; }, {.max_entries = 100});
   auto sized =
       memostore::memo(store, "capped-size", [](int x) { return value_of_size(x, 1000); }, {.max_bytes = 50'000});
@@ -184,7 +168,7 @@ TEST_CASE("a function's max_entries and max_bytes hold, whatever the store budge
 TEST_CASE("eviction takes the least recently used: entries that were hit survive") {
   TempDir dir;
   auto clock = std::make_shared<ManualClock>();
-  Store store = open_store(dir, clock);
+  Store store = open_store(dir / "store", {.max_bytes = 0, .clock = clock});
   auto f = memostore::memo(store, "lru", [](int x) { return x * 2; }, {.max_entries = 10});
   for (int x = 0; x < 10; ++x) {
     (void)f(x);
@@ -208,7 +192,7 @@ TEST_CASE("eviction takes the least recently used: entries that were hit survive
 TEST_CASE("superseded versions go first under a budget and gc removes them") {
   TempDir dir;
   auto clock = std::make_shared<ManualClock>();
-  Store store = open_store(dir, clock);
+  Store store = open_store(dir / "store", {.max_bytes = 0, .clock = clock});
   auto old_version = memostore::memo(store, "versioned", [](int x) { return x; }, {.version = 1});
   for (int x = 0; x < 20; ++x) {
     (void)old_version(x);
@@ -232,7 +216,7 @@ TEST_CASE("superseded versions go first under a budget and gc removes them") {
 TEST_CASE("gc removes expired entries and reports them") {
   TempDir dir;
   auto clock = std::make_shared<ManualClock>();
-  Store store = open_store(dir, clock);
+  Store store = open_store(dir / "store", {.max_bytes = 0, .clock = clock});
   auto shortlived = memostore::memo(store, "short", [](int x) { return x; }, {.ttl = 1min});
   auto durable = memostore::memo(store, "durable", [](int x) { return x; });
   for (int x = 0; x < 10; ++x) {
@@ -258,7 +242,7 @@ TEST_CASE("statistics survive a restart and add up") {
   };
   int calls = 0;
   {
-    Store store = open_store(dir, clock);
+    Store store = open_store(dir / "store", {.max_bytes = 0, .clock = clock});
     auto f = memostore::memo(store, "counted", busy);
     for (int round = 0; round < 3; ++round) {
       for (int x = 0; x < 10; ++x) {
@@ -269,7 +253,7 @@ TEST_CASE("statistics survive a restart and add up") {
     f.forget(0);
   }
   {
-    Store store = open_store(dir, clock);
+    Store store = open_store(dir / "store", {.max_bytes = 0, .clock = clock});
     auto f = memostore::memo(store, "counted", busy);
     (void)f(0);  // forgotten: a miss
     (void)f(1);
@@ -293,10 +277,9 @@ TEST_CASE("statistics survive a restart and add up") {
 TEST_CASE("after a killed process the live counters are recounted from the entries") {
   TempDir dir;
   const std::string store_dir = (dir / "store").string();
-  const auto child = memostore::test::child_program();
-  REQUIRE(memostore::test::run_process({child, store_dir, "squares", "20"}).exit_code == 0);
+  REQUIRE(memostore::test::run_child(store_dir, {"squares", "20"}).exit_code == 0);
   // Stores one more entry, then dies before its buffered counts are written.
-  const auto killed = memostore::test::run_process({child, store_dir, "square-then-kill", "100"});
+  const auto killed = memostore::test::run_child(store_dir, {"square-then-kill", "100"});
   REQUIRE(killed.exit_code == 128 + SIGKILL);
 
   Store store = Store::open(dir / "store");
@@ -306,7 +289,7 @@ TEST_CASE("after a killed process the live counters are recounted from the entri
 TEST_CASE("clear and forget keep the live counters exact") {
   TempDir dir;
   auto clock = std::make_shared<ManualClock>();
-  Store store = open_store(dir, clock);
+  Store store = open_store(dir / "store", {.max_bytes = 0, .clock = clock});
   auto f = memostore::memo(store, "f", [](int x) { return x; });
   auto g = memostore::memo(store, "g", [](int x) { return value_of_size(x, 500); });
   for (int x = 0; x < 10; ++x) {
@@ -327,7 +310,7 @@ TEST_CASE("MEMOSTORE_MAX_SIZE overrides the store budget, and a bad value is a c
   auto clock = std::make_shared<ManualClock>();
   {
     ScopedEnv env("MEMOSTORE_MAX_SIZE", "20K");
-    Store store = open_store(dir, clock, std::uint64_t{1} << 30);
+    Store store = open_store(dir / "store", {.max_bytes = std::uint64_t{1} << 30, .clock = clock});
     auto f = memostore::memo(store, "env-budget", [](int x) { return value_of_size(x, 1000); });
     for (int x = 0; x < 100; ++x) {
       (void)f(x);
@@ -336,7 +319,7 @@ TEST_CASE("MEMOSTORE_MAX_SIZE overrides the store budget, and a bad value is a c
   }
   ScopedEnv env("MEMOSTORE_MAX_SIZE", "lots");
   const std::string message =
-      memostore::test::error_message([&] { (void)open_store(dir, clock); }, memostore::ErrorCode::config);
+      memostore::test::error_message([&] { (void)open_store(dir / "store", {.max_bytes = 0, .clock = clock}); }, memostore::ErrorCode::config);
   CHECK(message.find("MEMOSTORE_MAX_SIZE") != std::string::npos);
   CHECK(message.find("lots") != std::string::npos);
 }
@@ -355,7 +338,7 @@ TEST_CASE("MEMOSTORE_EXPLAIN says why each miss missed") {
     return false;
   };
   {
-    Store store = open_store(dir, clock);
+    Store store = open_store(dir / "store", {.max_bytes = 0, .clock = clock});
     auto f = memostore::memo(store, "why", [](int x) { return x; }, {.ttl = 1min, .max_entries = 1});
     (void)f(1);
     CHECK(explained("why (version 0)"));
@@ -376,8 +359,8 @@ TEST_CASE("MEMOSTORE_EXPLAIN says why each miss missed") {
     (void)retyped(1);
     CHECK(explained("another result or argument type"));
 
-    const std::string key = key_of("why", 3, memostore::detail::type_fingerprint<std::string, int>(), 1);
-    REQUIRE(memostore::detail::core_of(store)->database()->put(Family::entries, key, "not an envelope"));
+    const std::string key = memostore::test::entry_key<std::string>("why", 3, 1);
+    memostore::test::put_stored_entry(store, key, "not an envelope");
     (void)retyped(1);
     CHECK(explained("the stored entry was damaged"));
   }
@@ -395,15 +378,15 @@ TEST_CASE("MEMOSTORE_EXPLAIN says why each miss missed") {
 TEST_CASE("MEMOSTORE_STATS=1 prints this process's summary when the store closes") {
   TempDir dir;
   const std::string store_dir = (dir / "store").string();
-  const auto first = memostore::test::run_process({memostore::test::child_program(), store_dir, "squares", "5"},
+  const auto first = memostore::test::run_child(store_dir, {"squares", "5"},
                                                   {{"MEMOSTORE_STATS", "1"}});
   REQUIRE(first.exit_code == 0);
   CHECK(first.err.find("memostore: 0 hits, 5 misses (0.0%)") != std::string::npos);
   CHECK(first.err.find("in 5 entries") != std::string::npos);
-  const auto second = memostore::test::run_process({memostore::test::child_program(), store_dir, "squares", "5"},
+  const auto second = memostore::test::run_child(store_dir, {"squares", "5"},
                                                    {{"MEMOSTORE_STATS", "1"}});
   CHECK(second.err.find("memostore: 5 hits, 0 misses (100.0%)") != std::string::npos);
-  const auto quiet = memostore::test::run_process({memostore::test::child_program(), store_dir, "squares", "5"});
+  const auto quiet = memostore::test::run_child(store_dir, {"squares", "5"});
   CHECK(quiet.err.find("memostore:") == std::string::npos);
 }
 

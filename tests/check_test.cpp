@@ -29,7 +29,7 @@ const memostore::FunctionStats& function_stats(const memostore::StoreStats& stat
 
 /// The `stats --json` row of `name`, from the real tool.
 nlohmann::json tool_stats(const std::filesystem::path& dir, const std::string& name) {
-  const auto result = run_process({memostore::test::tool(), "--dir", dir.string(), "--json", "stats"});
+  const auto result = memostore::test::run_tool(dir, {"--json", "stats"});
   REQUIRE_MESSAGE(result.exit_code == 0, result.err);
   const nlohmann::json stats = nlohmann::json::parse(result.out);
   for (const auto& row : stats["functions"]) {
@@ -178,7 +178,7 @@ TEST_CASE("issue 25: swapped fields are found by check mode, an added field is a
   const auto row = tool_stats(dir / "cache", "summary");
   CHECK(row["stale"] == 1);
   CHECK(row["checked"] == 1);
-  const auto text = run_process({memostore::test::tool(), "--dir", cache, "stats"});
+  const auto text = memostore::test::run_tool(cache, {"stats"});
   CHECK(text.out.find("1 stale (summary 1)") != std::string::npos);
 
   auto after = run_process({v2, cache});

@@ -15,7 +15,7 @@
 #include <memostore/memostore.hpp>
 #include <nlohmann/json.hpp>
 
-#include "store/store_core.hpp"
+#include "support/entries.hpp"
 #include "support/test_support.hpp"
 
 using memostore::Store;
@@ -23,20 +23,15 @@ using memostore::test::ProcessResult;
 using memostore::test::TempDir;
 using Json = nlohmann::json;
 
+using memostore::test::run_tool;
 using memostore::test::tool;
 
 namespace {
 
-/// Runs `memostore --dir DIR args...`.
-ProcessResult run(const std::filesystem::path& dir, std::vector<std::string> args) {
-  args.insert(args.begin(), {tool(), "--dir", dir.string()});
-  return memostore::test::run_process(args);
-}
-
 /// Runs the command with --json; requires exit code `expected_exit` and parses stdout.
 Json run_json(const std::filesystem::path& dir, std::vector<std::string> args, int expected_exit = 0) {
   args.push_back("--json");
-  const ProcessResult result = run(dir, args);
+  const ProcessResult result = run_tool(dir, args);
   INFO("stderr: " << result.err);
   REQUIRE(result.exit_code == expected_exit);
   return Json::parse(result.out);
@@ -74,12 +69,12 @@ TEST_SUITE_BEGIN("cli");
 
 TEST_CASE("--help works for the tool and for every command") {
   TempDir dir;
-  const ProcessResult top = run(dir.path(), {"--help"});
+  const ProcessResult top = run_tool(dir.path(), {"--help"});
   CHECK(top.exit_code == 0);
   for (const char* command :
        {"stats", "ls", "show", "clear", "gc", "compact", "verify", "repair", "export", "import", "merge"}) {
     CHECK(top.out.find(command) != std::string::npos);
-    const ProcessResult help = run(dir.path(), {command, "--help"});
+    const ProcessResult help = run_tool(dir.path(), {command, "--help"});
     INFO(command);
     CHECK(help.exit_code == 0);
     CHECK(help.out.find(std::string("Usage:")) != std::string::npos);
@@ -90,7 +85,7 @@ TEST_CASE("--help works for the tool and for every command") {
 TEST_CASE("stats prints a table and the same numbers as JSON") {
   TempDir dir;
   build_store(dir / "store");
-  const ProcessResult table = run(dir / "store", {"stats"});
+  const ProcessResult table = run_tool(dir / "store", {"stats"});
   REQUIRE(table.exit_code == 0);
   CHECK(table.out.find("13 entries") != std::string::npos);
   CHECK(table.out.find("1 hits, 13 misses") != std::string::npos);
@@ -111,7 +106,7 @@ TEST_CASE("stats prints a table and the same numbers as JSON") {
   CHECK(function_row(stats, "greet")["entries"] == 3);
 
   // --zero resets the counters, not the contents.
-  CHECK(run(dir / "store", {"stats", "--zero"}).exit_code == 0);
+  CHECK(run_tool(dir / "store", {"stats", "--zero"}).exit_code == 0);
   const Json zeroed = run_json(dir / "store", {"stats"});
   CHECK(zeroed["hits"] == 0);
   CHECK(zeroed["misses"] == 0);
@@ -138,7 +133,7 @@ TEST_CASE("stats and ls count the hits of processes that only hit, which wait fo
 TEST_CASE("ls lists entries, filters by function, sorts and limits") {
   TempDir dir;
   build_store(dir / "store");
-  const ProcessResult table = run(dir / "store", {"ls"});
+  const ProcessResult table = run_tool(dir / "store", {"ls"});
   REQUIRE(table.exit_code == 0);
   CHECK(table.out.rfind("function", 0) == 0);  // the header comes first
   CHECK(std::count(table.out.begin(), table.out.end(), '\n') == 14);
@@ -163,7 +158,7 @@ TEST_CASE("show prints one entry; an unknown key exits 1 and an ambiguous one 2"
   build_store(dir / "store", 40);  // more keys than hex digits: two share a first digit
   const Json listed = run_json(dir / "store", {"ls", "--function", "greet"});
   const std::string key = listed["entries"][0]["key"];
-  const ProcessResult shown = run(dir / "store", {"show", key});
+  const ProcessResult shown = run_tool(dir / "store", {"show", key});
   REQUIRE(shown.exit_code == 0);
   CHECK(shown.out.find("greet") != std::string::npos);
   CHECK(shown.out.find("arguments") != std::string::npos);
@@ -175,7 +170,7 @@ TEST_CASE("show prints one entry; an unknown key exits 1 and an ambiguous one 2"
   CHECK(json["value_size"].get<std::uint64_t>() > 10);
   CHECK(json["problem"].is_null());
 
-  const ProcessResult missing = run(dir / "store", {"show", "ffffffffffffffff"});
+  const ProcessResult missing = run_tool(dir / "store", {"show", "ffffffffffffffff"});
   CHECK(missing.exit_code == 1);
   CHECK(missing.err.find("no entry") != std::string::npos);
   std::map<char, int> first_digits;
@@ -186,10 +181,10 @@ TEST_CASE("show prints one entry; an unknown key exits 1 and an ambiguous one 2"
   const auto shared =
       std::find_if(first_digits.begin(), first_digits.end(), [](const auto& d) { return d.second > 1; });
   REQUIRE(shared != first_digits.end());
-  const ProcessResult ambiguous = run(dir / "store", {"show", std::string(1, shared->first)});
+  const ProcessResult ambiguous = run_tool(dir / "store", {"show", std::string(1, shared->first)});
   CHECK(ambiguous.exit_code == 2);
   CHECK(ambiguous.err.find("give more digits") != std::string::npos);
-  CHECK(run(dir / "store", {"show", "nothex"}).exit_code == 2);
+  CHECK(run_tool(dir / "store", {"show", "nothex"}).exit_code == 2);
 }
 
 TEST_CASE("show lists an entry's input files with their hashes; ls --input filters by them") {
@@ -216,7 +211,7 @@ TEST_CASE("show lists an entry's input files with their hashes; ls --input filte
   CHECK(run_json(dir / "store", {"ls", "--input", (dir / "data").string()})["entries"].size() == 2);
   CHECK(run_json(dir / "store", {"ls", "--input", (dir / "elsewhere.csv").string()})["entries"].empty());
 
-  const ProcessResult shown = run(dir / "store", {"show", filtered["entries"][0]["key"]});
+  const ProcessResult shown = run_tool(dir / "store", {"show", filtered["entries"][0]["key"]});
   REQUIRE(shown.exit_code == 0);
   CHECK(shown.out.find("input file") != std::string::npos);
   CHECK(shown.out.find(input["path"].get<std::string>() + "  xxh3-128 " + input["hash"].get<std::string>()) !=
@@ -227,7 +222,7 @@ TEST_CASE("clear, gc and compact change what stats reports") {
   TempDir dir;
   build_store(dir / "store", 40, 3, 20'000);  // large values: blob files
 
-  const ProcessResult cleared = run(dir / "store", {"clear", "--function", "greet"});
+  const ProcessResult cleared = run_tool(dir / "store", {"clear", "--function", "greet"});
   REQUIRE(cleared.exit_code == 0);
   CHECK(cleared.out.find("3 entries") != std::string::npos);
   CHECK(function_row(run_json(dir / "store", {"stats"}), "greet")["entries"] == 0);
@@ -238,7 +233,7 @@ TEST_CASE("clear, gc and compact change what stats reports") {
   CHECK(after_gc["bytes"].get<std::uint64_t>() <= 200 * 1024);
   CHECK(after_gc["entries"].get<int>() < 40);
 
-  const ProcessResult cleared_all = run(dir / "store", {"clear"});
+  const ProcessResult cleared_all = run_tool(dir / "store", {"clear"});
   REQUIRE(cleared_all.exit_code == 0);
   // Measured with no process open: the compact command's own "before" may
   // follow a background compaction RocksDB starts at open (then only the
@@ -250,7 +245,7 @@ TEST_CASE("clear, gc and compact change what stats reports") {
   const Json compacted = run_json(dir / "store", {"compact"});
   CHECK(compacted["disk_bytes_after"] < cleared_bytes);
   CHECK(compacted["disk_bytes_before"] > 0);
-  const ProcessResult compact_text = run(dir / "store", {"compact"});
+  const ProcessResult compact_text = run_tool(dir / "store", {"compact"});
   CHECK(compact_text.exit_code == 0);
   CHECK(compact_text.out.find("before") != std::string::npos);
   CHECK(compact_text.err.empty());  // no progress bar when stderr is not a terminal
@@ -275,24 +270,17 @@ TEST_CASE("an inherited MEMOSTORE_MODE does not make clear or gc refuse (readonl
 TEST_CASE("verify finds a damaged entry, exits 1, and --fix removes it") {
   TempDir dir;
   build_store(dir / "store");
-  CHECK(run(dir / "store", {"verify"}).exit_code == 0);
+  CHECK(run_tool(dir / "store", {"verify"}).exit_code == 0);
   std::string damaged_hash;
   {
     Store store = Store::open(dir / "store");
     memostore::for_each_entry(store, {.function = "greet"}, [&](const memostore::EntrySummary& entry) {
       damaged_hash = entry.hash;
-      auto* database = memostore::detail::core_of(store)->database();
-      std::string bytes;
-      REQUIRE(
-          database
-              ->get(memostore::detail::Family::entries, entry.key, [&](std::string_view v) { bytes = std::string(v); })
-              .value());
-      bytes[bytes.size() - 10] ^= 0x20;
-      REQUIRE(database->put(memostore::detail::Family::entries, entry.key, bytes));
+      memostore::test::tamper_entry(store, entry.key, [](std::string& bytes) { bytes[bytes.size() - 10] ^= 0x20; });
       return false;
     });
   }
-  const ProcessResult found = run(dir / "store", {"verify"});
+  const ProcessResult found = run_tool(dir / "store", {"verify"});
   CHECK(found.exit_code == 1);
   CHECK(found.out.find("greet " + damaged_hash) != std::string::npos);
   CHECK(found.out.find("1 problems") != std::string::npos);
@@ -300,7 +288,7 @@ TEST_CASE("verify finds a damaged entry, exits 1, and --fix removes it") {
   const Json fixed = run_json(dir / "store", {"verify", "--fix"}, 1);
   CHECK(fixed["removed"] == 1);
   CHECK(fixed["problems"][0]["hash"] == damaged_hash);
-  CHECK(run(dir / "store", {"verify"}).exit_code == 0);
+  CHECK(run_tool(dir / "store", {"verify"}).exit_code == 0);
   CHECK(run_json(dir / "store", {"stats"})["entries"] == 12);
 }
 
@@ -309,13 +297,13 @@ TEST_CASE("with MEMOSTORE_SECRET, verify lists unsigned entries and the secret a
   build_store(dir / "store");
   const std::string secret = "cli test secret";
   const ProcessResult found =
-      memostore::test::run_process({tool(), "--dir", (dir / "store").string(), "verify"}, {{"MEMOSTORE_SECRET", secret}});
+      memostore::test::run_tool(dir / "store", {"verify"}, {{"MEMOSTORE_SECRET", secret}});
   CHECK(found.exit_code == 1);
   CHECK(found.out.find("13 problems") != std::string::npos);
   CHECK(found.out.find("not signed") != std::string::npos);
   CHECK(found.out.find(secret) == std::string::npos);
   CHECK(found.err.find(secret) == std::string::npos);
-  CHECK(run(dir / "store", {"verify"}).exit_code == 0);  // without the secret, nothing is wrong
+  CHECK(run_tool(dir / "store", {"verify"}).exit_code == 0);  // without the secret, nothing is wrong
 }
 
 TEST_CASE("a store that will not open says so, exits 3, and repair brings it back") {
@@ -326,21 +314,21 @@ TEST_CASE("a store that will not open says so, exits 3, and repair brings it bac
       std::ofstream(file.path(), std::ios::binary | std::ios::trunc) << std::string(100, '\x01');
     }
   }
-  const ProcessResult refused = run(dir / "store", {"stats"});
+  const ProcessResult refused = run_tool(dir / "store", {"stats"});
   CHECK(refused.exit_code == 3);
   CHECK(refused.err.find("repair") != std::string::npos);
-  const ProcessResult repaired = run(dir / "store", {"repair"});
+  const ProcessResult repaired = run_tool(dir / "store", {"repair"});
   INFO(repaired.err);
   CHECK(repaired.exit_code == 0);
   CHECK(repaired.out.find("13 entries remain") != std::string::npos);
   CHECK(run_json(dir / "store", {"stats"})["entries"] == 13);
-  CHECK(run(dir / "store", {"verify"}).exit_code == 0);
+  CHECK(run_tool(dir / "store", {"verify"}).exit_code == 0);
 }
 
 TEST_CASE("export then import into an empty store gives an identical ls") {
   TempDir dir;
   build_store(dir / "a");
-  const ProcessResult exported = run(dir / "a", {"export", (dir / "a.msx").string()});
+  const ProcessResult exported = run_tool(dir / "a", {"export", (dir / "a.msx").string()});
   REQUIRE(exported.exit_code == 0);
   CHECK(exported.out.find("13 entries") != std::string::npos);
   const Json imported = run_json(dir / "b", {"import", (dir / "a.msx").string()});
@@ -355,7 +343,7 @@ TEST_CASE("export then import into an empty store gives an identical ls") {
     return rows;
   };
   CHECK(keys(dir / "b") == keys(dir / "a"));
-  CHECK(run(dir / "b", {"import", (dir / "missing.msx").string()}).exit_code == 2);
+  CHECK(run_tool(dir / "b", {"import", (dir / "missing.msx").string()}).exit_code == 2);
 }
 
 TEST_CASE("merge of two stores gives the union") {
@@ -376,7 +364,7 @@ TEST_CASE("merge of two stores gives the union") {
   // greets and its square(0) (build_store's last call, newer than a's).
   CHECK(merged["entries"] == 5 + 5 + 5);
   CHECK(run_json(dir / "a", {"stats"})["entries"] == 15 + 4);
-  CHECK(run(dir / "a", {"verify"}).exit_code == 0);
+  CHECK(run_tool(dir / "a", {"verify"}).exit_code == 0);
 }
 
 TEST_CASE("read commands work while another process uses the store; write commands name it and exit 3") {
@@ -384,12 +372,12 @@ TEST_CASE("read commands work while another process uses the store; write comman
   build_store(dir / "store");
   memostore::test::ChildProcess holder({memostore::test::child_program(), (dir / "store").string(), "hold"});
   REQUIRE(holder.read_line() == "ready");
-  CHECK(run(dir / "store", {"stats"}).exit_code == 0);
+  CHECK(run_tool(dir / "store", {"stats"}).exit_code == 0);
   CHECK(run_json(dir / "store", {"ls"})["entries"].size() == 13);
-  CHECK(run(dir / "store", {"verify"}).exit_code == 0);
-  CHECK(run(dir / "store", {"export", (dir / "live.msx").string()}).exit_code == 0);
+  CHECK(run_tool(dir / "store", {"verify"}).exit_code == 0);
+  CHECK(run_tool(dir / "store", {"export", (dir / "live.msx").string()}).exit_code == 0);
 
-  const ProcessResult refused = run(dir / "store", {"clear"});
+  const ProcessResult refused = run_tool(dir / "store", {"clear"});
   CHECK(refused.exit_code == 3);
   CHECK(refused.err.find(fmt::format("process {}", holder.pid())) != std::string::npos);
   CHECK(std::count(refused.err.begin(), refused.err.end(), '\n') == 1);  // one line
@@ -401,22 +389,22 @@ TEST_CASE("read commands work while another process uses the store; write comman
 TEST_CASE("usage errors exit 2 and an unavailable store exits 3") {
   TempDir dir;
   build_store(dir / "store");
-  CHECK(run(dir / "store", {}).exit_code == 2);
-  CHECK(run(dir / "store", {"frobnicate"}).exit_code == 2);
-  CHECK(run(dir / "store", {"ls", "--sort", "colour"}).exit_code == 2);
-  const ProcessResult bad_size = run(dir / "store", {"gc", "--max-size", "12Q"});
+  CHECK(run_tool(dir / "store", {}).exit_code == 2);
+  CHECK(run_tool(dir / "store", {"frobnicate"}).exit_code == 2);
+  CHECK(run_tool(dir / "store", {"ls", "--sort", "colour"}).exit_code == 2);
+  const ProcessResult bad_size = run_tool(dir / "store", {"gc", "--max-size", "12Q"});
   CHECK(bad_size.exit_code == 2);
   CHECK(bad_size.err.find("12Q") != std::string::npos);
-  CHECK(run(dir / "store", {"clear", "--version", "1"}).exit_code == 2);
+  CHECK(run_tool(dir / "store", {"clear", "--version", "1"}).exit_code == 2);
 
-  const ProcessResult missing = run(dir / "nowhere", {"stats"});
+  const ProcessResult missing = run_tool(dir / "nowhere", {"stats"});
   CHECK(missing.exit_code == 3);
   CHECK(missing.err.find("nowhere") != std::string::npos);
-  CHECK(run(dir / "nowhere", {"clear"}).exit_code == 3);  // a mistyped --dir does not create a store
+  CHECK(run_tool(dir / "nowhere", {"clear"}).exit_code == 3);  // a mistyped --dir does not create a store
   CHECK_FALSE(std::filesystem::exists(dir / "nowhere"));
   std::filesystem::create_directories(dir / "not-a-store");
   { std::ofstream(dir / "not-a-store" / "notes.txt") << "mine"; }
-  CHECK(run(dir / "not-a-store", {"clear"}).exit_code == 3);
+  CHECK(run_tool(dir / "not-a-store", {"clear"}).exit_code == 3);
   CHECK(std::filesystem::exists(dir / "not-a-store" / "notes.txt"));
 }
 

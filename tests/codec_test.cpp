@@ -26,7 +26,7 @@ std::string encode_u64(std::uint64_t v) {
 
 }  // namespace
 
-TEST_SUITE("codec") {
+TEST_SUITE_BEGIN("codec");
 
 TEST_CASE("values round-trip through the archive") {
   const std::map<std::string, std::vector<double>> value = {{"a", {1.5, -2.25}}, {"", {}}, {"long", std::vector<double>(1000, 3.0)}};
@@ -144,4 +144,4 @@ TEST_CASE("function names are validated") {
   CHECK_FALSE(detail::check_function_name(std::string(257, 'n')));
 }
 
-}  // TEST_SUITE
+TEST_SUITE_END();

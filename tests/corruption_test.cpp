@@ -20,6 +20,7 @@ namespace fs = std::filesystem;
 using memostore::Store;
 using memostore::test::LogCapture;
 using memostore::test::TempDir;
+using memostore::test::square;
 
 namespace {
 
@@ -27,7 +28,6 @@ constexpr int k_squares = 300;
 constexpr int k_big = 8;
 constexpr int k_logged_from = 100'000;  // memo_child's keys, left in the write-ahead log
 
-std::vector<std::int64_t> square(int x) { return {x, std::int64_t{x} * x}; }
 std::string big(int i) { return std::string(40'000, static_cast<char>('A' + i)); }
 
 /// A store with table files, blob files and a write-ahead log that still
@@ -48,7 +48,7 @@ int build_pristine(const fs::path& dir) {
       {memostore::test::child_program(), dir.string(), "squares-from", std::to_string(k_logged_from)});
   int last = k_logged_from - 1;
   for (int i = 0; i < 50; ++i) {
-    last = std::stoi(writer.read_line().substr(9));
+    last = memostore::test::next_returned(writer);
   }
   ::kill(writer.pid(), SIGKILL);
   (void)writer.wait();

@@ -16,13 +16,7 @@
 
 using memostore::test::ChildProcess;
 using memostore::test::TempDir;
-
-namespace {
-
-// The same function as memo_child's `square`: same name, types and values.
-std::vector<std::int64_t> square(int x) { return {x, std::int64_t{x} * x}; }
-
-}  // namespace
+using memostore::test::square;
 
 TEST_SUITE_BEGIN("crash");
 
@@ -42,9 +36,7 @@ TEST_CASE("results whose call returned survive SIGKILL at random moments, 50 tim
     const int wanted = calls_before_kill(random);
     int last_returned = base - 1;
     for (int i = 0; i < wanted; ++i) {
-      const std::string line = writer.read_line();
-      REQUIRE_MESSAGE(line.rfind("returned=", 0) == 0, "writer said: " << line);
-      last_returned = std::stoi(line.substr(9));
+      last_returned = memostore::test::next_returned(writer);
     }
     ::kill(writer.pid(), SIGKILL);
     CHECK(writer.wait() == 128 + SIGKILL);
@@ -53,10 +45,7 @@ TEST_CASE("results whose call returned survive SIGKILL at random moments, 50 tim
     // Reopen: every returned result is a hit with the right value.
     memostore::Store store = memostore::Store::open(dir / "store");
     int computed = 0;
-    auto memo_square = memostore::memo(store, "square", memostore::state_not_keyed([&](int x) {
-      ++computed;
-      return square(x);
-    }));
+    auto memo_square = memostore::test::counting_square(store, computed);
     for (int x = base; x <= last_returned; ++x) {
       REQUIRE(memo_square(x) == square(x));
     }

@@ -87,13 +87,6 @@ ProcessResult run_tool(const SmallDisk& disk, const fs::path& dir, std::vector<s
   return memostore::test::run_process(disk.limited(args));
 }
 
-
-/// Runs `memostore --dir DIR args...` as is.
-ProcessResult run_plain(const fs::path& dir, std::vector<std::string> args) {
-  args.insert(args.begin(), {tool(), "--dir", dir.string()});
-  return memostore::test::run_process(args);
-}
-
 std::string small_value(int x) { return std::string(300, static_cast<char>('a' + x % 26)) + std::to_string(x); }
 std::string large_value(int x) { return std::string(40'000, static_cast<char>('A' + x % 26)) + std::to_string(x); }
 constexpr int k_small = 30;
@@ -209,7 +202,7 @@ TEST_CASE("issue 26: import and merge on a full disk exit 1 naming the directory
     }
   }
   const ProcessResult exported =
-      memostore::test::run_process({tool(), "--dir", (dir / "source").string(), "export", (dir / "export").string()});
+      memostore::test::run_tool(dir / "source", {"export", (dir / "export").string()});
   REQUIRE(exported.exit_code == 0);
   SmallDisk disk(dir / "disk");
   for (const std::vector<std::string>& command :
@@ -225,7 +218,7 @@ TEST_CASE("issue 26: import and merge on a full disk exit 1 naming the directory
       CHECK(result.err.find("ENOSPC") != std::string::npos);
     }
     // The store is left sound: it opens and reads.
-    const ProcessResult stats = memostore::test::run_process({tool(), "--dir", target.string(), "stats"});
+    const ProcessResult stats = memostore::test::run_tool(target, {"stats"});
     CHECK(stats.exit_code == 0);
   }
 }
@@ -239,7 +232,7 @@ TEST_CASE("issue 26: verify reads past damaged table blocks and blob files, and 
   flip_middle(largest_file(store, ".sst"));
   flip_middle(largest_file(store, ".blob"));
 
-  const ProcessResult found = run_plain(store, {"verify"});
+  const ProcessResult found = memostore::test::run_tool(store, {"verify"});
   INFO(found.out << found.err);
   CHECK(found.exit_code == 1);
   CHECK(found.out.find("checked 40 entries") != std::string::npos);  // every entry, past the damage
@@ -251,7 +244,7 @@ TEST_CASE("issue 26: verify reads past damaged table blocks and blob files, and 
   CHECK(found.out.find("verify --fix` removes the") != std::string::npos);
   CHECK(found.out.find(" repair` copies every entry") != std::string::npos);
 
-  const Json fixed = Json::parse(run_plain(store, {"verify", "--fix", "--json"}).out);
+  const Json fixed = Json::parse(memostore::test::run_tool(store, {"verify", "--fix", "--json"}).out);
   std::size_t damaged_entries = 0;
   for (const Json& problem : fixed["problems"]) {
     damaged_entries += problem["hash"] != "" ? 1 : 0;
@@ -262,7 +255,7 @@ TEST_CASE("issue 26: verify reads past damaged table blocks and blob files, and 
   CHECK(fixed["needs_repair"] == true);
 
   // What is left is file damage only: the advice moves on to repair, never back to --fix.
-  const ProcessResult left = run_plain(store, {"verify"});
+  const ProcessResult left = memostore::test::run_tool(store, {"verify"});
   INFO(left.out);
   CHECK(left.exit_code == 1);
   CHECK(left.out.find("damaged small") == std::string::npos);
@@ -270,10 +263,10 @@ TEST_CASE("issue 26: verify reads past damaged table blocks and blob files, and 
   CHECK(left.out.find("verify --fix") == std::string::npos);
   CHECK(left.out.find(" repair` copies every entry") != std::string::npos);
 
-  const ProcessResult repaired = run_plain(store, {"repair"});
+  const ProcessResult repaired = memostore::test::run_tool(store, {"repair"});
   INFO(repaired.out << repaired.err);
   CHECK(repaired.exit_code == 0);
-  const ProcessResult clean = run_plain(store, {"verify"});
+  const ProcessResult clean = memostore::test::run_tool(store, {"verify"});
   CHECK(clean.exit_code == 0);
   CHECK(clean.out.find("no problems") != std::string::npos);
   // Only the entries verify named are gone: the 40 KB values outside the damaged blob were kept.
@@ -315,7 +308,7 @@ TEST_CASE("issue 26: repair keeps the results another process handed over while 
   }
   REQUIRE(!memostore::detail::pending_units(store).empty());  // the results wait in the hand-over folder
 
-  const ProcessResult repaired = run_plain(store, {"repair"});
+  const ProcessResult repaired = memostore::test::run_tool(store, {"repair"});
   INFO(repaired.out << repaired.err);
   CHECK(repaired.exit_code == 0);
   CHECK(repaired.out.find("nothing to repair") != std::string::npos);
@@ -336,7 +329,7 @@ TEST_CASE("issue 26: repair of a healthy store with large values changes nothing
   const fs::path store = dir / "store";
   build_mixed_store(store);
   const auto before = files_of(store);
-  const ProcessResult repaired = run_plain(store, {"repair"});
+  const ProcessResult repaired = memostore::test::run_tool(store, {"repair"});
   INFO(repaired.out << repaired.err);
   CHECK(repaired.exit_code == 0);
   CHECK(repaired.out.find("nothing to repair") != std::string::npos);
@@ -374,26 +367,26 @@ TEST_CASE("issue 26: names and paths holding terminal escapes are printed escape
   }
   const fs::path store = dir / "store";
   for (const std::vector<std::string>& command : {std::vector<std::string>{"stats"}, std::vector<std::string>{"ls"}}) {
-    const ProcessResult result = run_plain(store, command);
+    const ProcessResult result = memostore::test::run_tool(store, command);
     INFO(command[0] << ": " << result.out);
     CHECK(result.exit_code == 0);
     CHECK_FALSE(has_raw_control(result.out));
     CHECK(result.out.find("retitle\\x1b]0;pwned\\x07 clear\\x1b[2J\\x0aforged row") != std::string::npos);
     CHECK(result.out.find("\nforged row") == std::string::npos);  // no forged line
   }
-  const Json listed = Json::parse(run_plain(store, {"ls", "--json"}).out);
+  const Json listed = Json::parse(memostore::test::run_tool(store, {"ls", "--json"}).out);
   REQUIRE(listed["entries"].size() == 1);
   CHECK(listed["entries"][0]["function"] == name);  // the exact bytes, through JSON's escapes
   CHECK(listed["entries"][0]["inputs"][0]["path"] == fs::absolute(input).lexically_normal().string());
-  CHECK(Json::parse(run_plain(store, {"stats", "--json"}).out)["functions"][0]["name"] == name);
+  CHECK(Json::parse(memostore::test::run_tool(store, {"stats", "--json"}).out)["functions"][0]["name"] == name);
 
   const std::string key = listed["entries"][0]["key"];
-  const ProcessResult shown = run_plain(store, {"show", key});
+  const ProcessResult shown = memostore::test::run_tool(store, {"show", key});
   INFO(shown.out);
   CHECK(shown.exit_code == 0);
   CHECK_FALSE(has_raw_control(shown.out));
   CHECK(shown.out.find("in\\x1b[2J\\x0aput.csv") != std::string::npos);
-  CHECK(Json::parse(run_plain(store, {"show", key, "--json"}).out)["function"] == name);
+  CHECK(Json::parse(memostore::test::run_tool(store, {"show", key, "--json"}).out)["function"] == name);
 
   // A name that is not UTF-8 cannot be JSON text: replaced (U+FFFD), never a failure.
   {
@@ -401,13 +394,13 @@ TEST_CASE("issue 26: names and paths holding terminal escapes are printed escape
     auto f = memostore::memo(other, "caf\xe9", [](int x) { return x; });
     CHECK(f(1) == 1);
   }
-  const ProcessResult latin1 = run_plain(dir / "latin1", {"ls", "--json"});
+  const ProcessResult latin1 = memostore::test::run_tool(dir / "latin1", {"ls", "--json"});
   CHECK(latin1.exit_code == 0);
   CHECK(Json::parse(latin1.out)["entries"][0]["function"] == "caf\xef\xbf\xbd");
-  CHECK(run_plain(dir / "latin1", {"ls"}).out.find("caf\\xe9") != std::string::npos);
+  CHECK(memostore::test::run_tool(dir / "latin1", {"ls"}).out.find("caf\\xe9") != std::string::npos);
 
   // An error quoting the name: `show` with a function that has no such key.
-  const ProcessResult missing = run_plain(store, {"show", "ffff", "--function", name});
+  const ProcessResult missing = memostore::test::run_tool(store, {"show", "ffff", "--function", name});
   CHECK(missing.exit_code != 0);
   CHECK_FALSE(has_raw_control(missing.err));
 }

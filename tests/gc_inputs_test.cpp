@@ -70,12 +70,6 @@ void change_inputs(const fs::path& data) {
   write_file(data / "other/b.csv", "5,6");
 }
 
-std::string tool() {
-  const char* path = std::getenv("MEMOSTORE_TOOL");
-  REQUIRE_MESSAGE(path != nullptr, "MEMOSTORE_TOOL must name the built memostore tool (meson test sets it)");
-  return path;
-}
-
 }  // namespace
 
 TEST_SUITE_BEGIN("gc changed inputs");
@@ -115,13 +109,12 @@ TEST_CASE("memostore gc --changed-inputs reports and removes them (text and --js
   store_entries(tmp / "json", data);
   change_inputs(data);
 
-  const auto text = memostore::test::run_process({tool(), "--dir", (tmp / "text").string(), "gc", "--changed-inputs"});
+  const auto text = memostore::test::run_tool(tmp / "text", {"gc", "--changed-inputs"});
   INFO("stderr: " << text.err);
   REQUIRE(text.exit_code == 0);
   CHECK(text.out.find("inputs gone or changed") != std::string::npos);
 
-  const auto json = memostore::test::run_process(
-      {tool(), "--dir", (tmp / "json").string(), "gc", "--changed-inputs", "--json"});
+  const auto json = memostore::test::run_tool(tmp / "json", {"gc", "--changed-inputs", "--json"});
   REQUIRE(json.exit_code == 0);
   const Json report = Json::parse(json.out);
   CHECK(report["changed_inputs"]["entries"].get<int>() == 3);

@@ -31,17 +31,11 @@ using memostore::Store;
 using memostore::test::error_message;
 using memostore::test::run_process;
 using memostore::test::TempDir;
+using memostore::test::read_file;
 
 using memostore::test::tool;
 
 namespace {
-
-std::string read_file(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream bytes;
-  bytes << in.rdbuf();
-  return bytes.str();
-}
 
 /// A directory and a file outside the store that an attack aims at.
 struct Victim {
@@ -76,7 +70,7 @@ void check_refused(const fs::path& dir, const std::string& named, const std::str
     CHECK(message.find(cause) != std::string::npos);
   }
   for (const char* command : {"stats", "gc"}) {
-    const auto result = run_process({tool(), "--dir", dir.string(), command});
+    const auto result = memostore::test::run_tool(dir, {command});
     CHECK(result.exit_code == 3);
     CHECK(result.err.find(named) != std::string::npos);
     CHECK(result.err.find(cause) != std::string::npos);
@@ -186,7 +180,7 @@ TEST_CASE("issue 26: a link planted at DIR/secondaries is refused; nothing under
   fs::create_directory_symlink(victim.folder, dir / "store" / "secondaries");
   check_refused(dir / "store", (dir / "store" / "secondaries").string(), "symbolic link");
   // The default store runs uncached instead, and says why.
-  const auto child = run_process({memostore::test::child_program(), "-", "squares", "3"},
+  const auto child = memostore::test::run_child("-", {"squares", "3"},
                                  {{"MEMOSTORE_DIR", (dir / "store").string()}});
   CHECK(child.exit_code == 0);
   CHECK(memostore::test::output_value(child.out, "mode") == "off");
@@ -373,7 +367,7 @@ TEST_CASE("issue 26: a store another process is still creating is waited for, th
   }
   const LockHolder creator(dir / "store");
   const auto started = std::chrono::steady_clock::now();
-  const auto result = run_process({tool(), "--dir", (dir / "store").string(), "stats"});
+  const auto result = memostore::test::run_tool(dir / "store", {"stats"});
   const auto waited = std::chrono::steady_clock::now() - started;
   CHECK(result.exit_code == 3);
   CHECK(result.err.find("is being created by process " + std::to_string(creator.pid())) != std::string::npos);
@@ -391,7 +385,7 @@ TEST_CASE("issue 26: stats while another process creates the store never says it
     fs::create_directory(dir / "store");
     fs::permissions(dir / "store", fs::perms::owner_all, fs::perm_options::replace);
     memostore::test::ChildProcess creator({memostore::test::child_program(), (dir / "store").string(), "squares", "5"});
-    const auto stats = run_process({tool(), "--dir", (dir / "store").string(), "stats"});
+    const auto stats = memostore::test::run_tool(dir / "store", {"stats"});
     CHECK(creator.wait() == 0);
     INFO(stats.err);
     CHECK(stats.err.find("not a memostore store") == std::string::npos);

@@ -16,27 +16,19 @@
 #include "codec/envelope.hpp"
 #include "codec/meta.hpp"
 #include "tiers/hot_entries.hpp"
-#include "storage/database.hpp"
 #include "store/store_core.hpp"
+#include "support/database.hpp"
 #include "support/test_support.hpp"
 
 using memostore::Store;
 using memostore::StoreOptions;
 using memostore::test::ChildProcess;
 using memostore::test::TempDir;
+using memostore::test::counting_square;
+using memostore::test::open_store;
+using memostore::test::square;
 
 namespace {
-
-Store open_store(const TempDir& dir, std::uint64_t hot_cache_bytes = std::uint64_t{32} << 20,
-                 std::shared_ptr<memostore::ManualClock> clock = nullptr) {
-  StoreOptions options;
-  options.dir = dir / "cache";
-  options.hot_cache_bytes = hot_cache_bytes;
-  options.clock = std::move(clock);
-  return Store::open(std::move(options));
-}
-
-std::vector<std::int64_t> square(int x) { return {x, std::int64_t{x} * x}; }
 
 std::uint64_t hot_hits(const Store& store) { return store.stats().hot.hits; }
 
@@ -49,26 +41,15 @@ std::vector<memostore::EntrySummary> entries_of(const Store& store) {
   return entries;
 }
 
-/// square, memoized as "square" on `store`, counting its computations in `computed`.
-auto counted_square(const Store& store, int& computed, memostore::MemoOptions options = {}) {
-  return memostore::memo(
-      store, "square",
-      memostore::state_not_keyed([&computed](int x) {
-        ++computed;
-        return square(x);
-      }),
-      std::move(options));
-}
-
 }  // namespace
 
 TEST_SUITE_BEGIN("hot tier");
 
 TEST_CASE("a repeated hit is served from memory and counted as a hit") {
   TempDir dir;
-  Store store = open_store(dir);
+  Store store = open_store(dir / "cache");
   int computed = 0;
-  auto memo_square = counted_square(store, computed);
+  auto memo_square = counting_square(store, computed);
   CHECK(memo_square(3) == square(3));  // computed and stored, not kept in memory
   CHECK(hot_hits(store) == 0);
   CHECK(memo_square(3) == square(3));  // read from the store, kept
@@ -87,7 +68,7 @@ TEST_CASE("a repeated hit is served from memory and counted as a hit") {
 TEST_CASE("a hot tier of 0 bytes, or MEMOSTORE_HOT_CACHE=0, keeps nothing") {
   TempDir dir;
   SUBCASE("option") {
-    Store store = open_store(dir, 0);
+    Store store = open_store(dir / "cache", {.hot_cache_bytes = 0});
     auto memo_square = memostore::memo(store, "square", &square);
     for (int i = 0; i < 4; ++i) {
       CHECK(memo_square(1) == square(1));
@@ -97,7 +78,7 @@ TEST_CASE("a hot tier of 0 bytes, or MEMOSTORE_HOT_CACHE=0, keeps nothing") {
   }
   SUBCASE("environment") {
     memostore::test::ScopedEnv off("MEMOSTORE_HOT_CACHE", "0");
-    Store store = open_store(dir);
+    Store store = open_store(dir / "cache");
     auto memo_square = memostore::memo(store, "square", &square);
     for (int i = 0; i < 4; ++i) {
       CHECK(memo_square(1) == square(1));
@@ -107,16 +88,16 @@ TEST_CASE("a hot tier of 0 bytes, or MEMOSTORE_HOT_CACHE=0, keeps nothing") {
   SUBCASE("a bad size names the variable") {
     memostore::test::ScopedEnv bad("MEMOSTORE_HOT_CACHE", "lots");
     const std::string message =
-        memostore::test::error_message([&] { (void)open_store(dir); }, memostore::ErrorCode::config);
+        memostore::test::error_message([&] { (void)open_store(dir / "cache"); }, memostore::ErrorCode::config);
     CHECK(message.find("MEMOSTORE_HOT_CACHE") != std::string::npos);
   }
 }
 
 TEST_CASE("forget, clear and Store::clear are seen at once by copies in memory") {
   TempDir dir;
-  Store store = open_store(dir);
+  Store store = open_store(dir / "cache");
   int computed = 0;
-  auto memo_square = counted_square(store, computed);
+  auto memo_square = counting_square(store, computed);
   const auto warm = [&](int x) {
     for (int i = 0; i < 3; ++i) {
       CHECK(memo_square(x) == square(x));
@@ -147,9 +128,9 @@ TEST_CASE("forget, clear and Store::clear are seen at once by copies in memory")
 TEST_CASE("an entry past its ttl is not served from memory") {
   TempDir dir;
   auto clock = std::make_shared<memostore::ManualClock>();
-  Store store = open_store(dir, std::uint64_t{32} << 20, clock);
+  Store store = open_store(dir / "cache", {.clock = clock});
   int computed = 0;
-  auto memo_square = counted_square(store, computed, {.ttl = std::chrono::minutes(1)});
+  auto memo_square = counting_square(store, computed, {.ttl = std::chrono::minutes(1)});
   for (int i = 0; i < 3; ++i) {
     CHECK(memo_square(4) == square(4));
   }
@@ -162,9 +143,9 @@ TEST_CASE("an entry past its ttl is not served from memory") {
 
 TEST_CASE("an entry evicted by a size budget is computed again, not served from memory") {
   TempDir dir;
-  Store store = open_store(dir);
+  Store store = open_store(dir / "cache");
   int computed = 0;
-  auto memo_square = counted_square(store, computed, {.max_entries = 2});
+  auto memo_square = counting_square(store, computed, {.max_entries = 2});
   for (int i = 0; i < 3; ++i) {
     CHECK(memo_square(1) == square(1));
   }
@@ -179,7 +160,7 @@ TEST_CASE("an entry evicted by a size budget is computed again, not served from 
 
 TEST_CASE("a result recomputed in refresh mode replaces the copy in memory") {
   TempDir dir;
-  Store store = open_store(dir);
+  Store store = open_store(dir / "cache");
   Store refreshing = Store::open({.dir = dir / "cache", .mode = memostore::Mode::refresh});
   int calls = 0;
   const auto counted = [&](int x) { return std::to_string(x) + "#" + std::to_string(++calls); };
@@ -196,7 +177,7 @@ TEST_CASE("a result recomputed in refresh mode replaces the copy in memory") {
 
 TEST_CASE("the hot tier copies small entries within its budget") {
   TempDir dir;
-  Store store = open_store(dir, 64 << 10);
+  Store store = open_store(dir / "cache", {.hot_cache_bytes = 64 << 10});
   auto padded = memostore::memo(store, "padded", [](int x) { return std::string(1000, static_cast<char>('a' + x % 26)); });
   for (int round = 0; round < 2; ++round) {
     for (int i = 0; i < 500; ++i) {
@@ -250,10 +231,10 @@ TEST_CASE("a large entry kept pinned is replaced by a refresh and dropped by for
   int version = 0;
   auto versioned = [&version](int x) { return large_value(x + version); };
   {
-    Store store = open_store(dir);
+    Store store = open_store(dir / "cache");
     memostore::memo(store, "large", memostore::state_not_keyed(versioned))(1);
   }  // the first close of a store flushes: the value is in a blob file
-  Store store = open_store(dir);
+  Store store = open_store(dir / "cache");
   Store refreshing = Store::open(memostore::StoreOptions{.dir = dir / "cache", .mode = memostore::Mode::refresh});
   auto reader = memostore::memo(store, "large", memostore::state_not_keyed(versioned));
   auto refresher = memostore::memo(refreshing, "large", memostore::state_not_keyed(versioned));
@@ -273,10 +254,10 @@ TEST_CASE("a large entry kept pinned is replaced by a refresh and dropped by for
 TEST_CASE("a large entry's copy kept pinned goes once it is out of date, even if it is never read again") {
   TempDir dir;
   {
-    Store store = open_store(dir);
+    Store store = open_store(dir / "cache");
     memostore::memo(store, "large", large_value)(1);
   }  // the first close of a store flushes: the value is in a blob file
-  Store store = open_store(dir);
+  Store store = open_store(dir / "cache");
   auto large = memostore::memo(store, "large", large_value);
   CHECK(large(1) == large_value(1));  // read from the blob cache, kept pinned
   REQUIRE(store.stats().hot.entries == 1);
@@ -304,7 +285,7 @@ memostore::detail::HeldValue hold_first_entry(memostore::detail::Database& datab
 TEST_CASE("a held value stays readable after its database closes, in a primary and in a secondary") {
   TempDir dir;
   {
-    Store store = open_store(dir);
+    Store store = open_store(dir / "cache");
     memostore::memo(store, "large", large_value)(4);
   }
   for (const bool secondary : {false, true}) {
@@ -313,14 +294,13 @@ TEST_CASE("a held value stays readable after its database closes, in a primary a
       holder.emplace(std::vector<std::string>{memostore::test::child_program(), (dir / "cache").string(), "hold"});
       REQUIRE(holder->read_line() == "ready");
     }
-    auto database = memostore::detail::Database::open(dir / "cache", memostore::detail::DatabaseOptions{});
-    REQUIRE(database);
-    REQUIRE(database.value()->secondary() == secondary);
+    auto database = memostore::test::open_database(dir / "cache");
+    REQUIRE(database->secondary() == secondary);
     bool in_blob_cache = false;
-    memostore::detail::HeldValue held = hold_first_entry(*database.value(), in_blob_cache);
+    memostore::detail::HeldValue held = hold_first_entry(*database, in_blob_cache);
     CHECK(in_blob_cache);
     const std::string bytes(held.bytes());
-    database.value().reset();  // closes RocksDB; the pin keeps the blob cache alive
+    database.reset();  // closes RocksDB; the pin keeps the blob cache alive
     CHECK(held.bytes() == bytes);
     CHECK(held.bytes().find(std::string(1000, 'e')) != std::string_view::npos);  // large_value(4)
     if (holder) {
@@ -333,7 +313,7 @@ TEST_CASE("a held value stays readable after its database closes, in a primary a
 TEST_CASE("a process sharing the store reads, scans and keeps large entries (read-only reader, not the secondary)") {
   TempDir dir;
   {
-    Store store = open_store(dir);
+    Store store = open_store(dir / "cache");
     auto large = memostore::memo(store, "large", large_value);
     for (int i = 0; i < 4; ++i) {
       large(i);
@@ -342,7 +322,7 @@ TEST_CASE("a process sharing the store reads, scans and keeps large entries (rea
   ChildProcess holder({memostore::test::child_program(), (dir / "cache").string(), "hold"});
   REQUIRE(holder.read_line() == "ready");
   {
-    Store store = open_store(dir);
+    Store store = open_store(dir / "cache");
     REQUIRE(memostore::detail::core_of(store)->database()->secondary());
     int computed = 0;
     auto large = memostore::memo(store, "large", memostore::state_not_keyed([&computed](int x) {
@@ -366,7 +346,7 @@ TEST_CASE("a process sharing the store reads, scans and keeps large entries (rea
 
 TEST_CASE("with the hot tier off, large entries are not kept either") {
   TempDir dir;
-  Store store = open_store(dir, 0);
+  Store store = open_store(dir / "cache", {.hot_cache_bytes = 0});
   auto large = memostore::memo(store, "large", large_value);
   for (int i = 0; i < 4; ++i) {
     CHECK(large(1) == large_value(1));
@@ -377,10 +357,10 @@ TEST_CASE("with the hot tier off, large entries are not kept either") {
 
 TEST_CASE("another process's forget reaches this process's copy when the store catches up") {
   TempDir dir;
-  Store store = open_store(dir);  // this process holds the store
+  Store store = open_store(dir / "cache");  // this process holds the store
   REQUIRE_FALSE(memostore::detail::core_of(store)->database()->secondary());
   int computed = 0;
-  auto memo_square = counted_square(store, computed);
+  auto memo_square = counting_square(store, computed);
   for (int i = 0; i < 3; ++i) {
     CHECK(memo_square(5) == square(5));
   }
@@ -398,10 +378,10 @@ TEST_CASE("a process sharing another's store sees a third process's forget when 
   ChildProcess holder({memostore::test::child_program(), (dir / "cache").string(), "hold"});
   REQUIRE(holder.read_line() == "ready");
   {
-    Store store = open_store(dir);
+    Store store = open_store(dir / "cache");
     REQUIRE(memostore::detail::core_of(store)->database()->secondary());
     int computed = 0;
-    auto memo_square = counted_square(store, computed);
+    auto memo_square = counting_square(store, computed);
     CHECK(memo_square(5) == square(5));
     holder.write_line("apply");
     REQUIRE(holder.read_line() == "caught-up");
@@ -426,9 +406,9 @@ TEST_CASE("a process sharing another's store sees a third process's forget when 
 TEST_CASE("hits served from memory count in the entry's hits and last access") {
   TempDir dir;
   auto clock = std::make_shared<memostore::ManualClock>();
-  Store store = open_store(dir, std::uint64_t{32} << 20, clock);
+  Store store = open_store(dir / "cache", {.clock = clock});
   int computed = 0;
-  auto memo_square = counted_square(store, computed);
+  auto memo_square = counting_square(store, computed);
   (void)memo_square(1);
   (void)memo_square(2);
   CHECK(memo_square(1) == square(1));  // read from the store, kept in memory
@@ -447,9 +427,9 @@ TEST_CASE("hits served from memory count in the entry's hits and last access") {
 
 TEST_CASE("hits on a copy that is replaced in memory are still counted for its entry") {
   TempDir dir;
-  Store store = open_store(dir);
+  Store store = open_store(dir / "cache");
   int computed = 0;
-  auto memo_square = counted_square(store, computed);
+  auto memo_square = counting_square(store, computed);
   (void)memo_square(1);
   (void)memo_square(2);
   // No stats() or listing until the end: they flush, taking the copy's hits
@@ -470,9 +450,9 @@ TEST_CASE("hits on a copy that is replaced in memory are still counted for its e
 
 TEST_CASE("hits on a replaced copy and on the copy that replaced it add up in one flush") {
   TempDir dir;
-  Store store = open_store(dir);
+  Store store = open_store(dir / "cache");
   int computed = 0;
-  auto memo_square = counted_square(store, computed);
+  auto memo_square = counting_square(store, computed);
   (void)memo_square(1);
   (void)memo_square(2);
   for (int i = 0; i < 3; ++i) {
@@ -492,9 +472,9 @@ TEST_CASE("hits on a replaced copy and on the copy that replaced it add up in on
 
 TEST_CASE("a forgotten entry's hits from memory leave no records behind") {
   TempDir dir;
-  Store store = open_store(dir);
+  Store store = open_store(dir / "cache");
   int computed = 0;
-  auto memo_square = counted_square(store, computed);
+  auto memo_square = counting_square(store, computed);
   (void)memo_square(1);
   const auto entries = entries_of(store);  // before the hits: listing flushes, which would take them
   REQUIRE(entries.size() == 1);

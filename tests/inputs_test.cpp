@@ -28,6 +28,7 @@ namespace fs = std::filesystem;
 using memostore::Dir;
 using memostore::File;
 using memostore::test::TempDir;
+using memostore::test::open_store;
 
 using memostore::test::read_file;
 using memostore::test::write_file;
@@ -53,15 +54,11 @@ std::shared_ptr<memostore::ManualClock> settled_clock() {
   return std::make_shared<memostore::ManualClock>(std::chrono::system_clock::now() + std::chrono::hours(1));
 }
 
-memostore::Store open_store(const TempDir& tmp, std::shared_ptr<const memostore::Clock> clock = settled_clock()) {
-  return memostore::Store::open({.dir = tmp / "store", .clock = std::move(clock)});
-}
-
 }  // namespace
 
 TEST_CASE("a changed byte recomputes even with the same size and a restored modification time") {
   TempDir tmp;
-  auto store = open_store(tmp);
+  auto store = open_store(tmp / "store", {.clock = settled_clock()});
   const fs::path data = tmp / "data/prices.csv";
   write_file(data, "1,2,3");
   std::atomic<int> computed{0};
@@ -84,7 +81,7 @@ TEST_CASE("a changed byte recomputes even with the same size and a restored modi
 
 TEST_CASE("the same bytes at another path hit; the path is not part of the key") {
   TempDir tmp;
-  auto store = open_store(tmp);
+  auto store = open_store(tmp / "store", {.clock = settled_clock()});
   write_file(tmp / "a/prices.csv", "10,20");
   std::atomic<int> computed{0};
   auto load = memostore::memo(store, "load", memostore::state_not_keyed([&](const File& f) {
@@ -106,7 +103,7 @@ TEST_CASE("an unchanged file is not read again, also after a restart; FileCheck:
   write_file(data, std::string(1 << 20, 'x'));
   auto size_of = [](const File& f) { return static_cast<std::uint64_t>(fs::file_size(f.path())); };
   {
-    auto store = open_store(tmp);
+    auto store = open_store(tmp / "store", {.clock = settled_clock()});
     auto measure = memostore::memo(store, "measure", size_of);
     for (int i = 0; i < 5; ++i) {
       CHECK(measure(File(data)) == 1u << 20);
@@ -117,7 +114,7 @@ TEST_CASE("an unchanged file is not read again, also after a restart; FileCheck:
     CHECK(inputs.files_checked == 4);
   }
   {
-    auto store = open_store(tmp);  // the hash is remembered in the store
+    auto store = open_store(tmp / "store", {.clock = settled_clock()});  // the hash is remembered in the store
     auto measure = memostore::memo(store, "measure", size_of);
     CHECK(measure(File(data)) == 1u << 20);
     CHECK(store.stats().inputs.files_hashed == 0);
@@ -134,7 +131,7 @@ TEST_CASE("an unchanged file is not read again, also after a restart; FileCheck:
   }
   {
     memostore::test::ScopedEnv check("MEMOSTORE_FILE_CHECK", "content");
-    auto store = open_store(tmp);
+    auto store = open_store(tmp / "store", {.clock = settled_clock()});
     auto measure = memostore::memo(store, "measure", size_of);
     CHECK(measure(File(data)) == 1u << 20);
     CHECK(store.stats().inputs.files_hashed == 1);
@@ -145,7 +142,7 @@ TEST_CASE("a file changed within the racy window is hashed on every call") {
   TempDir tmp;
   // The real time: the file was written just now, so its identity cannot be
   // trusted yet (a same-size write in the same timestamp tick would keep it).
-  auto store = open_store(tmp, memostore::system_clock());
+  auto store = open_store(tmp / "store", {.clock = memostore::system_clock()});
   write_file(tmp / "fresh.txt", "v1");
   auto load = memostore::memo(store, "load", [](const File& f) { return read_file(f.path()); });
   CHECK(load(File(tmp / "fresh.txt")) == "v1");
@@ -156,7 +153,7 @@ TEST_CASE("a file changed within the racy window is hashed on every call") {
 
 TEST_CASE("a directory's fingerprint follows its files: added, removed, renamed, edited; not excluded ones") {
   TempDir tmp;
-  auto store = open_store(tmp);
+  auto store = open_store(tmp / "store", {.clock = settled_clock()});
   const fs::path corpus = tmp / "corpus";
   write_file(corpus / "a.csv", "a");
   write_file(corpus / "sub/b.csv", "b");
@@ -203,7 +200,7 @@ TEST_CASE("a directory's fingerprint follows its files: added, removed, renamed,
 
 TEST_CASE("depends_on: a file or directory the arguments do not show joins every key") {
   TempDir tmp;
-  auto store = open_store(tmp);
+  auto store = open_store(tmp / "store", {.clock = settled_clock()});
   const fs::path config = tmp / "config/model.yaml";
   const fs::path data = tmp / "data";
   write_file(config, "depth: 3");
@@ -233,7 +230,7 @@ TEST_CASE("depends_on: a file or directory the arguments do not show joins every
 TEST_CASE("MEMOSTORE_EXPLAIN names the input that changed") {
   TempDir tmp;
   memostore::test::ScopedEnv explain("MEMOSTORE_EXPLAIN", "1");
-  auto store = open_store(tmp);
+  auto store = open_store(tmp / "store", {.clock = settled_clock()});
   const fs::path data = tmp / "data/prices.csv";
   write_file(data, "old");
   auto load = memostore::memo(store, "load", [](const File& f) { return read_file(f.path()); });
@@ -252,7 +249,7 @@ TEST_CASE("MEMOSTORE_EXPLAIN names the input that changed") {
 
 TEST_CASE("a missing input is an error naming it; nothing is computed or stored") {
   TempDir tmp;
-  auto store = open_store(tmp);
+  auto store = open_store(tmp / "store", {.clock = settled_clock()});
   std::atomic<int> computed{0};
   auto load = memostore::memo(store, "load", memostore::state_not_keyed([&](const File& f) {
     ++computed;
@@ -277,7 +274,7 @@ TEST_CASE("a missing input is an error naming it; nothing is computed or stored"
 
 TEST_CASE("entries record their inputs; listings filter by them") {
   TempDir tmp;
-  auto store = open_store(tmp);
+  auto store = open_store(tmp / "store", {.clock = settled_clock()});
   write_file(tmp / "in/a.csv", "a");
   write_file(tmp / "in/b.csv", "b");
   auto load = memostore::memo(store, "load", [](const File& f) { return read_file(f.path()); });
@@ -307,7 +304,7 @@ TEST_CASE("entries record their inputs; listings filter by them") {
 
 TEST_CASE("a File inside a result is its path; a singleton refuses File arguments") {
   TempDir tmp;
-  auto store = open_store(tmp);
+  auto store = open_store(tmp / "store", {.clock = settled_clock()});
   write_file(tmp / "x.txt", "x");
   auto locate = memostore::memo(store, "locate", memostore::state_not_keyed([&](int) { return File(tmp / "x.txt"); }));
   CHECK(locate(1).path() == tmp / "x.txt");
@@ -321,7 +318,7 @@ TEST_CASE("a File inside a result is its path; a singleton refuses File argument
 
 TEST_CASE("gc drops the remembered hashes of files that are gone or changed, and keeps the others") {
   TempDir tmp;
-  auto store = open_store(tmp);
+  auto store = open_store(tmp / "store", {.clock = settled_clock()});
   for (const char* name : {"keep.txt", "gone.txt", "changed.txt"}) {
     write_file(tmp / name, name);
   }
@@ -391,13 +388,13 @@ TEST_CASE("export, import and merge carry an entry's input files; an export of v
   TempDir tmp;
   write_file(tmp / "data.csv", "1,2");
   {
-    auto store = open_store(tmp);
+    auto store = open_store(tmp / "store", {.clock = settled_clock()});
     auto load = memostore::memo(store, "load", [](const File& f) { return read_file(f.path()); });
     (void)load(File(tmp / "data.csv"));
     memostore::export_to(store, tmp / "all.export");
     write_version_1_export(store, tmp / "v1.export");
   }
-  const auto recorded = inputs_of_only_entry(open_store(tmp));
+  const auto recorded = inputs_of_only_entry(open_store(tmp / "store", {.clock = settled_clock()}));
   REQUIRE(recorded.size() == 1);
 
   auto imported = memostore::Store::open(tmp / "imported");
@@ -423,7 +420,7 @@ TEST_CASE("a readonly store uses the remembered hashes but remembers nothing new
   write_file(tmp / "old.txt", "old");
   write_file(tmp / "new.txt", "new");
   {
-    auto store = open_store(tmp);
+    auto store = open_store(tmp / "store", {.clock = settled_clock()});
     auto load = memostore::memo(store, "load", [](const File& f) { return read_file(f.path()); });
     (void)load(File(tmp / "old.txt"));
   }
@@ -477,7 +474,7 @@ TEST_CASE("with a secret, a planted file hash record cannot make one file pass f
 
 TEST_CASE("threads fingerprinting the same and different inputs at once agree") {
   TempDir tmp;
-  auto store = open_store(tmp);
+  auto store = open_store(tmp / "store", {.clock = settled_clock()});
   for (int i = 0; i < 8; ++i) {
     write_file(tmp / "tree" / (std::to_string(i) + ".txt"), std::string(1000 + i, 'a' + i));
   }

@@ -20,14 +20,13 @@
 #include "codec/arguments_digest.hpp"
 #include "codec/envelope.hpp"
 #include "codec/key.hpp"
-#include "store/store_core.hpp"
 #include "util/hex.hpp"
+#include "support/entries.hpp"
 #include "support/test_support.hpp"
 
 using memostore::EntrySummary;
 using memostore::Store;
 using memostore::StoreOptions;
-using memostore::detail::Family;
 using memostore::test::TempDir;
 
 using memostore::test::format_record;
@@ -241,11 +240,9 @@ TEST_CASE("verify, export and import accept digest entries, and verify still fin
   }
   Store store = Store::open(dir / "a");
   const std::string key = list(store).front().key;
-  auto* database = memostore::detail::core_of(store)->database();
-  std::string bytes;
-  REQUIRE(database->get(Family::entries, key, [&](std::string_view v) { bytes = std::string(v); }).value());
-  bytes[memostore::detail::k_envelope_header_size + 12] ^= 1;  // a byte of the digest
-  REQUIRE(database->put(Family::entries, key, bytes));
+  memostore::test::tamper_entry(store, key, [](std::string& bytes) {
+    bytes[memostore::detail::k_envelope_header_size + 12] ^= 1;  // a byte of the digest
+  });
   const auto report = memostore::verify(store);
   REQUIRE(report.problems.size() == 1);
   CHECK(report.problems.front().what.find("checksum") != std::string::npos);

@@ -19,6 +19,7 @@
 #include "codec/envelope.hpp"
 #include "codec/key.hpp"
 #include "store/store_core.hpp"
+#include "support/keys.hpp"
 #include "support/test_support.hpp"
 
 using memostore::test::LogCapture;
@@ -44,15 +45,6 @@ void wait_for_waiters(const memostore::Store& store, const std::string& key, std
   memostore::test::wait_until([&] { return memostore::detail::core_of(store)->inflight().waiters(key) >= expected; }, "the waiters' arrival");
 }
 
-/// The store key of `name` version 0 called with one int argument `x`.
-std::string key_of_int_call(const std::string& name, const memostore::detail::Hash128& type, int x) {
-  std::string args;
-  memostore::detail::encode_value(x, args);
-  std::string key = memostore::detail::version_prefix(name, 0);
-  memostore::detail::append_hash(key, memostore::detail::hash_arguments(type, args));
-  return key;
-}
-
 /// Rewrites every stored entry of `name` with `rewrite(old envelope)`.
 template <class Rewrite>
 int rewrite_entries(const memostore::Store& store, const std::string& name, Rewrite rewrite) {
@@ -70,7 +62,7 @@ int rewrite_entries(const memostore::Store& store, const std::string& name, Rewr
 
 }  // namespace
 
-TEST_SUITE("memo") {
+TEST_SUITE_BEGIN("memo");
 
 TEST_CASE("a hit returns the stored value without calling the function") {
   TempDir dir;
@@ -267,7 +259,7 @@ TEST_CASE("8 threads asking for one key compute once and all get the result") {
     wait_for_waiters(store, key, 7);  // every other thread is now waiting on this computation
     return std::vector<int>(100, x);
   }));
-  key = key_of_int_call("slow", memostore::detail::fingerprint_of_names({typeid(std::vector<int>).name(), typeid(int).name()}), 9);
+  key = memostore::test::entry_key<std::vector<int>>("slow", 0, 9);
   std::vector<std::thread> threads;
   std::atomic<int> correct{0};
   for (int t = 0; t < 8; ++t) {
@@ -298,7 +290,7 @@ TEST_CASE("an exception reaches every waiter and nothing is stored") {
     }
     return x;
   }));
-  key = key_of_int_call("flaky", memostore::detail::fingerprint_of_names({typeid(int).name(), typeid(int).name()}), 4);
+  key = memostore::test::entry_key<int>("flaky", 0, 4);
   std::vector<std::thread> threads;
   std::atomic<int> saw_boom{0};
   for (int t = 0; t < 8; ++t) {
@@ -447,4 +439,4 @@ TEST_CASE("invalid function names are rejected with a clear error") {
   CHECK_NOTHROW(memostore::memo(store, std::string(256, 'x'), fn));
 }
 
-}  // TEST_SUITE
+TEST_SUITE_END();

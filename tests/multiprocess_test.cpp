@@ -19,9 +19,9 @@
 #include <memostore/memostore.hpp>
 
 #include "tiers/process_claim.hpp"
-#include "storage/database.hpp"
 #include "storage/handover.hpp"
 #include "store/store_core.hpp"
+#include "support/database.hpp"
 #include "support/test_support.hpp"
 
 using memostore::Store;
@@ -30,14 +30,11 @@ using memostore::detail::Database;
 using memostore::detail::Family;
 using memostore::test::ChildProcess;
 using memostore::test::TempDir;
+using memostore::test::open_database;
+using memostore::test::counting_square;
+using memostore::test::square;
 
 namespace {
-
-std::unique_ptr<Database> open_database(const std::filesystem::path& dir) {
-  auto database = Database::open(dir, {});
-  REQUIRE_MESSAGE(database, (database ? "" : database.failure().message));
-  return std::move(database).value();
-}
 
 /// The value under `key`, or "<absent>".
 std::string read(const Database& database, std::string_view key, Family family = Family::entries) {
@@ -54,34 +51,6 @@ std::uint64_t counter(const Database& database, std::string_view key) {
 }
 
 constexpr std::string_view k_counter{"f\0hits", 6};
-
-std::vector<std::int64_t> square(int x) { return {x, std::int64_t{x} * x}; }
-
-/// square memoized in `store` as the child processes memoize it, counting its calls in `computed`.
-auto counting_square(Store& store, int& computed) {
-  return memostore::memo(store, "square", memostore::state_not_keyed([&computed](int x) {
-    ++computed;
-    return square(x);
-  }));
-}
-
-/// The "returned=" numbers a child printed, until `stop` of them (0: all);
-/// other lines go to `others`.
-std::vector<int> returned(ChildProcess& child, std::size_t stop = 0, std::string* others = nullptr) {
-  std::vector<int> numbers;
-  for (std::string line = child.read_line(); !line.empty(); line = child.read_line()) {
-    if (others != nullptr && line.rfind("returned=", 0) != 0) {
-      *others += line + "\n";
-    }
-    if (line.rfind("returned=", 0) == 0) {
-      numbers.push_back(std::stoi(line.substr(9)));
-      if (stop != 0 && numbers.size() == stop) {
-        break;
-      }
-    }
-  }
-  return numbers;
-}
 
 }  // namespace
 
@@ -246,14 +215,14 @@ TEST_CASE("four processes on overlapping keys, one killed mid-run: every returne
   ChildProcess killed({child, cache, "squares-from", "250"});
 
   std::set<int> stored;
-  const auto killed_returned = returned(killed, 120);
+  const auto killed_returned = memostore::test::returned_numbers(killed, 120);
   REQUIRE(killed_returned.size() == 120);
   ::kill(killed.pid(), SIGKILL);
   CHECK(killed.wait() == 128 + SIGKILL);
   stored.insert(killed_returned.begin(), killed_returned.end());
   for (ChildProcess* finished : {&a, &b, &c}) {
     std::string summary;
-    const auto numbers = returned(*finished, 0, &summary);
+    const auto numbers = memostore::test::returned_numbers(*finished, 0, &summary);
     CHECK(finished->wait() == 0);
     INFO("stderr: " << finished->err());
     CHECK(memostore::test::output_value(summary, "wrong") == "0");
@@ -385,8 +354,7 @@ std::size_t bookkeeping_units(const std::filesystem::path& dir) {
 
 /// Runs `memo_child dir squares n`; returns how many it computed.
 int run_squares(const std::filesystem::path& dir, int n) {
-  const auto run = memostore::test::run_process({memostore::test::child_program(), dir.string(), "squares",
-                                                 std::to_string(n)});
+  const auto run = memostore::test::run_child(dir, {"squares", std::to_string(n)});
   REQUIRE_MESSAGE(run.exit_code == 0, (run.out + run.err));
   return std::stoi(memostore::test::output_value(run.out, "computed"));
 }

@@ -22,14 +22,10 @@
 namespace fs = std::filesystem;
 using memostore::test::FakeRedis;
 using memostore::test::TempDir;
+using memostore::test::open_with_remote;
 using Clock = std::chrono::steady_clock;
 
 namespace {
-
-memostore::Store open_with(const fs::path& dir, const std::string& remote, memostore::RemoteOptions options = {},
-                           std::shared_ptr<const memostore::Clock> clock = nullptr) {
-  return memostore::Store::open({.dir = dir, .remote = remote, .remote_options = options, .clock = clock});
-}
 
 /// The peak memory of this process so far, in bytes.
 std::uint64_t peak_rss() {
@@ -64,7 +60,7 @@ struct Miss {
   int computed;
 };
 Miss miss_against(const FakeRedis& server, const fs::path& dir, memostore::RemoteOptions options = {}) {
-  auto store = open_with(dir, server.url(), options);
+  auto store = open_with_remote(dir, server.url(), options);
   int computed = 0;
   auto f = memostore::memo(store, "square", memostore::state_not_keyed([&](int x) {
     ++computed;
@@ -135,7 +131,7 @@ TEST_CASE("issue 26: closing a store whose writer's command trickles takes at mo
   Clock::time_point start;
   {
     // A long command timeout: only the close's own bound can end the SET.
-    auto store = open_with(tmp / "s", server.url(), {.command_timeout = std::chrono::seconds(30)});
+    auto store = open_with_remote(tmp / "s", server.url(), {.command_timeout = std::chrono::seconds(30)});
     auto f = memostore::memo(store, "square", [](int x) { return x * x; });
     CHECK(f(3) == 9);
     memostore::test::wait_until(
@@ -189,7 +185,7 @@ TEST_CASE("issue 26: where an array is expected (SCAN), one announcing 80000000 
       session.repeat("$3\r\nkey\r\n", 8'000'000);
     }
   });
-  auto store = open_with(tmp / "s", server.url(), {.mode = memostore::RemoteMode::readonly});
+  auto store = open_with_remote(tmp / "s", server.url(), {.mode = memostore::RemoteMode::readonly});
   const std::uint64_t peak_before = peak_rss();
   auto cleared = memostore::detail::core_of(store)->remote()->clear();
   const std::uint64_t growth = peak_rss() - peak_before;
@@ -213,7 +209,7 @@ TEST_CASE("issue 26: a reply of the wrong type to GET is a miss, counted as reje
   auto clock = std::make_shared<memostore::ManualClock>(std::chrono::system_clock::now());
   memostore::test::LogCapture log;
   // Read-only: no writer whose SET (answered +OK) would end the outage between the two calls.
-  auto store = open_with(tmp / "s", server.url(), {.mode = memostore::RemoteMode::readonly}, clock);
+  auto store = open_with_remote(tmp / "s", server.url(), {.mode = memostore::RemoteMode::readonly}, clock);
   std::atomic<int> computed{0};
   auto f = memostore::memo(store, "square", memostore::state_not_keyed([&](int x) {
     ++computed;
@@ -240,7 +236,7 @@ TEST_CASE("issue 26: a planted lease (an hour, or no expiry) does not make a sha
   std::string entry_key;
   {
     // A real run, to learn the key: its lease and its entry.
-    auto store = open_with(tmp / "first", redis.url());
+    auto store = open_with_remote(tmp / "first", redis.url());
     auto f = memostore::memo(store, "square", [](int x) { return x * x; }, sharing);
     CHECK(f(7) == 49);
     const auto keys = redis.command({"KEYS", "memostore:*"}).elements;
@@ -257,7 +253,7 @@ TEST_CASE("issue 26: a planted lease (an hour, or no expiry) does not make a sha
     } else {
       redis.command({"SET", lease, "intruder:1"});
     }
-    auto store = open_with(tmp / ("planted" + std::to_string(++run)), redis.url());
+    auto store = open_with_remote(tmp / ("planted" + std::to_string(++run)), redis.url());
     std::atomic<int> computed{0};
     auto f = memostore::memo(store, "square", memostore::state_not_keyed([&](int x) {
       ++computed;

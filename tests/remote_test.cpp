@@ -23,14 +23,9 @@
 namespace fs = std::filesystem;
 using memostore::test::RedisServer;
 using memostore::test::TempDir;
+using memostore::test::open_with_remote;
 
 namespace {
-
-memostore::Store open_with(const fs::path& dir, const std::string& remote, memostore::RemoteOptions options = {},
-                           std::shared_ptr<const memostore::Clock> clock = nullptr, std::string secret = {}) {
-  return memostore::Store::open(
-      {.dir = dir, .secret = std::move(secret), .remote = remote, .remote_options = options, .clock = clock});
-}
 
 /// Waits until everything this store queued for the remote tier was sent.
 void drain(const memostore::Store& store) {
@@ -57,7 +52,7 @@ TEST_CASE("a store with an empty directory hits what another store on the same R
     return std::to_string(x * x);
   };
   {
-    auto first = open_with(tmp / "x", redis.url());
+    auto first = open_with_remote(tmp / "x", redis.url());
     auto f = memostore::memo(first, "square", memostore::state_not_keyed(square));
     for (int i = 0; i < 10; ++i) {
       CHECK(f(i) == std::to_string(i * i));
@@ -65,7 +60,7 @@ TEST_CASE("a store with an empty directory hits what another store on the same R
     drain(first);
     CHECK(first.stats().remote.writes == 10);
   }
-  auto second = open_with(tmp / "y", redis.url());
+  auto second = open_with_remote(tmp / "y", redis.url());
   auto g = memostore::memo(second, "square", memostore::state_not_keyed(square));
   for (int i = 0; i < 10; ++i) {
     CHECK(g(i) == std::to_string(i * i));
@@ -97,12 +92,12 @@ TEST_CASE("the remote tier's counters are kept in the store: across processes, a
   TempDir tmp;
   RedisServer redis(tmp / "redis");
   for (int run = 0; run < 2; ++run) {  // two processes' worth, one after the other
-    auto store = open_with(tmp / "s", redis.url());
+    auto store = open_with_remote(tmp / "s", redis.url());
     auto f = memostore::memo(store, "id", [](int x) { return x; });
     (void)f(run);
     drain(store);
   }
-  CHECK(open_with(tmp / "s", redis.url()).stats().remote.writes == 2);
+  CHECK(open_with_remote(tmp / "s", redis.url()).stats().remote.writes == 2);
   const std::string tool = std::getenv("MEMOSTORE_TOOL");
   const auto shown = memostore::test::run_process({tool, "--dir", (tmp / "s").string(), "stats", "--json"});
   REQUIRE(shown.exit_code == 0);
@@ -117,14 +112,14 @@ TEST_CASE("readonly remote mode reads the fleet's cache and never writes to it")
   TempDir tmp;
   RedisServer redis(tmp / "redis");
   {
-    auto writer = open_with(tmp / "w", redis.url());
+    auto writer = open_with_remote(tmp / "w", redis.url());
     auto f = memostore::memo(writer, "id", [](int x) { return x; });
     (void)f(1);
     drain(writer);
   }
   CHECK(remote_keys(redis).size() == 1);
   memostore::test::ScopedEnv mode("MEMOSTORE_REMOTE_MODE", "readonly");
-  auto reader = open_with(tmp / "r", redis.url());
+  auto reader = open_with_remote(tmp / "r", redis.url());
   std::atomic<int> computed{0};
   auto f = memostore::memo(reader, "id", memostore::state_not_keyed([&](int x) {
     ++computed;
@@ -141,7 +136,7 @@ TEST_CASE("Redis stopped mid-run: results stay correct, one warning, no waiting,
   TempDir tmp;
   RedisServer redis(tmp / "redis");
   auto clock = std::make_shared<memostore::ManualClock>(std::chrono::system_clock::now());
-  auto store = open_with(tmp / "s", redis.url(), {}, clock);
+  auto store = open_with_remote(tmp / "s", redis.url(), {}, clock);
   auto f = memostore::memo(store, "double", [](int x) { return 2 * x; });
   CHECK(f(1) == 2);
   drain(store);
@@ -169,7 +164,7 @@ TEST_CASE("an entry tampered with in Redis, or signed with another secret, is re
   TempDir tmp;
   RedisServer redis(tmp / "redis");
   {
-    auto poisoner = open_with(tmp / "p", redis.url(), {}, nullptr, "another secret");
+    auto poisoner = open_with_remote(tmp / "p", redis.url(), {}, nullptr, "another secret");
     auto f = memostore::memo(poisoner, "value", [](int x) { return std::string("poison ") + std::to_string(x); });
     (void)f(1);
     (void)f(2);
@@ -188,7 +183,7 @@ TEST_CASE("an entry tampered with in Redis, or signed with another secret, is re
 
   std::atomic<int> computed{0};
   auto check = [&](const std::string& secret) {
-    auto store = open_with(tmp / ("s" + secret), redis.url(), {}, nullptr, secret);
+    auto store = open_with_remote(tmp / ("s" + secret), redis.url(), {}, nullptr, secret);
     auto f = memostore::memo(store, "value", memostore::state_not_keyed([&](int x) {
       ++computed;
       return std::string("good ") + std::to_string(x);
@@ -204,7 +199,7 @@ TEST_CASE("an entry tampered with in Redis, or signed with another secret, is re
 TEST_CASE("every remote key has an expiry: the entry's ttl, else the default") {
   TempDir tmp;
   RedisServer redis(tmp / "redis");
-  auto store = open_with(tmp / "s", redis.url(), {.ttl = std::chrono::hours(48)});
+  auto store = open_with_remote(tmp / "s", redis.url(), {.ttl = std::chrono::hours(48)});
   auto lasting = memostore::memo(store, "lasting", [](int x) { return x; });
   auto brief = memostore::memo(store, "brief", [](int x) { return x; }, {.ttl = std::chrono::minutes(5)});
   (void)lasting(1);
@@ -235,7 +230,7 @@ TEST_CASE("a 10 MB result passes through intact; one above max_value_bytes stays
   {
     // A whole command must finish within command_timeout: 10 MB takes about 0.2 s here, over 1 s
     // under TSan on a busy machine, so these large values get a timeout to match (the README says so).
-    auto store = open_with(tmp / "a", redis.url(),
+    auto store = open_with_remote(tmp / "a", redis.url(),
                            {.command_timeout = std::chrono::seconds(10), .max_value_bytes = 12'000'000});
     auto f = memostore::memo(store, "big", big);
     (void)f(1'250'000);  // 10 MB
@@ -243,7 +238,7 @@ TEST_CASE("a 10 MB result passes through intact; one above max_value_bytes stays
     drain(store);
   }
   CHECK(remote_keys(redis).size() == 1);
-  auto store = open_with(tmp / "b", redis.url(), {.command_timeout = std::chrono::seconds(10)});
+  auto store = open_with_remote(tmp / "b", redis.url(), {.command_timeout = std::chrono::seconds(10)});
   std::atomic<int> computed{0};
   auto f = memostore::memo(store, "big", memostore::state_not_keyed([&](int n) {
     ++computed;
@@ -259,7 +254,7 @@ TEST_CASE("keys are spread over two servers by a stable hash, and both are read"
   RedisServer two(tmp / "two");
   const std::string urls = one.url() + " " + two.url();
   {
-    auto store = open_with(tmp / "a", urls);
+    auto store = open_with_remote(tmp / "a", urls);
     auto f = memostore::memo(store, "id", [](int x) { return x; });
     for (int i = 0; i < 40; ++i) {
       (void)f(i);
@@ -272,7 +267,7 @@ TEST_CASE("keys are spread over two servers by a stable hash, and both are read"
   CHECK(on_one >= 8);  // 40 keys: a fair split is 20 each; this fails only for a broken spread
   CHECK(on_two >= 8);
 
-  auto store = open_with(tmp / "b", two.url() + " " + one.url());  // the order of the URLs does not matter
+  auto store = open_with_remote(tmp / "b", two.url() + " " + one.url());  // the order of the URLs does not matter
   std::atomic<int> computed{0};
   auto f = memostore::memo(store, "id", memostore::state_not_keyed([&](int x) {
     ++computed;
@@ -289,7 +284,7 @@ TEST_CASE("clear of the remote tier removes only keys under its prefix") {
   TempDir tmp;
   RedisServer redis(tmp / "redis");
   redis.command({"SET", "other-project:key", "keep me"});
-  auto store = open_with(tmp / "s", redis.url(), {.prefix = "proj*[1]:"});
+  auto store = open_with_remote(tmp / "s", redis.url(), {.prefix = "proj*[1]:"});
   auto f = memostore::memo(store, "id", [](int x) { return x; });
   for (int i = 0; i < 5; ++i) {
     (void)f(i);
@@ -303,7 +298,7 @@ TEST_CASE("clear of the remote tier removes only keys under its prefix") {
 TEST_CASE("remote URLs: parsed, and a bad one is a config error that never shows the password") {
   TempDir tmp;
   const std::string message = memostore::test::error_message(
-      [&] { (void)open_with(tmp / "s", "http://user:hunter2@cache:6379"); }, memostore::ErrorCode::config);
+      [&] { (void)open_with_remote(tmp / "s", "http://user:hunter2@cache:6379"); }, memostore::ErrorCode::config);
   CHECK(message.find("hunter2") == std::string::npos);
   CHECK(message.find("redis://") != std::string::npos);
   const auto parsed = memostore::detail::parse_remote_url("redis://:pw@cache.internal:6380/3").value();
@@ -321,7 +316,7 @@ TEST_CASE("the tool: remote ping reports the server and clear --remote empties t
   TempDir tmp;
   RedisServer redis(tmp / "redis");
   {
-    auto store = open_with(tmp / "s", redis.url());
+    auto store = open_with_remote(tmp / "s", redis.url());
     auto f = memostore::memo(store, "id", [](int x) { return x; });
     (void)f(1);
     (void)f(2);

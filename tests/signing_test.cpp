@@ -17,12 +17,11 @@
 
 #include "codec/entry_signer.hpp"
 #include "codec/envelope.hpp"
-#include "store/store_core.hpp"
+#include "support/entries.hpp"
 #include "support/test_support.hpp"
 
 using memostore::Store;
 using memostore::StoreOptions;
-using memostore::detail::Family;
 using memostore::test::LogCapture;
 using memostore::test::TempDir;
 
@@ -57,9 +56,7 @@ int call_honest(Store& store) {
 }
 
 std::string stored_bytes(const Store& store, const std::string& key) {
-  std::string bytes;
-  REQUIRE(memostore::detail::core_of(store)->database()->get(Family::entries, key, [&](std::string_view v) { bytes = std::string(v); }));
-  return bytes;
+  return memostore::test::stored_entry(store, key).value_or("");
 }
 
 std::string only_key(const Store& store, const std::string& function) {
@@ -154,7 +151,7 @@ TEST_CASE("a signed entry copied under another function's key, or forged with th
   const std::string cost_key = only_key(store, "cost");
 
   // Same types and arguments: without the key in the signature, cost(7) would return 49.
-  REQUIRE(memostore::detail::core_of(store)->database()->put(Family::entries, cost_key, stored_bytes(store, price_key)));
+  memostore::test::put_stored_entry(store, cost_key, stored_bytes(store, price_key));
   CHECK(cost(7) == 8);
   CHECK(cost_calls == 2);
 
@@ -172,7 +169,7 @@ TEST_CASE("a signed entry copied under another function's key, or forged with th
   const auto other = memostore::detail::EntrySigner::create("attacker's secret").value();
   REQUIRE(memostore::detail::finish_envelope(forged, view.info, other.get(), cost_key));
   REQUIRE(memostore::detail::read_envelope(forged));  // structurally perfect
-  REQUIRE(memostore::detail::core_of(store)->database()->put(Family::entries, cost_key, forged));
+  memostore::test::put_stored_entry(store, cost_key, forged);
   CHECK(cost(7) == 8);
   CHECK(cost_calls == 3);
 
@@ -181,7 +178,7 @@ TEST_CASE("a signed entry copied under another function's key, or forged with th
   memostore::detail::start_envelope(unsigned_forgery, view.arguments);
   unsigned_forgery.append(memostore::detail::read_envelope(forged).value().payload);
   REQUIRE(memostore::detail::finish_envelope(unsigned_forgery, view.info));
-  REQUIRE(memostore::detail::core_of(store)->database()->put(Family::entries, cost_key, unsigned_forgery));
+  memostore::test::put_stored_entry(store, cost_key, unsigned_forgery);
   CHECK(cost(7) == 8);
   CHECK(cost_calls == 4);
   CHECK(store.stats().total.rejected == 3);

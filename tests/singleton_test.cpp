@@ -389,7 +389,7 @@ TEST_CASE_FIXTURE(Fresh, "many threads hitting, forgetting and clearing always g
 }
 
 TEST_CASE("at process exit the remaining singletons are released newest first") {
-  const auto result = memostore::test::run_process({memostore::test::child_program(), "-", "singletons-at-exit"});
+  const auto result = memostore::test::run_child("-", {"singletons-at-exit"});
   REQUIRE(result.exit_code == 0);
   CHECK(result.out == "main returns\ndestroyed third\ndestroyed second\ndestroyed first\n");
 }

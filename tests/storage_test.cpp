@@ -14,7 +14,7 @@
 #include <utility>
 #include <vector>
 
-#include "storage/database.hpp"
+#include "support/database.hpp"
 #include "support/test_support.hpp"
 #include "util/endian.hpp"
 
@@ -29,14 +29,9 @@ using memostore::detail::HeldValue;
 using memostore::detail::Overwrites;
 using memostore::detail::ReadValue;
 using memostore::test::TempDir;
+using memostore::test::open_database;
 
 namespace {
-
-std::unique_ptr<Database> open_database(const fs::path& dir, DatabaseOptions options = {}) {
-  auto opened = Database::open(dir, options);
-  REQUIRE_MESSAGE(opened.ok(), (opened.ok() ? std::string() : opened.failure().message));
-  return std::move(opened).value();
-}
 
 /// The value under `key`, or none.
 std::optional<std::string> get(const Database& database, Family family, std::string_view key) {
