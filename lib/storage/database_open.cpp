@@ -309,7 +309,12 @@ Result<std::unique_ptr<Database>> Database::open(const fs::path& dir, const Data
     std::error_code ec;
     const bool unfinished =
         (failure.code == ErrorCode::format && !of_other_format(failure)) || !fs::exists(dir / "CURRENT", ec);
-    const auto creator = unfinished ? lock_holder(dir) : std::nullopt;
+    // A reader's open lists the files of a store its holder is still
+    // setting up (RocksDB writes a new OPTIONS file and deletes the old one
+    // as it adds column families): a file it listed can vanish before it
+    // reads it. Against a live holder, an I/O error is tried again too.
+    const bool files_moving = failure.code == ErrorCode::io;
+    const auto creator = unfinished || files_moving ? lock_holder(dir) : std::nullopt;
     if (!creator) {
       return database;
     }
