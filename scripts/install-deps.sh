@@ -5,7 +5,8 @@ set -euo pipefail
 
 packages=(meson ninja-build pkg-config g++ cmake python3
           librocksdb-dev libcereal-dev libfmt-dev libxxhash-dev doctest-dev libsqlite3-dev
-          libcli11-dev nlohmann-json3-dev libssl-dev libhiredis-dev redis-server)
+          libcli11-dev nlohmann-json3-dev libssl-dev libhiredis-dev redis-server
+          python3-prometheus-client)  # the metrics test parses `stats --format` with it
 for option in "$@"; do
   case $option in
     --bench) packages+=(python3-diskcache python3-joblib xxhash) ;;

@@ -41,7 +41,10 @@ struct GcArguments {
   bool changed_inputs = false;  // also remove entries whose input files changed
 };
 
-int stats(const Context& context, bool zero);
+/// How `stats` prints: a table (or JSON with --json), or metrics.
+enum class StatsFormat { table, openmetrics, prometheus };
+
+int stats(const Context& context, bool zero, StatsFormat format = StatsFormat::table);
 int ls(const Context& context, const LsOptions& options);
 int show(const Context& context, const std::string& key, const std::string& function);
 int clear(const Context& context, const std::string& function, std::optional<std::uint32_t> version);

@@ -11,6 +11,7 @@
 #include <memostore/admin.hpp>
 
 #include "commands.hpp"
+#include "metrics.hpp"
 #include "output.hpp"
 
 namespace memostore::cli {
@@ -71,7 +72,7 @@ struct FunctionRow {
 
 }  // namespace
 
-int stats(const Context& context, bool zero) {
+int stats(const Context& context, bool zero, StatsFormat format) {
   if (zero) {
     Store store = open_store(context, Access::write);
     zero_stats(store);
@@ -91,6 +92,12 @@ int stats(const Context& context, bool zero) {
   }
   for (const FunctionContents& f : held.functions) {
     rows[f.name].contents = f;
+  }
+  if (format != StatsFormat::table) {
+    fmt::print("{}", metrics_text(store.dir().string(), counters, held,
+                                  format == StatsFormat::openmetrics ? MetricsFormat::openmetrics
+                                                                     : MetricsFormat::prometheus));
+    return k_ok;
   }
   const FunctionStats& total = counters.total;
   if (context.json) {

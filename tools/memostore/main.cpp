@@ -44,9 +44,22 @@ int main(int argc, char** argv) {
   std::function<int()> run;
 
   bool zero = false;
+  std::string stats_format = "table";
   auto* stats = app.add_subcommand("stats", "Totals and one row per function: entries, size, hits, time saved");
   stats->add_flag("-z,--zero", zero, "Reset the counters (hits, misses, time saved) to zero");
-  stats->callback([&] { run = [&] { return cli::stats(context, zero); }; });
+  stats->add_option("--format", stats_format,
+                    "table (or JSON with --json); openmetrics or prometheus: the counters for a metrics system "
+                    "(prometheus for node_exporter's textfile collector)")
+      ->check(CLI::IsMember({"table", "openmetrics", "prometheus"}));
+  stats->callback([&] {
+    const cli::StatsFormat format = stats_format == "openmetrics"  ? cli::StatsFormat::openmetrics
+                                    : stats_format == "prometheus" ? cli::StatsFormat::prometheus
+                                                                   : cli::StatsFormat::table;
+    if (format != cli::StatsFormat::table && (context.json || zero)) {
+      throw CLI::ValidationError("--format " + stats_format, "prints metrics: it takes neither --json nor --zero");
+    }
+    run = [&, format] { return cli::stats(context, zero, format); };
+  });
 
   cli::LsOptions ls_options;
   auto* ls = app.add_subcommand("ls", "One row per entry: function, version, key, size, age, expiry, hits");
