@@ -3,6 +3,8 @@
 // 2 usage, 3 store unavailable) and what each command changes.
 #include <doctest/doctest.h>
 
+#include <signal.h>
+
 #include <algorithm>
 #include <cstdlib>
 #include <fstream>
@@ -367,7 +369,7 @@ TEST_CASE("merge of two stores gives the union") {
   CHECK(run_tool(dir / "a", {"verify"}).exit_code == 0);
 }
 
-TEST_CASE("read commands work while another process uses the store; write commands name it and exit 3") {
+TEST_CASE("read commands work while another process uses the store; compact names it and exits 3") {
   TempDir dir;
   build_store(dir / "store");
   memostore::test::ChildProcess holder({memostore::test::child_program(), (dir / "store").string(), "hold"});
@@ -377,13 +379,51 @@ TEST_CASE("read commands work while another process uses the store; write comman
   CHECK(run_tool(dir / "store", {"verify"}).exit_code == 0);
   CHECK(run_tool(dir / "store", {"export", (dir / "live.msx").string()}).exit_code == 0);
 
-  const ProcessResult refused = run_tool(dir / "store", {"clear"});
+  const ProcessResult refused = run_tool(dir / "store", {"compact"});  // it needs the store to itself
   CHECK(refused.exit_code == 3);
   CHECK(refused.err.find(fmt::format("process {}", holder.pid())) != std::string::npos);
+  CHECK(refused.err.find("to itself") != std::string::npos);
   CHECK(std::count(refused.err.begin(), refused.err.end(), '\n') == 1);  // one line
   holder.close_stdin();
   CHECK(holder.wait() == 0);
-  CHECK(run_json(dir / "store", {"stats"})["entries"] == 13);  // nothing was cleared
+  CHECK(run_json(dir / "store", {"stats"})["entries"] == 13);
+}
+
+TEST_CASE("clear and gc work while another process holds the store and keeps calling: it carries them out") {
+  TempDir dir;
+  const std::string store = (dir / "store").string();
+  memostore::test::ChildProcess holder({memostore::test::child_program(), store, "rounds", "5"});
+  REQUIRE(holder.read_line() == "ready");
+  const auto round = [&holder] {
+    holder.write_line("go");
+    return holder.read_line();
+  };
+  REQUIRE(round() == "computed=5");
+  REQUIRE(round() == "computed=5");  // hits
+
+  const Json cleared = run_json(dir / "store", {"clear", "--function", "square"});
+  CHECK(cleared["entries"] == 5);  // exactly what the holder had stored
+  CHECK(round() == "computed=10");  // its next calls miss the cleared entries
+  CHECK(round() == "computed=10");
+
+  const Json collected = run_json(dir / "store", {"gc", "--max-size", "1"});
+  CHECK(collected["evicted"]["entries"] == 5);
+  CHECK(round() == "computed=15");
+
+  // A holder that does not carry it out in time (stopped): exit 3 naming it;
+  // the clear is still carried out once it runs again.
+  REQUIRE(round() == "computed=15");
+  ::kill(holder.pid(), SIGSTOP);
+  const ProcessResult late = run_tool(dir / "store", {"clear", "--timeout", "300ms"});
+  ::kill(holder.pid(), SIGCONT);
+  CHECK(late.exit_code == 3);
+  CHECK(late.err.find(fmt::format("process {}", holder.pid())) != std::string::npos);
+  CHECK(late.err.find("has not carried out") != std::string::npos);
+  memostore::test::wait_until([&] { return run_json(dir / "store", {"stats"})["entries"] == 0; },
+                              "the stopped holder to carry out the clear once it runs again");
+  CHECK(round() == "computed=20");
+  holder.close_stdin();
+  CHECK(holder.wait() == 0);
 }
 
 TEST_CASE("usage errors exit 2 and an unavailable store exits 3") {

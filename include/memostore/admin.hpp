@@ -162,13 +162,21 @@ struct ClearReport {
 /// The old name of ClearReport; removed in the next release.
 using Freed [[deprecated("use memostore::ClearReport")]] = ClearReport;
 
+/// How long `clear` and `gc` wait, on a store another process holds, for
+/// that process to carry out what they handed over to it. Default: 10 s.
+inline constexpr std::chrono::milliseconds k_default_holder_wait{10'000};
+
 /// Deletes the entries matching `filter` (all of them when it is empty).
-/// Files on disk shrink as RocksDB compacts (or after `compact`). Does
-/// nothing in Mode::off (as Store::clear). Throws `Error`: usage for a
-/// version without a function, an invalid function name, or a store opened
-/// readonly (naming its directory, as Store::clear does); locked if another
-/// process holds the store; io if the deletion cannot be written.
-ClearReport clear(Store& store, const EntryFilter& filter);
+/// Files on disk shrink as RocksDB compacts (or after `compact`). Works while
+/// another process holds the store: the deletion is handed over to that
+/// process, which carries it out (its next calls miss the deleted entries),
+/// and this waits for it, at most `holder_wait`. Does nothing in Mode::off
+/// (as Store::clear). Throws `Error`: usage for a version without a function,
+/// an invalid function name, or a store opened readonly (naming its
+/// directory, as Store::clear does); locked if the holder has not carried it
+/// out within `holder_wait` (it will later); io if the deletion cannot be written.
+ClearReport clear(Store& store, const EntryFilter& filter,
+                  std::chrono::milliseconds holder_wait = k_default_holder_wait);
 
 /// What gc does with entries whose input files changed since they were stored.
 enum class ChangedInputs {
@@ -187,13 +195,18 @@ struct GcOptions {
   /// unchanged is not read again; a directory is listed with its recorded
   /// pattern). Costs reading every changed input file once. Default: keep.
   ChangedInputs changed_inputs = ChangedInputs::keep;
+  /// On a store another process holds, how long to wait for that process to
+  /// carry out the removals handed over to it (as `clear`). Default: 10 s.
+  std::chrono::milliseconds holder_wait = k_default_holder_wait;
 };
 
 /// Store::gc() with these options: removes expired and superseded entries,
 /// those unused for longer than `older_than`, those whose inputs changed
 /// (with ChangedInputs::remove), then evicts to the budget. Does nothing in
-/// Mode::off. Throws `Error`: usage for a store opened readonly (as
-/// Store::gc), locked if another process holds the store, io if the store
+/// Mode::off. Works while another process holds the store, as `clear` does
+/// (the holder carries out the removals; this waits `holder_wait`). Throws
+/// `Error`: usage for a store opened readonly (as Store::gc), locked if the
+/// holder has not carried them out within `holder_wait`, io if the store
 /// cannot be read or written.
 CleanupReport gc(Store& store, const GcOptions& options);
 

@@ -2,6 +2,7 @@
 
 #include <fmt/std.h>
 
+#include "storage/lock_holder.hpp"
 #include "store/mode_rules.hpp"
 #include "util/hex.hpp"
 
@@ -20,6 +21,26 @@ const Database& database_of(const Store& store, std::string_view operation) {
     (void)database->catch_up();
   }
   return *database;
+}
+
+StoreCore& shared_writable_core(Store& store, std::string_view operation) {
+  (void)database_of(store, operation);
+  require_writable(store.mode(), store.dir(), operation);
+  StoreCore& core = *detail::core_of(store);
+  value_or_throw(core.database()->catch_up());
+  return core;
+}
+
+void await_holder(StoreCore& core, std::string_view operation, std::chrono::milliseconds limit) {
+  if (value_or_throw(core.database()->wait_until_applied(limit))) {
+    return;
+  }
+  throw Error(ErrorCode::locked,
+              fmt::format("cannot {} {} now: {} holds it and has not carried out what was handed over to it within "
+                          "{} ms. It will when it next catches up (while it runs, within about {} ms), and the "
+                          "result is then what was asked; wait longer with a larger timeout",
+                          operation, core.dir(), describe(lock_holder(core.dir())), limit.count(),
+                          k_catch_up_interval.count()));
 }
 
 StoreCore& writable_core(Store& store, std::string_view operation) {

@@ -19,6 +19,17 @@ const Database& database_of(const Store& store, std::string_view operation);
 /// Error (usage) for a store that is not open for writing.
 StoreCore& writable_core(Store& store, std::string_view operation);
 
+/// Like writable_core, but another process may hold the store: then what the
+/// operation writes is handed over to that process (await_holder waits for
+/// it). Catches up first, so that the operation sees the holder's writes.
+StoreCore& shared_writable_core(Store& store, std::string_view operation);
+
+/// After an operation on a store another process holds: waits (at most
+/// `limit`) until that process applied what this one handed over. Throws
+/// Error (locked) naming the holder if it has not by then; the writes stay
+/// and are applied later.
+void await_holder(StoreCore& core, std::string_view operation, std::chrono::milliseconds limit);
+
 EntrySummary summarize(const EntryRecords& records);
 
 /// A problem with the entry stored under `key` (which may not parse: then its

@@ -36,7 +36,7 @@ void zero_stats(Store& store) {
   detail::value_or_throw(detail::writable_core(store, "zero the statistics of").policy()->zero_counters());
 }
 
-ClearReport clear(Store& store, const EntryFilter& filter) {
+ClearReport clear(Store& store, const EntryFilter& filter, std::chrono::milliseconds holder_wait) {
   if (filter.version && filter.function.empty()) {
     throw Error(ErrorCode::usage, "clearing one version needs a function name too");
   }
@@ -46,8 +46,9 @@ ClearReport clear(Store& store, const EntryFilter& filter) {
   if (store.mode() == Mode::off) {  // as Store::clear: nothing is stored to clear
     return ClearReport{};
   }
-  detail::StoreCore& core = detail::writable_core(store, "clear");
+  detail::StoreCore& core = detail::shared_writable_core(store, "clear");
   const detail::Totals removed = detail::value_or_throw(core.tiers()->clear(filter.function, filter.version));
+  detail::await_holder(core, "clear", holder_wait);
   return ClearReport{static_cast<std::uint64_t>(removed.entries), static_cast<std::uint64_t>(removed.bytes)};
 }
 
@@ -104,7 +105,7 @@ CleanupReport gc(Store& store, const GcOptions& options) {
   if (store.mode() == Mode::off) {  // as Store::gc
     return CleanupReport{};
   }
-  detail::StoreCore& core = detail::writable_core(store, "collect garbage in");
+  detail::StoreCore& core = detail::shared_writable_core(store, "collect garbage in");
   detail::StorePolicy& policy = *core.policy();
   detail::CleanupRequest request{.collect_garbage = true};
   request.max_bytes = options.max_bytes;
@@ -127,6 +128,8 @@ CleanupReport gc(Store& store, const GcOptions& options) {
   }
   CleanupReport report = detail::value_or_throw(core.tiers()->gc(request));
   report.stale_file_records = detail::value_or_throw(core.fingerprints().forget_stale());
+  (void)detail::value_or_throw(core.tiers()->flush());  // the corrected counts go with the removals
+  detail::await_holder(core, "collect garbage in", options.holder_wait);
   return report;
 }
 

@@ -234,8 +234,11 @@ Result<Totals> StorePolicy::clear(std::string_view name, std::optional<std::uint
     freed.entries += totals.entries;
     freed.bytes += totals.bytes;
   }
-  if (version) {
-    // Other versions remain: the live totals go down by what was removed.
+  if (version || m_database.secondary()) {
+    // Other versions remain, or the process that holds the store has live
+    // totals of its own: they go down by what was removed (merged counts
+    // add up across processes; a "zero" written here would erase the
+    // holder's changes since this process's scan).
     for (const auto& [function_name, totals] : removed) {
       apply(LiveChange{&function(function_name), -totals.entries, -totals.bytes, 0, 0, std::nullopt, {}});
     }

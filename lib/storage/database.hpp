@@ -144,6 +144,13 @@ class Database {
   /// if any wait), a secondary catches up with the primary.
   Result<void> catch_up();
 
+  /// In a process that shares the directory with its holder (a secondary):
+  /// waits until the holder applied every hand-over unit this process wrote
+  /// (its worker does within about k_catch_up_interval), at most `limit`,
+  /// then catches up. True if they were (at once where there is nothing to
+  /// wait for); false if `limit` passed first (they stay and are applied later).
+  Result<bool> wait_until_applied(std::chrono::milliseconds limit);
+
   const std::filesystem::path& dir() const noexcept { return m_dir; }
   bool read_only() const noexcept { return m_access == Access::read_only; }
   /// True when another process holds the directory and this one writes through hand-over units.

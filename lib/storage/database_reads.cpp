@@ -191,9 +191,19 @@ std::unique_ptr<Snapshot> Database::snapshot() const {
     return writer->snapshot();
   }
   auto* db = m_handles->db.get();
+  if (m_handles->secondary) {
+    // RocksDB's secondary instances have no snapshots: their view is one
+    // moment already, until the next catch-up (a scan that spans one may see
+    // the holder's writes since; the counts it corrects are then off by those).
+    return std::unique_ptr<Snapshot>(new Snapshot(db, nullptr));
+  }
   return std::unique_ptr<Snapshot>(new Snapshot(db, db->GetSnapshot()));
 }
 
-Snapshot::~Snapshot() { m_db->ReleaseSnapshot(m_snapshot); }
+Snapshot::~Snapshot() {
+  if (m_snapshot != nullptr) {
+    m_db->ReleaseSnapshot(m_snapshot);
+  }
+}
 
 }  // namespace memostore::detail

@@ -2,6 +2,7 @@
 // primary's applying of hand-over units, and the worker that keeps both going
 // (see database.hpp and docs/design.md).
 #include <algorithm>
+#include <thread>
 
 #include <fmt/format.h>
 #include <fmt/std.h>
@@ -168,6 +169,24 @@ Result<void> Database::catch_up() {
     h.own_writes.forget_through(*applied);
   }
   return {};
+}
+
+Result<bool> Database::wait_until_applied(std::chrono::milliseconds limit) {
+  auto& h = *m_handles;
+  if (!h.secondary) {
+    return true;
+  }
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (h.own_writes.waiting()) {
+    if (std::chrono::steady_clock::now() >= deadline) {
+      return false;
+    }
+    std::this_thread::sleep_for(k_catch_up_interval / 10);
+  }
+  if (auto caught_up = catch_up(); !caught_up) {
+    return caught_up.failure();
+  }
+  return true;
 }
 
 void Database::run_worker() {

@@ -23,16 +23,6 @@ bool is_lock_failure(const rocksdb::Status& status) {
   return status.IsIOError() && status.ToString().find("lock") != std::string::npos;
 }
 
-namespace {
-
-std::string describe(const std::optional<LockHolder>& holder) {
-  return !holder                  ? "another process"
-         : holder->command.empty() ? fmt::format("process {}", holder->pid)
-                                   : fmt::format("process {} ({})", holder->pid, holder->command);
-}
-
-}  // namespace
-
 Failure being_created(const fs::path& dir, const LockHolder& creator) {
   return Failure{ErrorCode::locked,
                  fmt::format("{} is being created by {}, which holds it and has not finished within {} s: try "

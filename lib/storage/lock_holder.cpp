@@ -10,6 +10,8 @@
 #include <set>
 #include <utility>
 
+#include <fmt/format.h>
+
 namespace memostore::detail {
 namespace {
 
@@ -95,6 +97,12 @@ DirectoryLock::~DirectoryLock() {
   std::lock_guard lock(held.mutex);
   ::close(m_fd);  // drops the lock (RocksDB's too, if it still held it: it is closed by now)
   held.files.erase({m_device, m_inode});
+}
+
+std::string describe(const std::optional<LockHolder>& holder) {
+  return !holder                  ? "another process"
+         : holder->command.empty() ? fmt::format("process {}", holder->pid)
+                                   : fmt::format("process {} ({})", holder->pid, holder->command);
 }
 
 }  // namespace memostore::detail

@@ -21,6 +21,9 @@ struct LockHolder {
 /// conflict with their own process).
 std::optional<LockHolder> lock_holder(const std::filesystem::path& dir);
 
+/// "process 42 (pipeline)", or "another process" when the holder is unknown.
+std::string describe(const std::optional<LockHolder>& holder);
+
 /// This process's hold of `dir`'s LOCK file, taken before RocksDB opens the
 /// directory for writing and kept until after it closes it, so a process
 /// can hold the directory while it only reads (see Database). RocksDB's own

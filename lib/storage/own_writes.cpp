@@ -84,6 +84,17 @@ OwnWrites::Found OwnWrites::find(std::uint32_t family_id, std::string_view key, 
   return in_range ? Found::removed : Found::unknown;
 }
 
+bool OwnWrites::waiting() const {
+  std::lock_guard lock(m_mutex);
+  std::error_code ec;
+  for (const auto& [unit, path] : m_units) {
+    if (std::filesystem::exists(path, ec)) {
+      return true;
+    }
+  }
+  return false;
+}
+
 std::optional<std::uint64_t> OwnWrites::applied_units() {
   std::lock_guard lock(m_mutex);
   std::optional<std::uint64_t> applied;

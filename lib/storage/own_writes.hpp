@@ -38,6 +38,10 @@ class OwnWrites {
   /// it to `forget_through` after.
   std::optional<std::uint64_t> applied_units();
 
+  /// True while a unit this process wrote is still waiting for the primary
+  /// (its file exists).
+  bool waiting() const;
+
   /// Forgets the writes of units up to `unit`: the database shows them now.
   void forget_through(std::uint64_t unit);
 

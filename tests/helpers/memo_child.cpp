@@ -23,6 +23,8 @@
 //                                       "computing" and waits for a line on stdin; log lines
 //                                       are printed as "log=..."; then "result=" and "computed="
 //   memo_child DIR forget K             forget square(K), print "forgot"
+//   memo_child DIR rounds N             print "ready"; for each line read, call square(0..N-1)
+//                                       and print "computed=" (the total so far)
 //   memo_child - singletons-at-exit     make three singletons and return from main: their
 //                                       destructors print at exit, newest first
 #include <sys/resource.h>
@@ -252,6 +254,17 @@ int main(int argc, char** argv) {
     if (command == "forget") {
       memo_square.forget(n);
       std::cout << "forgot" << std::endl;
+      return 0;
+    }
+    if (command == "rounds") {
+      std::cout << "ready" << std::endl;
+      std::string ignored;
+      while (std::getline(std::cin, ignored)) {
+        for (int i = 0; i < n; ++i) {
+          (void)memo_square(i);
+        }
+        std::cout << "computed=" << g_computed << std::endl;
+      }
       return 0;
     }
     if (command == "hold") {

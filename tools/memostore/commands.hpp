@@ -39,6 +39,7 @@ struct GcArguments {
   std::string max_size;    // "" : the store's budget
   std::string older_than;  // "" : no age limit
   bool changed_inputs = false;  // also remove entries whose input files changed
+  std::string timeout = "10s";  // on a store another process holds: the longest wait for it to carry the gc out
 };
 
 /// How `stats` prints: a table (or JSON with --json), or metrics.
@@ -47,7 +48,9 @@ enum class StatsFormat { table, openmetrics, prometheus };
 int stats(const Context& context, bool zero, StatsFormat format = StatsFormat::table);
 int ls(const Context& context, const LsOptions& options);
 int show(const Context& context, const std::string& key, const std::string& function);
-int clear(const Context& context, const std::string& function, std::optional<std::uint32_t> version);
+/// `timeout`: on a store another process holds, the longest wait for it to carry the clear out.
+int clear(const Context& context, const std::string& function, std::optional<std::uint32_t> version,
+          const std::string& timeout);
 int gc(const Context& context, const GcArguments& arguments);
 int clear_remote(const Context& context);
 int ping_remote(const Context& context);

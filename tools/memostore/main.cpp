@@ -84,12 +84,16 @@ int main(int argc, char** argv) {
       app.add_subcommand("clear", "Delete entries (all, one function's, or one version's) and say what was freed");
   auto* function_option = clear->add_option("--function", function, "Only this function's entries");
   clear->add_option("--version", version, "Only this version of --function")->needs(function_option);
+  std::string clear_timeout = "10s";
+  clear->add_option("--timeout", clear_timeout,
+                    "While another process holds the store, it carries the clear out: the longest wait for it "
+                    "(default 10s)");
   bool remote_only = false;
   clear->add_flag("--remote", remote_only,
                   "Clear the remote tier ($MEMOSTORE_REMOTE) instead: every key under its prefix, nothing else")
       ->excludes(function_option);
   clear->callback([&] {
-    run = [&] { return remote_only ? cli::clear_remote(context) : cli::clear(context, function, version); };
+    run = [&] { return remote_only ? cli::clear_remote(context) : cli::clear(context, function, version, clear_timeout); };
   });
 
   auto* remote = app.add_subcommand("remote", "The remote tier on Redis ($MEMOSTORE_REMOTE)");
@@ -103,6 +107,8 @@ int main(int argc, char** argv) {
   gc->add_option("--older-than", gc_arguments.older_than, "Also remove entries unused for this long, e.g. 7d, 12h");
   gc->add_flag("--changed-inputs", gc_arguments.changed_inputs,
                "Also remove entries whose File/Dir inputs are gone or changed (reads changed files)");
+  gc->add_option("--timeout", gc_arguments.timeout,
+                 "While another process holds the store, it carries the gc out: the longest wait for it (default 10s)");
   gc->callback([&] { run = [&] { return cli::gc(context, gc_arguments); }; });
 
   auto* compact =

@@ -37,9 +37,12 @@ int transfer_result(const Context& context, const TransferReport& report, const 
 
 }  // namespace
 
-int clear(const Context& context, const std::string& function, std::optional<std::uint32_t> version) {
+int clear(const Context& context, const std::string& function, std::optional<std::uint32_t> version,
+          const std::string& timeout) {
+  const auto holder_wait = std::chrono::duration_cast<std::chrono::milliseconds>(parse_duration(timeout));
   Store store = open_store(context, Access::write);
-  const ClearReport cleared = memostore::clear(store, EntryFilter{.function = function, .version = version});
+  const ClearReport cleared =
+      memostore::clear(store, EntryFilter{.function = function, .version = version}, holder_wait);
   if (context.json) {
     print_json(Json{{"entries", cleared.entries}, {"bytes", cleared.bytes}});
   } else {
@@ -102,6 +105,7 @@ int gc(const Context& context, const GcArguments& arguments) {
   if (arguments.changed_inputs) {
     options.changed_inputs = ChangedInputs::remove;
   }
+  options.holder_wait = std::chrono::duration_cast<std::chrono::milliseconds>(parse_duration(arguments.timeout));
   Store store = open_store(context, Access::write);
   const CleanupReport report = memostore::gc(store, options);
   if (context.json) {
