@@ -126,6 +126,27 @@ TEST_CASE("a fallback another process holds for writing serves hits") {
   CHECK(holder.wait() == 0);
 }
 
+TEST_CASE("a fallback another process is writing to serves what it wrote before this store opened") {
+  TempDir dir;
+  fill(dir / "main", 10);
+  ChildProcess writer({memostore::test::child_program(), (dir / "main").string(), "squares-from", "100"});
+  REQUIRE(memostore::test::next_returned(writer) == 100);  // it holds main for writing now
+  REQUIRE(memostore::test::next_returned(writer) == 101);
+  int computed = 0;
+  {
+    Store store = open_store(dir / "local", {.fallback = {dir / "main"}});
+    auto memo_square = counting_square(store, computed);
+    for (int i = 0; i < 10; ++i) {
+      CHECK(memo_square(i) == square(i));
+    }
+    CHECK(memo_square(100) == square(100));  // in the writer's log, not yet in a table
+    CHECK(square_stats(store).fallback_hits == 11);
+  }
+  CHECK(computed == 0);
+  const int next = memostore::test::next_returned(writer);
+  CHECK(next > 101);  // the writer kept going throughout
+}
+
 TEST_CASE("a fallback that cannot be written serves hits and stays unchanged") {
   TempDir dir;
   fill(dir / "main", 10);
