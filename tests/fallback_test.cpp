@@ -6,6 +6,9 @@
 // fallback that cannot be opened costs a warning, never the computation.
 #include <doctest/doctest.h>
 
+#include <sys/types.h>
+#include <unistd.h>
+
 #include <map>
 #include <string>
 #include <vector>
@@ -31,6 +34,8 @@ using memostore::test::square;
 using memostore::test::TempDir;
 
 namespace {
+
+constexpr uid_t k_nobody = 65534;
 
 /// Computes square(0..count-1) into the store in `dir` (closed on return).
 void fill(const fs::path& dir, int count, std::string secret = {}) {
@@ -153,8 +158,21 @@ TEST_CASE("a fallback that cannot be written serves hits and stays unchanged") {
   const auto before = contents(dir / "main");
   set_writable(dir / "main", false);
   const int computed = computed_in(dir / "local", 10, {.fallback = {dir / "main"}});
-  set_writable(dir / "main", true);
   CHECK(computed == 0);
+  if (::geteuid() == 0) {
+    // Root writes whatever the mode bits say: read main as nobody, for whom they hold.
+    fs::permissions(dir.path(), fs::perms::others_exec, fs::perm_options::add);
+    fs::permissions(dir / "main", fs::perms::others_read | fs::perms::others_exec, fs::perm_options::add);
+    fs::create_directory(dir / "nobody");
+    REQUIRE(::chown((dir / "nobody").c_str(), k_nobody, k_nobody) == 0);
+    const auto run = memostore::test::run_process(
+        {"/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", memostore::test::child_program(),
+         (dir / "nobody" / "local").string(), "squares", "10"},
+        {{"MEMOSTORE_FALLBACK", (dir / "main").string()}});
+    CHECK(run.exit_code == 0);
+    CHECK(memostore::test::output_value(run.out, "computed") == "0");
+  }
+  set_writable(dir / "main", true);
   CHECK(contents(dir / "main") == before);
 }
 
