@@ -11,6 +11,9 @@
 #   3. main again at another path: every step hits;
 #   4. a fork's pull request (readonly) whose CSV changed: hits and misses, and
 #      the restored directory is byte for byte unchanged;
+#   4b. a pull request over main's cache (MEMOSTORE_FALLBACK): what main has
+#      hits and is copied into the pull request's own cache, main's is byte for
+#      byte unchanged, and the next run of the pull request hits everything;
 #   5. two matrix jobs compute a part each; the merge job folds them in; a
 #      later job hits every part;
 #   6. the nightly check (MEMOSTORE_MODE=check): nothing stale, exit 0.
@@ -73,6 +76,8 @@ run_part=$(guide_step "Run this part")
 pack_part=$(guide_step "Pack this part's cache")
 merge_parts=$(guide_step "Merge the parts")
 check=$(guide_step "Check every stored result")
+set_main_aside=$(guide_step "Set main's cache aside")
+run_over_main=$(guide_step "Run over main's cache")
 grep -q -- "--max-size" <<<"$trim" || { echo "the trim step has no --max-size"; exit 1; }
 trim_to_budget=$(sed -E "s/--max-size [^ ]+/--max-size $budget/" <<<"$trim")
 # The GitLab job runs the same commands.
@@ -149,6 +154,29 @@ expect fork.out "per-region statistics *miss"
 expect fork.out "estimate pi.*hit"
 snapshot fork/.memostore >fork-after.txt
 if ! diff fork-before.txt fork-after.txt; then echo "the readonly run changed the cache directory"; exit 1; fi
+
+echo "== 4b. a pull request over main's cache"
+for run in 1 2; do
+  new_job pr-$run saved/main2.tar  # restores main's cache into .memostore
+  echo "central,1,1,1.00" >>pr-$run/pipeline-data/sales-$rows.csv
+  in_job pr-$run "$set_main_aside"
+  if [[ -f saved/pr.tar ]]; then tar -xf saved/pr.tar -C pr-$run; fi  # the pull request's own cache
+  snapshot pr-$run/.memostore-main >pr-main-before.txt
+  in_job pr-$run "$run_over_main" >pr-$run.out 2>&1
+  cat pr-$run.out
+  snapshot pr-$run/.memostore-main >pr-main-after.txt
+  if ! diff pr-main-before.txt pr-main-after.txt; then echo "the pull request changed main's cache"; exit 1; fi
+  tar -cf saved/pr.tar -C pr-$run .memostore  # save only .memostore
+done
+# The pipeline's hit column asks this directory only (Memo::cached): the
+# estimate found in main's cache shows as computed there, and as a hit in the
+# MEMOSTORE_STATS line and in fallback_hits.
+expect pr-1.out "per-region statistics *miss"
+expect pr-1.out "memostore: 1 hits, 2 misses"
+fallback_hits=$(memostore --dir pr-1/.memostore --json stats |
+                python3 -c 'import json, sys; print(json.load(sys.stdin)["fallback_hits"])')
+[[ $fallback_hits -eq 1 ]] || { echo "the pull request's first run: $fallback_hits hits in main's cache, expected 1"; exit 1; }
+no_miss pr-2.out "the pull request's second run"
 
 echo "== 5. matrix jobs and their merge"
 for part in 5000 10000; do

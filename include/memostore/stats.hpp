@@ -27,6 +27,9 @@ struct FunctionStats {
   /// Entries whose bytes no longer decode as the result type (fields added,
   /// removed or retyped without a `version` bump): misses, recomputed.
   std::uint64_t changed_layout = 0;
+  /// Hits found in a fallback directory (StoreOptions::fallback) and copied
+  /// into this store; also counted in `hits`.
+  std::uint64_t fallback_hits = 0;
   std::uint64_t entries = 0;      ///< live entries now
   std::uint64_t bytes = 0;        ///< live bytes now (keys and stored envelopes)
   std::chrono::nanoseconds compute_time{0};  ///< time the function spent on misses

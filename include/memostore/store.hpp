@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <memostore/error.hpp>
 #include <memostore/policy.hpp>
@@ -180,6 +181,20 @@ struct StoreOptions {
 
   /// The remote tier's other settings.
   RemoteOptions remote_options = {};
+
+  /// Read-only fallback caches: other stores' directories, asked in order
+  /// after this store misses and before the remote tier. A pull-request job
+  /// can start warm from the main branch's cache without writing to it. A
+  /// fallback is opened read-only: never written, locked or cleaned up, so it
+  /// may be held by another process, on a read-only file system, or written
+  /// by another memostore version whose format this one reads. An entry found
+  /// there passes every check a local one does (checksum, types, arguments,
+  /// this store's `secret`), counts as a hit (and in
+  /// FunctionStats::fallback_hits) and is copied into this store. A fallback
+  /// that cannot be opened (missing, not a store, unsafe) costs one warning
+  /// and is left out; a missing one is never created. Default: none.
+  /// Env: `MEMOSTORE_FALLBACK` (directories separated by `:`; overrides this field).
+  std::vector<std::filesystem::path> fallback = {};
 
   /// The wall clock that ttls and access times use. Default (null): the
   /// system clock. Tests pass a ManualClock.

@@ -52,6 +52,7 @@ std::string_view counter_name(Counter counter) noexcept {
     case Counter::checked: return "checked";
     case Counter::stale: return "stale";
     case Counter::changed_layout: return "changed_layout";
+    case Counter::fallback_hits: return "fallback_hits";
   }
   return "unknown";
 }

@@ -50,6 +50,7 @@ class FunctionState {
   std::atomic<std::uint64_t> pending_checked{0};         // stored results compared with a fresh computation
   std::atomic<std::uint64_t> pending_stale{0};           // ... that differed
   std::atomic<std::uint64_t> pending_changed_layout{0};  // entries that no longer decode as the result type
+  std::atomic<std::uint64_t> pending_fallback_hits{0};   // hits found in a fallback directory (also in hits)
   std::atomic<std::uint64_t> pending_evictions{0};
   std::atomic<std::uint64_t> pending_stores{0};
   std::atomic<std::uint64_t> pending_compute_ns{0};

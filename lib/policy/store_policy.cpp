@@ -102,6 +102,10 @@ void StorePolicy::record_rejected(FunctionState& function) noexcept {
   function.pending_rejected.fetch_add(1, std::memory_order_relaxed);
 }
 
+void StorePolicy::record_fallback_hit(FunctionState& function) noexcept {
+  function.pending_fallback_hits.fetch_add(1, std::memory_order_relaxed);
+}
+
 void StorePolicy::record_check(FunctionState& function, bool stale) noexcept {
   function.pending_checked.fetch_add(1, std::memory_order_relaxed);
   if (stale) {

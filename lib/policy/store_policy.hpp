@@ -127,6 +127,8 @@ class StorePolicy {
   void record_expired_read(FunctionState& function) noexcept;
   /// Counts an entry ignored for lacking a valid signature.
   void record_rejected(FunctionState& function) noexcept;
+  /// Counts a hit found in a fallback directory (besides record_hit).
+  void record_fallback_hit(FunctionState& function) noexcept;
   /// Counts a stored result compared with a fresh computation (check mode),
   /// and whether they differed.
   void record_check(FunctionState& function, bool stale) noexcept;

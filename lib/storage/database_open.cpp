@@ -25,6 +25,7 @@
 #include "storage/database_format.hpp"
 #include "storage/database_handles.hpp"
 #include "storage/rocksdb_options.hpp"
+#include "storage/warning_log.hpp"
 
 namespace memostore::detail {
 
@@ -82,6 +83,9 @@ struct Database::Opening {
 
 Database::Opening::Opening(const fs::path& dir, const DatabaseOptions& options, std::unique_ptr<DirectoryLock>& lock)
     : dir(dir), options(options), lock(lock), db_options(database_options(dir)) {
+  if (options.access == Access::read_only) {
+    db_options.info_log = forwarding_log(dir);  // a read-only open writes nothing there, not even DIR/LOG
+  }
   {
     std::lock_guard test_lock(g_test_file_system_mutex);
     if (g_test_file_system) {

@@ -78,8 +78,31 @@ class WarningLog final : public rocksdb::Logger {
   bool m_failed = false;  // guarded by m_mutex: the file could not be opened; do not retry per message
 };
 
+class ForwardingLog final : public rocksdb::Logger {
+ public:
+  explicit ForwardingLog(fs::path dir) : rocksdb::Logger(rocksdb::InfoLogLevel::WARN_LEVEL), m_dir(std::move(dir)) {}
+
+  using rocksdb::Logger::Logv;
+
+  void Logv(const char* format, va_list ap) override {
+    if (!logging_enabled()) {
+      return;
+    }
+    char message[1024];
+    std::vsnprintf(message, sizeof message, format, ap);
+    log(LogLevel::info, "RocksDB, reading {}: {}", m_dir, escaped(message));
+  }
+
+  void LogHeader(const char*, va_list) override {}
+
+ private:
+  fs::path m_dir;
+};
+
 }  // namespace
 
 std::shared_ptr<rocksdb::Logger> warning_log(fs::path file) { return std::make_shared<WarningLog>(std::move(file)); }
+
+std::shared_ptr<rocksdb::Logger> forwarding_log(fs::path dir) { return std::make_shared<ForwardingLog>(std::move(dir)); }
 
 }  // namespace memostore::detail

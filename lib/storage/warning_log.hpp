@@ -25,4 +25,10 @@ inline constexpr std::uintmax_t k_warning_log_bytes = 1 << 20;
 /// `file`, opened (and created) at the first message.
 std::shared_ptr<rocksdb::Logger> warning_log(std::filesystem::path file);
 
+/// A logger for a read-only open, which must write nothing in the store's
+/// directory (a fallback cache may sit on a read-only file system or be
+/// another job's): RocksDB's warnings about `dir` go to memostore's log
+/// (LogLevel::info) instead of DIR/LOG.
+std::shared_ptr<rocksdb::Logger> forwarding_log(std::filesystem::path dir);
+
 }  // namespace memostore::detail

@@ -1,5 +1,6 @@
 #include "store/config.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <cstdlib>
 
@@ -71,6 +72,26 @@ auto from_environment(const char* name, Parse parse) -> std::optional<decltype(p
 }
 
 std::string_view as_text(std::string_view text) { return text; }
+
+/// `:`-separated directories (MEMOSTORE_FALLBACK); an empty one between
+/// separators is an error (a doubled `:` is a typo, not "this directory").
+std::vector<std::filesystem::path> parse_directory_list(std::string_view text) {
+  std::vector<std::filesystem::path> dirs;
+  for (std::size_t start = 0;;) {
+    const std::size_t end = std::min(text.find(':', start), text.size());
+    if (end == start) {
+      throw Error(ErrorCode::config,
+                  fmt::format("\"{}\" has an empty directory at character {}: give directories separated by "
+                              "single ':' (e.g. .memostore-main:/shared/cache)",
+                              text, start + 1));
+    }
+    dirs.emplace_back(text.substr(start, end - start));
+    if (end == text.size()) {
+      return dirs;
+    }
+    start = end + 1;
+  }
+}
 
 /// True when `name` is set to anything but "0" (MEMOSTORE_EXPLAIN, MEMOSTORE_STATS).
 bool switched_on(const char* name) { return from_environment(name, as_text).value_or("0") != "0"; }
@@ -179,6 +200,7 @@ StoreConfig resolve_config(const StoreOptions& options) {
   config.policy = policy_settings(options, config.mode);
   config.remote = remote_settings(options, config.policy.clock);
   config.signer = signer_for(options);
+  config.fallback = from_environment("MEMOSTORE_FALLBACK", &parse_directory_list).value_or(options.fallback);
   return config;
 }
 

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <memory>
 #include <optional>
+#include <vector>
 
 #include <memostore/store.hpp>
 
@@ -27,6 +28,7 @@ struct StoreConfig {
   StorePolicySettings policy;
   std::unique_ptr<const EntrySigner> signer;  // for the secret in effect; null without one
   std::optional<RemoteSettings> remote;       // none without a URL
+  std::vector<std::filesystem::path> fallback;  // read-only lower tiers, in order (after MEMOSTORE_FALLBACK)
 };
 
 /// Resolves `options` and the environment. In Mode::off only `dir` and

@@ -71,7 +71,8 @@ Store Store::open(StoreOptions options) {
     return Store(std::make_shared<detail::StoreCore>(config.dir, nullptr, nullptr, false), config.mode);
   }
   return Store(detail::value_or_throw(detail::open_store_core(config.dir, config.database, std::move(config.policy),
-                                                               std::move(config.signer), std::move(config.remote))),
+                                                               std::move(config.signer), std::move(config.remote),
+                                                               config.fallback)),
                config.mode);
 }
 

@@ -8,6 +8,7 @@
 #include "codec/envelope.hpp"
 #include "codec/meta.hpp"
 #include "policy/expiry.hpp"
+#include "tiers/fallbacks.hpp"
 #include "util/log.hpp"
 
 namespace memostore::detail {
@@ -45,7 +46,8 @@ StoreCore::StoreCore(fs::path dir, std::unique_ptr<Tiers> tiers, std::shared_ptr
 Result<std::shared_ptr<StoreCore>> open_store_core(const fs::path& dir, DatabaseOptions options,
                                                    StorePolicySettings settings,
                                                    std::unique_ptr<const EntrySigner> signer,
-                                                   std::optional<RemoteSettings> remote) {
+                                                   std::optional<RemoteSettings> remote,
+                                                   const std::vector<fs::path>& fallback) {
   auto& r = registry();
   const fs::path identity = identity_of(dir);
   std::lock_guard lock(r.mutex);
@@ -83,8 +85,9 @@ Result<std::shared_ptr<StoreCore>> open_store_core(const fs::path& dir, Database
   auto remote_tier = remote ? std::make_unique<RemoteTier>(std::move(*remote)) : nullptr;
   const auto clock = settings.clock;
   const bool always_hash_inputs = settings.always_hash_inputs;
+  auto fallbacks = open_fallbacks(fallback, dir, options.directory_permissions);
   auto tiers = std::make_unique<Tiers>(std::move(database).value(), std::move(settings), std::move(signer),
-                                       std::move(remote_tier));
+                                       std::move(remote_tier), std::move(fallbacks));
   std::shared_ptr<StoreCore> core(new StoreCore(dir, std::move(tiers), clock, always_hash_inputs),
                                   [](StoreCore* closing) {
     std::lock_guard closing_lock(registry().mutex);

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <memory>
 #include <optional>
+#include <vector>
 
 #include "codec/entry_signer.hpp"
 #include "inputs/fingerprints.hpp"
@@ -48,10 +49,12 @@ class StoreCore {
 /// Opens `dir` with `options`, or returns the StoreCore already open for the
 /// same directory in this process (RocksDB allows one opener per directory;
 /// the first opener's settings apply, except that the secret must match).
-/// `remote`: the remote tier's settings, none without one.
+/// `remote`: the remote tier's settings, none without one; `fallback`: the
+/// read-only fallback directories (tiers/fallbacks.hpp).
 Result<std::shared_ptr<StoreCore>> open_store_core(const std::filesystem::path& dir, DatabaseOptions options,
                                                    StorePolicySettings settings,
                                                    std::unique_ptr<const EntrySigner> signer,
-                                                   std::optional<RemoteSettings> remote = std::nullopt);
+                                                   std::optional<RemoteSettings> remote = std::nullopt,
+                                                   const std::vector<std::filesystem::path>& fallback = {});
 
 }  // namespace memostore::detail

@@ -121,8 +121,33 @@ void Tiers::remove_damaged(const Caller& caller, const std::string& key, std::ui
   (void)commit(batch, change);  // best effort: the recomputed result overwrites it anyway
 }
 
+Outcome Tiers::check_lower(const std::string& key, std::string_view bytes, Judge judge, std::int64_t now,
+                           EntryInfo& info) const {
+  auto entry = read_envelope(bytes);
+  if (!entry) {
+    return Outcome::damaged;
+  }
+  if (!authentic(m_signer.get(), key, entry.value())) {
+    return Outcome::rejected;
+  }
+  info = entry->info;
+  return judge(entry.value(), now).outcome;
+}
+
+void Tiers::take_lower_hit(const Caller& caller, const std::string& key, std::string_view bytes,
+                           const EntryInfo& info, std::int64_t now, const Lookup& last,
+                           std::string_view inputs_record) {
+  m_policy->record_hit(*caller.state, key, info.compute_ns, now);
+  if (writable()) {
+    store_locally(caller, key, bytes, info, Replacing{true, last.existing_size}, inputs_record, Origin::lower_tier);
+  }
+}
+
 bool Tiers::find_lower(const Caller& caller, const std::string& key, Judge judge, const Lookup& last,
                        std::string_view inputs_record) {
+  if (find_in_fallbacks(caller, key, judge, last, inputs_record)) {
+    return true;
+  }
   if (m_remote == nullptr) {
     return false;
   }
@@ -131,11 +156,8 @@ bool Tiers::find_lower(const Caller& caller, const std::string& key, Judge judge
     return false;
   }
   const std::int64_t now = now_ms();
-  auto entry = read_envelope(*bytes);
-  Outcome outcome = Outcome::damaged;
-  if (entry) {
-    outcome = authentic(m_signer.get(), key, entry.value()) ? judge(entry.value(), now).outcome : Outcome::rejected;
-  }
+  EntryInfo info;
+  const Outcome outcome = check_lower(key, *bytes, judge, now, info);
   if (outcome == Outcome::expired) {
     return false;
   }
@@ -147,12 +169,43 @@ bool Tiers::find_lower(const Caller& caller, const std::string& key, Judge judge
     }
     return false;
   }
-  m_policy->record_hit(*caller.state, key, entry->info.compute_ns, now);
-  if (writable()) {
-    store_locally(caller, key, *bytes, entry->info, Replacing{true, last.existing_size}, inputs_record,
-                  Origin::lower_tier);
-  }
+  take_lower_hit(caller, key, *bytes, info, now, last, inputs_record);
   return true;
+}
+
+bool Tiers::find_in_fallbacks(const Caller& caller, const std::string& key, Judge judge, const Lookup& last,
+                              std::string_view inputs_record) {
+  for (const std::unique_ptr<Database>& fallback : m_fallbacks) {
+    Outcome outcome = Outcome::absent;
+    auto read = fallback->get(Family::entries, key, [&](std::string_view bytes) {
+      const std::int64_t now = now_ms();
+      EntryInfo info;
+      outcome = check_lower(key, bytes, judge, now, info);
+      if (outcome == Outcome::hit) {
+        m_policy->record_fallback_hit(*caller.state);
+        take_lower_hit(caller, key, bytes, info, now, last, inputs_record);  // copies while the read pins it
+      }
+    });
+    if (!read) {
+      if (m_reports.first_report_for(key)) {
+        warn("cannot read a result of {} (version {}) from the fallback cache {}: {}; looking further", caller.name,
+             caller.version, fallback->dir(), read.failure().message);
+      }
+      continue;
+    }
+    if (outcome == Outcome::hit) {
+      return true;
+    }
+    if (outcome == Outcome::rejected) {
+      m_policy->record_rejected(*caller.state);
+    }
+    if ((outcome == Outcome::rejected || outcome == Outcome::damaged) && m_reports.first_report_for(key)) {
+      warn("an entry of {} (version {}) in the fallback cache {} failed its checks ({}); looking further",
+           caller.name, caller.version, fallback->dir(),
+           outcome == Outcome::rejected ? "no valid signature for this store's secret" : "damaged");
+    }
+  }
+  return false;
 }
 
 bool Tiers::read_stored(const std::string& key, Judge judge,

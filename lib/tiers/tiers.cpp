@@ -11,11 +11,13 @@
 namespace memostore::detail {
 
 Tiers::Tiers(std::unique_ptr<Database> database, StorePolicySettings settings,
-             std::unique_ptr<const EntrySigner> signer, std::unique_ptr<RemoteTier> remote)
+             std::unique_ptr<const EntrySigner> signer, std::unique_ptr<RemoteTier> remote,
+             std::vector<std::unique_ptr<Database>> fallbacks)
     : m_reports(database->dir()),
       m_signer(std::move(signer)),
       m_database(std::move(database)),
       m_remote(std::move(remote)),
+      m_fallbacks(std::move(fallbacks)),
       // Large entries stay pinned in the blob cache, as much as it holds; with
       // the hot tier off, none.
       m_hot(settings.hot_cache_bytes, settings.hot_cache_bytes != 0 ? m_database->blob_cache_bytes() : 0),

@@ -2,7 +2,8 @@
 // order, and the promotion between them:
 //
 //   hot tier (this process's memory)  ->  this directory (RocksDB, with what
-//   processes sharing it handed over)  ->  remote tier (Redis, shared by machines)
+//   processes sharing it handed over)  ->  fallback directories (other stores,
+//   read-only: tiers/fallbacks.hpp)  ->  remote tier (Redis, shared by machines)
 //
 // A read goes down until a tier has the entry; an entry found in a lower tier
 // is checked there once (structure, checksum, signature, then the caller's
@@ -26,6 +27,7 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <vector>
 
 #include <memostore/detail/function_ref.hpp>
 #include <memostore/stats.hpp>
@@ -59,10 +61,11 @@ struct Replacing {
 
 class Tiers {
  public:
-  /// `signer` is null without a secret, `remote` without a remote tier.
+  /// `signer` is null without a secret, `remote` without a remote tier;
+  /// `fallbacks` are read-only stores asked in order before it (open_fallbacks).
   /// Starts the bookkeeping thread of a writable store.
   Tiers(std::unique_ptr<Database> database, StorePolicySettings settings, std::unique_ptr<const EntrySigner> signer,
-        std::unique_ptr<RemoteTier> remote);
+        std::unique_ptr<RemoteTier> remote, std::vector<std::unique_ptr<Database>> fallbacks = {});
   /// Sends what the remote tier has queued (bounded), stops the thread and
   /// writes the bookkeeping (a failure is warned about, never thrown).
   ~Tiers();
@@ -78,8 +81,9 @@ class Tiers {
   /// result to replace.
   Lookup find(const Caller& caller, const std::string& key, Judge judge);
 
-  /// After `find` missed (`last`): asks the tiers below this directory. A
-  /// hit there is judged like a local one, counted as a hit and copied into
+  /// After `find` missed (`last`): asks the tiers below this directory, the
+  /// fallback directories in order, then the remote tier. A hit there is
+  /// checked and judged like a local one, counted as a hit and copied into
   /// this directory (with `inputs_record`, the call's encoded input files).
   bool find_lower(const Caller& caller, const std::string& key, Judge judge, const Lookup& last,
                   std::string_view inputs_record);
@@ -164,6 +168,16 @@ class Tiers {
   /// Stores `bytes` (a whole envelope with `info`) in this directory with its bookkeeping.
   void store_locally(const Caller& caller, const std::string& key, std::string_view bytes, const EntryInfo& info,
                      Replacing replacing, std::string_view inputs_record, Origin origin);
+  /// Checks an entry a lower tier returned for `key` as find checks a local
+  /// one: structure and checksum, this store's signature, then `judge`.
+  Outcome check_lower(const std::string& key, std::string_view bytes, Judge judge, std::int64_t now,
+                      EntryInfo& info) const;
+  /// Counts a lower tier's hit and copies it into this directory (when writable).
+  void take_lower_hit(const Caller& caller, const std::string& key, std::string_view bytes, const EntryInfo& info,
+                      std::int64_t now, const Lookup& last, std::string_view inputs_record);
+  /// The fallback directories' part of find_lower: true on a hit.
+  bool find_in_fallbacks(const Caller& caller, const std::string& key, Judge judge, const Lookup& last,
+                         std::string_view inputs_record);
   /// Removes a damaged entry with its bookkeeping; best effort.
   void remove_damaged(const Caller& caller, const std::string& key, std::uint64_t size);
   /// Counts and reports what a read of this directory found other than a
@@ -182,6 +196,7 @@ class Tiers {
   std::unique_ptr<const EntrySigner> m_signer;
   std::unique_ptr<Database> m_database;
   std::unique_ptr<RemoteTier> m_remote;
+  std::vector<std::unique_ptr<Database>> m_fallbacks;  // read-only; never written, flushed or cleaned up
   HotEntries m_hot;  // after m_database, whose pins it holds
   std::unique_ptr<StorePolicy> m_policy;  // after m_database: its last flush writes into it
   std::thread m_bookkeeping;

@@ -60,6 +60,7 @@ void add_counters(Json& json, const FunctionStats& c) {
   json["checked"] = c.checked;
   json["stale"] = c.stale;
   json["changed_layout"] = c.changed_layout;
+  json["fallback_hits"] = c.fallback_hits;
   json["compute_ns"] = c.compute_time.count();
   json["saved_ns"] = c.saved_time.count();
 }
@@ -152,6 +153,17 @@ int stats(const Context& context, bool zero, StatsFormat format) {
     fmt::print("changed layout: {} entries no longer decoded as their result type and were recomputed "
                "(bump `version` when a result type changes)\n",
                with_thousands(total.changed_layout));
+  }
+  if (total.fallback_hits != 0) {
+    std::string by_function;
+    for (const auto& [name, row] : rows) {
+      if (row.counters.fallback_hits != 0) {
+        by_function += fmt::format("{}{} {}", by_function.empty() ? "" : ", ", shown(name),
+                                   with_thousands(row.counters.fallback_hits));
+      }
+    }
+    fmt::print("fallback: {} hits found in fallback directories and copied here ({})\n",
+               with_thousands(total.fallback_hits), by_function);
   }
   if (const RemoteStats& r = counters.remote; r.hits + r.misses + r.writes + r.errors != 0) {
     fmt::print("remote tier: {} hits, {} misses, {} writes ({} dropped), {} rejected, {} errors\n",
