@@ -92,6 +92,8 @@ const std::vector<PerFunction>& per_function() {
   static const std::vector<PerFunction> metrics = {
       {{"memostore_hits", Kind::counter, "", "Calls answered from the cache."},
        [](const FunctionStats& s) { return number(s.hits); }},
+      {{"memostore_fallback_hits", Kind::counter, "", "Hits found in a read-only fallback directory (and copied)."},
+       [](const FunctionStats& s) { return number(s.fallback_hits); }},
       {{"memostore_misses", Kind::counter, "", "Calls that computed their result."},
        [](const FunctionStats& s) { return number(s.misses); }},
       {{"memostore_stores", Kind::counter, "", "Results stored."},
