@@ -3,6 +3,7 @@
 //
 //   memostore-bench --dir SCRATCH --cold-start PATH [--quick] [--only W1,W2,...,F]
 //   memostore-bench --memory-child DIR ENTRIES HITS     (internal: the M workload's reader)
+//   memostore-bench --large-store-child SYSTEM DIR ENTRIES HITS   (internal: W6's processes)
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -13,6 +14,7 @@
 #include <functional>
 #include <mutex>
 #include <set>
+#include <shared_mutex>
 #include <sstream>
 #include <thread>
 #include <unordered_map>
@@ -24,6 +26,7 @@
 #include "baselines.hpp"
 #include "fingerprints.hpp"
 #include "large_arguments.hpp"
+#include "large_store.hpp"
 #include "remote.hpp"
 #include "harness.hpp"
 
@@ -39,6 +42,7 @@ struct Config {
   std::string cold_start;
   bool quick = false;
   std::set<std::string> only;
+  int w6_entries = 1'000'000;  // --w6-entries: a smaller W6 for quick looks
   std::string redis;  // a Redis server for R1/R2 (bench/run.sh starts one); empty: skipped
   bool wants(const std::string& w) const { return only.empty() || only.count(w) > 0; }
 };
@@ -260,6 +264,27 @@ class MutexMap {
   std::unordered_map<int, std::shared_ptr<std::string>> m_objects;
 };
 
+/// The floor the issue sets for a singleton hit: a map of shared objects
+/// under a reader-writer lock, so hits share the lock and only creation
+/// takes it exclusively.
+class SharedMutexMap {
+ public:
+  std::shared_ptr<std::string> get(int key) {
+    {
+      std::shared_lock lock(m_mutex);
+      if (auto it = m_objects.find(key); it != m_objects.end()) return it->second;
+    }
+    std::unique_lock lock(m_mutex);
+    auto& slot = m_objects[key];
+    if (!slot) slot = std::make_shared<std::string>(small_value(key));
+    return slot;
+  }
+
+ private:
+  std::shared_mutex m_mutex;
+  std::unordered_map<int, std::shared_ptr<std::string>> m_objects;
+};
+
 /// Per-hit time from batches of 1,000 calls: timing each call alone would
 /// add the clock's own ~20 ns to a ~50 ns operation.
 template <class Hit>
@@ -289,6 +314,8 @@ void s1(int batches, int hits) {
   report_singleton("memostore", batches, hits, [&](int k) { return connect(k)->size(); });
   MutexMap map;
   report_singleton("mutex_map", batches, hits, [&](int k) { return map.get(k)->size(); });
+  SharedMutexMap shared_map;
+  report_singleton("shared_mutex_map", batches, hits, [&](int k) { return shared_map.get(k)->size(); });
   report_singleton("static_local", batches, hits, [](int) {
     static const auto object = std::make_shared<std::string>(small_value(0));
     return std::shared_ptr<std::string>(object)->size();
@@ -390,6 +417,9 @@ int main(int argc, char** argv) {
   if (argc == 5 && std::strcmp(argv[1], "--memory-child") == 0) {
     return memory_child(argv[2], std::stoi(argv[3]), std::stoi(argv[4]));
   }
+  if (argc == 6 && std::strcmp(argv[1], "--large-store-child") == 0) {
+    return large_store_child(argv[2], argv[3], std::stoi(argv[4]), std::stoi(argv[5]));
+  }
   if (argc == 6 && std::strcmp(argv[1], "--remote-child") == 0) {
     return remote_child(argv[2], argv[3], std::stoi(argv[4]), std::stoi(argv[5]));
   }
@@ -400,11 +430,12 @@ int main(int argc, char** argv) {
     else if (arg == "--dir" && i + 1 < argc) c.scratch = argv[++i];
     else if (arg == "--cold-start" && i + 1 < argc) c.cold_start = argv[++i];
     else if (arg == "--redis" && i + 1 < argc) c.redis = argv[++i];
+    else if (arg == "--w6-entries" && i + 1 < argc) c.w6_entries = std::stoi(argv[++i]);
     else if (arg == "--only" && i + 1 < argc) {
       std::stringstream list(argv[++i]);
       for (std::string w; std::getline(list, w, ',');) c.only.insert(w);
     } else {
-      std::fprintf(stderr, "usage: memostore-bench --dir SCRATCH --cold-start PATH [--quick] [--only W1,W2,...] [--redis URL]\n");
+      std::fprintf(stderr, "usage: memostore-bench --dir SCRATCH --cold-start PATH [--quick] [--only W1,W2,...] [--redis URL] [--w6-entries N]\n");
       return 2;
     }
   }
@@ -422,6 +453,8 @@ int main(int argc, char** argv) {
   if (c.wants("F")) fingerprint_workloads(c.scratch / "F", q);
   if (c.wants("L")) large_argument_workloads(c.scratch / "L", q);
   if (c.wants("R") && !c.redis.empty()) remote_workloads(c.scratch / "R", c.redis, argv[0], q);
+  // W6 only when asked or in a full run: it writes about 3 GB (three stores of 1,000,000 entries).
+  if (c.wants("W6")) large_store_workload(c.scratch, argv[0], q ? 2000 : c.w6_entries, q ? 2000 : c.w6_entries, q ? 1 : 3);
   if (c.wants("M")) memory(c, argv[0], q ? 2000 : 1'000'000, q ? 2000 : 1'000'000);
   return sink == 42 ? 1 : 0;
 }
