@@ -327,7 +327,10 @@ TEST_CASE("issue 26: a store owned by another user is refused, read-only too") {
   }
   REQUIRE(::chown((dir / "store").c_str(), k_nobody, k_nobody) == 0);
   check_refused(dir / "store", (dir / "store").string(), "uid 65534");
-  // The same store handed back is used again.
+  // The same store handed back (every folder and file of it) is used again.
+  for (const auto& entry : fs::recursive_directory_iterator(dir / "store")) {
+    REQUIRE(::lchown(entry.path().c_str(), 0, 0) == 0);
+  }
   REQUIRE(::chown((dir / "store").c_str(), 0, 0) == 0);
   Store store = Store::open(dir / "store");
   CHECK(memostore::contents(store).entries == 1);

@@ -65,6 +65,25 @@ TEST_CASE("a repeated hit is served from memory and counted as a hit") {
   CHECK(stats.hot.bytes > 0);
 }
 
+TEST_CASE("an entry read once is not copied into memory: its second read is") {
+  TempDir dir;
+  {
+    Store store = open_store(dir / "cache");
+    auto memo_square = memostore::memo(store, "square", square);
+    for (int x = 0; x < 100; ++x) memo_square(x);
+  }
+  Store store = open_store(dir / "cache");  // a new process would find nothing read yet
+  auto memo_square = memostore::memo(store, "square", square);
+  for (int x = 0; x < 100; ++x) {
+    CHECK(memo_square(x) == square(x));
+  }
+  CHECK(store.stats().hot.entries == 0);  // a scan over the store copies nothing
+  CHECK(memo_square(7) == square(7));     // read again: now it is kept
+  CHECK(store.stats().hot.entries == 1);
+  CHECK(memo_square(7) == square(7));
+  CHECK(hot_hits(store) == 1);
+}
+
 TEST_CASE("a hot tier of 0 bytes, or MEMOSTORE_HOT_CACHE=0, keeps nothing") {
   TempDir dir;
   SUBCASE("option") {
@@ -238,7 +257,8 @@ TEST_CASE("a large entry kept pinned is replaced by a refresh and dropped by for
   Store refreshing = Store::open(memostore::StoreOptions{.dir = dir / "cache", .mode = memostore::Mode::refresh});
   auto reader = memostore::memo(store, "large", memostore::state_not_keyed(versioned));
   auto refresher = memostore::memo(refreshing, "large", memostore::state_not_keyed(versioned));
-  CHECK(reader(1) == large_value(1));  // read from the blob cache, kept pinned
+  CHECK(reader(1) == large_value(1));  // a first read: not kept (HotAdmission)
+  CHECK(reader(1) == large_value(1));  // read from the blob cache again, kept pinned
   CHECK(reader(1) == large_value(1));
   REQUIRE(hot_hits(store) == 1);
   REQUIRE(store.stats().hot.entries == 1);
@@ -259,7 +279,8 @@ TEST_CASE("a large entry's copy kept pinned goes once it is out of date, even if
   }  // the first close of a store flushes: the value is in a blob file
   Store store = open_store(dir / "cache");
   auto large = memostore::memo(store, "large", large_value);
-  CHECK(large(1) == large_value(1));  // read from the blob cache, kept pinned
+  CHECK(large(1) == large_value(1));  // a first read: not kept (HotAdmission)
+  CHECK(large(1) == large_value(1));  // read from the blob cache again, kept pinned
   REQUIRE(store.stats().hot.entries == 1);
   large.clear();  // a range removal: the copy is out of date
   CHECK(large(1) == large_value(1));  // computed and stored again, not read: nothing replaces the copy
@@ -329,7 +350,7 @@ TEST_CASE("a process sharing the store reads, scans and keeps large entries (rea
       ++computed;
       return large_value(x);
     }));
-    for (int round = 0; round < 3; ++round) {
+    for (int round = 0; round < 4; ++round) {
       for (int i = 0; i < 5; ++i) {  // 4 was never stored: computed once, handed over, read back
         CHECK(large(i) == large_value(i));
       }

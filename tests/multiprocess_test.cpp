@@ -9,6 +9,7 @@
 #include <csignal>
 #include <fstream>
 #include <map>
+#include <memory>
 #include <set>
 #include <string>
 #include <thread>
@@ -24,6 +25,7 @@
 #include "support/database.hpp"
 #include "support/test_support.hpp"
 
+namespace fs = std::filesystem;
 using memostore::Store;
 using memostore::detail::Batch;
 using memostore::detail::Database;
@@ -251,6 +253,40 @@ TEST_CASE("share_inflight: a process waits for another's computation of the same
   const std::string cache = (dir / "cache").string();
   memostore::test::check_waiter_takes_owners_result(
       cache, cache, [](int owner_pid) { return fmt::format("waiting for process {}", owner_pid); });
+}
+
+TEST_CASE("default options: processes started together on one directory compute a new expensive call once") {
+  TempDir dir;
+  const std::string cache = (dir / "cache").string();
+  const std::string child = memostore::test::child_program();
+  ChildProcess owner({child, cache, "default-square", "7"});
+  REQUIRE(wait_for_line(owner, "computing"));
+  std::vector<std::unique_ptr<ChildProcess>> waiters;
+  for (int i = 0; i < 3; ++i) {
+    waiters.push_back(std::make_unique<ChildProcess>(std::vector<std::string>{child, cache, "default-square", "7"}));
+    REQUIRE(wait_for_line(*waiters.back(), fmt::format("waiting for process {}", owner.pid()), "computing"));
+  }
+  owner.close_stdin();
+  CHECK(owner.wait() == 0);
+  for (auto& waiter : waiters) {
+    waiter->close_stdin();  // had it computed after all, this would let it finish (and the checks fail)
+    CHECK(waiter->wait() == 0);
+    CHECK(memostore::test::output_value(waiter->out(), "result") == "49");
+    CHECK(memostore::test::output_value(waiter->out(), "computed") == "0");
+  }
+}
+
+TEST_CASE("default options: a function cheaper than a claim is not claimed after its first computation") {
+  TempDir dir;
+  Store store = Store::open(dir / "cache");
+  auto f = memostore::memo(store, "cheap", [](int x) { return x + 1; });
+  CHECK(f(1) == 2);  // not computed yet: worth a claim, which leaves its folder
+  REQUIRE(fs::exists(dir / "cache" / "inflight"));
+  fs::remove_all(dir / "cache" / "inflight");
+  for (int x = 2; x < 10; ++x) {
+    CHECK(f(x) == x + 1);
+  }
+  CHECK_FALSE(fs::exists(dir / "cache" / "inflight"));  // no claim since: the folder was not made again
 }
 
 TEST_CASE("share_inflight: a killed owner releases its claim at once, and the waiter computes") {

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include <memostore/callable.hpp>
+#include <memostore/inflight.hpp>
 #include <memostore/detail/archive.hpp>
 #include <memostore/detail/call_inputs.hpp>
 #include <memostore/detail/call_key.hpp>
@@ -25,16 +26,6 @@
 #include <memostore/unhashed.hpp>
 
 namespace memostore {
-
-/// Where a call being computed is shared with equal calls that arrive meanwhile.
-enum class Inflight {
-  /// Threads of this process wait for one computation; another process
-  /// sharing the store computes the same call too (default).
-  per_process,
-  /// Also across processes (a file claim) and, with a remote tier, across
-  /// machines (a lease in Redis): they wait for this computation's result.
-  shared,
-};
 
 /// Per-function settings.
 struct MemoOptions {
@@ -57,10 +48,12 @@ struct MemoOptions {
 
   /// Compute once across processes: when another process sharing the store
   /// is computing the same call, wait for its result instead of computing it
-  /// too (threads of one process always do). Worth it for expensive functions
-  /// called by parallel jobs; costs a small file operation per miss. A killed
-  /// owner releases its claim at once (an flock). Default: per_process.
-  Inflight inflight = Inflight::per_process;
+  /// too (threads of one process always do). Costs a few file operations per
+  /// miss, 0.2-0.4 ms (and, with a remote tier, a Redis round trip). A killed owner
+  /// releases its claim at once (an flock). Default: automatic (shared with
+  /// processes for functions whose latest computation took 50 ms or more, or
+  /// that were not computed yet; see Inflight).
+  Inflight inflight = Inflight::automatic;
 
   /// The first spelling of `inflight = Inflight::shared` (either shares).
   /// Kept, and not marked [[deprecated]]: earlier releases promised this
@@ -68,7 +61,7 @@ struct MemoOptions {
   /// -Werror, this project's own among them. New code says `inflight`.
   bool share_inflight = false;
 
-  /// With Inflight::shared: the longest wait for another process's computation;
+  /// When shared: the longest wait for another process's computation;
   /// after it, this process computes the result itself. Default: 10 minutes.
   Duration inflight_lease = std::chrono::minutes(10);
 
@@ -80,7 +73,7 @@ struct MemoOptions {
   /// is an Error (io) at the call. Default: none.
   std::vector<std::filesystem::path> depends_on = {};
 
-  /// True when calls are shared across processes (by either field).
+  /// True when every call is shared across processes (by either field).
   bool shares_inflight() const noexcept { return inflight == Inflight::shared || share_inflight; }
 };
 
@@ -216,7 +209,8 @@ Memo<F, R(Args...)>::Memo(Store store, std::string name, F fn, MemoOptions optio
       m_core(std::make_shared<const detail::MemoCore>(
           std::move(store), std::move(name),
           detail::MemoPolicy{options.version, options.ttl, options.max_entries, options.max_bytes,
-                             options.shares_inflight(), options.inflight_lease, std::move(options.depends_on)},
+                             options.share_inflight ? Inflight::shared : options.inflight, options.inflight_lease,
+                             std::move(options.depends_on)},
           detail::type_fingerprint<result_type, Args...>(detail::source_hash_of(m_fn)))) {}
 
 template <class F, class R, class... Args>

@@ -32,6 +32,29 @@ bool decode_shared(const MemoCore& memo, std::string_view payload, DecodeFn deco
   }
 }
 
+/// How far a miss waits for, or claims against, others computing the same
+/// call (MemoOptions::inflight); none: only this process's threads.
+std::optional<Tiers::ClaimReach> claim_reach(const MemoCore& memo) {
+  switch (memo.inflight()) {
+    case Inflight::per_process:
+      return std::nullopt;
+    case Inflight::shared:
+      return Tiers::ClaimReach::processes_and_machines;
+    case Inflight::automatic:
+      break;
+  }
+  // Processes sharing the directory only: a lease in Redis costs a round trip
+  // on every miss, a remote tier's users ask for it (Inflight::shared). A file
+  // claim (create, flock, remove) cost 0.2-0.4 ms a miss in W3: worth it from
+  // 50 ms up (under 1 % of the call), and for a function not computed yet,
+  // which may be the expensive step a parallel build reaches in every job at once.
+  constexpr std::uint64_t k_worth_a_claim_ns = 50'000'000;
+  if (memo.state()->latest_compute_ns.load(std::memory_order_relaxed) < k_worth_a_claim_ns) {
+    return std::nullopt;
+  }
+  return Tiers::ClaimReach::processes;
+}
+
 /// The record of a call's input files that joins its entry; empty without any.
 std::string inputs_record(const std::vector<RecordedInput>& inputs) {
   return inputs.empty() ? std::string() : encode_inputs(inputs);
@@ -54,6 +77,7 @@ std::optional<NewEntry> compute_entry(const MemoCore& memo, const std::string& k
   entry.info.expires_ms = deadline_ms(entry.info.created_ms, tiers.ttl_for(*memo.state()));
   entry.info.compute_ns = static_cast<std::uint64_t>(
       std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - started).count());
+  memo.state()->latest_compute_ns.store(entry.info.compute_ns, std::memory_order_relaxed);
   entry.info.type = memo.type();
   entry.finished = finish_envelope(envelope, entry.info, tiers.signer(), key);
   entry.envelope = std::make_shared<const std::string>(std::move(envelope));
@@ -173,8 +197,9 @@ void MemoCore::call(std::string_view args, const std::vector<RecordedInput>& inp
         return;  // waiters look it up locally
       }
       Claims claims;  // held until the result is kept
-      if (m_options.share_inflight && use_hits &&
-          tiers.found_elsewhere_or_claim(caller, key, m_options.inflight_lease, judge, last, record, claims)) {
+      const std::optional<Tiers::ClaimReach> reach = use_hits ? claim_reach(*this) : std::nullopt;
+      if (reach && tiers.found_elsewhere_or_claim(caller, key, *reach, m_options.inflight_lease, judge, last, record,
+                                                  claims)) {
         return;
       }
       compute_and_keep(*this, key, args, inputs, compute, ticket, last, claims);

@@ -61,6 +61,11 @@ class FunctionState {
   std::atomic<std::int64_t> entries{0};
   std::atomic<std::int64_t> bytes{0};
 
+  // How long this function's latest computation in this process took (with
+  // encoding): whether a miss is worth a claim (Inflight::automatic).
+  // k_no_computation_yet until one was made.
+  static constexpr std::uint64_t k_no_computation_yet = ~std::uint64_t{0};
+  std::atomic<std::uint64_t> latest_compute_ns{k_no_computation_yet};
   // This process's misses, for the exit summary.
   std::atomic<std::uint64_t> session_misses{0};
 

@@ -19,7 +19,9 @@ std::uint64_t charge(const HotEntry& entry) { return entry.key.size() + entry.en
 }  // namespace
 
 HotEntries::HotEntries(std::uint64_t copied_budget, std::uint64_t held_budget)
-    : m_shard_budget(copied_budget / k_shards), m_held_budget(held_budget) {}
+    : m_admission(copied_budget != 0 || held_budget != 0 ? std::make_unique<HotAdmission>() : nullptr),
+      m_shard_budget(copied_budget / k_shards),
+      m_held_budget(held_budget) {}
 
 HotEntries::Shard& HotEntries::shard_for(std::string_view key) noexcept {
   return m_shards[std::hash<std::string_view>{}(key) % k_shards];

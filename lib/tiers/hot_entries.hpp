@@ -36,6 +36,7 @@
 #include "codec/envelope.hpp"
 #include "policy/store_policy.hpp"
 #include "storage/database.hpp"
+#include "tiers/hot_admission.hpp"
 #include "util/striped_shared_mutex.hpp"
 
 namespace memostore::detail {
@@ -77,6 +78,19 @@ class HotEntries {
   /// for `key`, read when the database's entry_changes() was `generation`.
   /// Does nothing for entries over k_max_copied_bytes or without a budget.
   void insert(std::string_view key, std::string_view envelope, std::uint64_t generation);
+
+  /// Whether an entry just read and checked for `key` should be kept: not at
+  /// its first read (HotAdmission), never without a budget. Records the read.
+  bool admits(std::string_view key) noexcept { return m_admission != nullptr && m_admission->admits(key); }
+
+  /// Counts as a read of `key` an entry this process just stored (computed,
+  /// or copied from a lower tier): a result made here is likely read again,
+  /// so its first hit is kept.
+  void expect_reads(std::string_view key) noexcept {
+    if (m_admission != nullptr) {
+      m_admission->record(key);
+    }
+  }
 
   /// Whether a blob-sized entry of `bytes` (key and envelope) would be kept
   /// held rather than copied: the caller then holds it.
@@ -146,6 +160,7 @@ class HotEntries {
   /// hits kept) after the lock. Requires: the shard's mutex held exclusively.
   static void drop(Shard& shard, Order::iterator it, Order& released);
 
+  std::unique_ptr<HotAdmission> m_admission;  // null without any budget
   std::uint64_t m_shard_budget;
   std::uint64_t m_held_budget;
   Shard m_shards[k_shards];

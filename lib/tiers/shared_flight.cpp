@@ -95,9 +95,9 @@ void Claims::hold_lease(RemoteTier& tier, std::string key) {
   m_lease_key = std::move(key);
 }
 
-bool Tiers::found_elsewhere_or_claim(const Caller& caller, const std::string& key, Duration lease_bound,
-                                     Judge judge, const Lookup& last, std::string_view inputs_record,
-                                     Claims& claims) {
+bool Tiers::found_elsewhere_or_claim(const Caller& caller, const std::string& key, ClaimReach reach,
+                                     Duration lease_bound, Judge judge, const Lookup& last,
+                                     std::string_view inputs_record, Claims& claims) {
   if (!writable()) {
     return false;  // a reader stores nothing another reader could wait for
   }
@@ -109,7 +109,7 @@ bool Tiers::found_elsewhere_or_claim(const Caller& caller, const std::string& ke
   if (wait_or_take(file, caller, lease_bound, stored_here) == Waited::found) {
     return true;
   }
-  if (m_remote == nullptr || m_remote->settings().read_only) {
+  if (reach != ClaimReach::processes_and_machines || m_remote == nullptr || m_remote->settings().read_only) {
     return false;
   }
   RemoteLeaseClaim lease(*m_remote, key, claims, caller);

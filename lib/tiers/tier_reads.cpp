@@ -36,8 +36,10 @@ Lookup Tiers::find(const Caller& caller, const std::string& key, Judge judge) {
   auto found = m_database->get_holdable(Family::entries, key, [&](ReadValue& value) {
     std::string_view bytes = value.bytes();
     result.existing_size = key.size() + bytes.size();
+    // A first read is not kept: the hot tier is for entries read again.
+    const bool keep = m_hot.admits(key);
     std::optional<HeldValue> held;  // a large entry the hot tier will keep where it is
-    if (value.blob_sized() && m_hot.holds(key.size() + bytes.size())) {
+    if (keep && value.blob_sized() && m_hot.holds(key.size() + bytes.size())) {
       held = value.hold();
       bytes = held->bytes();
     }
@@ -61,7 +63,7 @@ Lookup Tiers::find(const Caller& caller, const std::string& key, Judge judge) {
     compute_ns = entry->info.compute_ns;
     if (held) {
       m_hot.insert_held(key, std::move(*held), entry.value(), generation);
-    } else {
+    } else if (keep) {
       m_hot.insert(key, bytes, generation);
     }
   });

@@ -51,6 +51,7 @@ void Tiers::store_locally(const Caller& caller, const std::string& key, std::str
     m_reports.write_failure(fmt::format("a result of {}", caller.name), written.failure());
     return;
   }
+  m_hot.expect_reads(key);
   enforce_budgets(*caller.state);
 }
 

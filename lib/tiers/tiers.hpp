@@ -95,12 +95,18 @@ class Tiers {
   bool read_stored(const std::string& key, Judge judge,
                    FunctionRef<void(const EntryView& entry, std::uint64_t size)> use);
 
-  /// While another process or machine computes `key` (MemoOptions::share_inflight),
-  /// waits for its result (found through `judge`, as find and find_lower do)
-  /// or takes the claims, which the caller holds until it kept its result.
+  /// How far a claim reaches (MemoOptions::inflight).
+  enum class ClaimReach {
+    processes,               // those sharing this directory: a file claim
+    processes_and_machines,  // also those sharing the remote tier: a lease in Redis too
+  };
+
+  /// While another process (or machine, per `reach`) computes `key`, waits
+  /// for its result (found through `judge`, as find and find_lower do) or
+  /// takes the claims, which the caller holds until it kept its result.
   /// True if the result was found.
-  bool found_elsewhere_or_claim(const Caller& caller, const std::string& key, Duration lease_bound, Judge judge,
-                                const Lookup& last, std::string_view inputs_record, Claims& claims);
+  bool found_elsewhere_or_claim(const Caller& caller, const std::string& key, ClaimReach reach, Duration lease_bound,
+                                Judge judge, const Lookup& last, std::string_view inputs_record, Claims& claims);
 
   // --- Writing ---
 

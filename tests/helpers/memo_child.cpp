@@ -22,6 +22,7 @@
 //   memo_child DIR claimed-square K     call slow_square(K) (share_inflight), which prints
 //                                       "computing" and waits for a line on stdin; log lines
 //                                       are printed as "log=..."; then "result=" and "computed="
+//   memo_child DIR default-square K     the same with default options (Inflight::automatic)
 //   memo_child DIR forget K             forget square(K), print "forgot"
 //   memo_child DIR rounds N             print "ready"; for each line read, call square(0..N-1)
 //                                       and print "computed=" (the total so far)
@@ -234,7 +235,7 @@ int main(int argc, char** argv) {
       std::cout << "computed=" << g_computed << "\nwrong=" << wrong << std::endl;
       return 0;
     }
-    if (command == "claimed-square") {
+    if (command == "claimed-square" || command == "default-square") {
       memostore::set_log_handler(
           [](memostore::LogLevel, std::string_view message) { std::cout << "log=" << message << std::endl; });
       auto slow_square = memostore::memo(
@@ -246,7 +247,8 @@ int main(int argc, char** argv) {
             std::getline(std::cin, line);
             return std::int64_t{x} * x;
           },
-          {.inflight = memostore::Inflight::shared});
+          command == "claimed-square" ? memostore::MemoOptions{.inflight = memostore::Inflight::shared}
+                                      : memostore::MemoOptions{});
       const std::int64_t result = slow_square(n);
       std::cout << "result=" << result << "\ncomputed=" << g_computed << std::endl;
       return 0;

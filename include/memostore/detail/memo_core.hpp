@@ -13,6 +13,7 @@
 #include <memostore/detail/call_inputs.hpp>
 #include <memostore/detail/function_ref.hpp>
 #include <memostore/detail/hash128.hpp>
+#include <memostore/inflight.hpp>
 #include <memostore/policy.hpp>
 #include <memostore/store.hpp>
 
@@ -26,7 +27,7 @@ struct MemoPolicy {
   std::optional<Duration> ttl;
   std::uint64_t max_entries = 0;
   std::uint64_t max_bytes = 0;
-  bool share_inflight = false;
+  Inflight inflight = Inflight::automatic;
   Duration inflight_lease{0};
   std::vector<std::filesystem::path> depends_on;
 };
@@ -80,7 +81,7 @@ class MemoCore {
   /// Files and directories whose content joins the key of every call (MemoOptions::depends_on).
   const std::vector<std::filesystem::path>& depends_on() const noexcept { return m_options.depends_on; }
 
-  bool share_inflight() const noexcept { return m_options.share_inflight; }
+  Inflight inflight() const noexcept { return m_options.inflight; }
   Duration inflight_lease() const noexcept { return m_options.inflight_lease; }
 
  private:
