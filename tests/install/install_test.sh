@@ -12,6 +12,7 @@ source_root=$(realpath "$1")
 build=$(realpath "$2")
 consumer=$(realpath "$3")
 readme=$(realpath "$4")
+# shellcheck source-path=SCRIPTDIR
 source "$(dirname "$0")/readme_snippet.sh"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Sourced by the install tests: the README's "Build and install" and "Use it
 # from your build" snippets, taken from README.md so they cannot drift from
 # what is tested. Each is the code block after a `<!-- test: NAME -->` line.
@@ -25,5 +26,6 @@ stage_install() {
   pc=$(find "$2" -name memostore.pc | head -n 1)
   [[ -n $pc ]] || { echo "memostore.pc was not installed" >&2; return 1; }
   # The .pc file names the final prefix; the sysroot maps it into the stage.
-  export PKG_CONFIG_PATH=$(dirname "$pc") PKG_CONFIG_SYSROOT_DIR=$2
+  PKG_CONFIG_PATH=$(dirname "$pc")
+  export PKG_CONFIG_PATH PKG_CONFIG_SYSROOT_DIR=$2
 }
