@@ -13,6 +13,7 @@ set -euo pipefail
 source_root=$(realpath "$1")
 consumer=$(realpath "$2")
 readme=$(realpath "$3")
+# shellcheck source-path=SCRIPTDIR
 source "$(dirname "$0")/readme_snippet.sh"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
