@@ -6,7 +6,10 @@ set -euo pipefail
 packages=(meson ninja-build pkg-config g++ cmake python3
           librocksdb-dev libcereal-dev libfmt-dev libxxhash-dev doctest-dev libsqlite3-dev
           libcli11-dev nlohmann-json3-dev libssl-dev libhiredis-dev redis-server
-          python3-prometheus-client)  # the metrics test parses `stats --format` with it
+          python3-prometheus-client   # the metrics test parses `stats --format` with it
+          # What librocksdb.a needs, for the static link tests (librocksdb-dev
+          # depends on them; named because the tests link them themselves).
+          libsnappy-dev liblz4-dev libzstd-dev zlib1g-dev libbz2-dev)
 for option in "$@"; do
   case $option in
     --bench) packages+=(python3-diskcache python3-joblib xxhash) ;;
