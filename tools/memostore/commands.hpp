@@ -76,6 +76,12 @@ namespace memostore::cli {
 /// store if missing (import, merge).
 enum class Access { read, read_counts, write, create };
 
+/// Throws StoreUnavailable, saying why in words, unless `dir` holds a store
+/// (a RocksDB CURRENT file; opening checks the rest): it does not exist, is
+/// empty, or holds other files. A write command must not create a store in a
+/// mistyped directory.
+void require_store(const std::filesystem::path& dir);
+
 /// Opens the store in `context.dir` for `access`. Throws
 /// StoreUnavailable with memostore's message (which names the directory and,
 /// for a store in use, the process holding it).
