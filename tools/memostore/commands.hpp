@@ -76,10 +76,10 @@ namespace memostore::cli {
 /// store if missing (import, merge).
 enum class Access { read, read_counts, write, create };
 
-/// Throws StoreUnavailable, saying why in words, unless `dir` holds a store
-/// (a RocksDB CURRENT file; opening checks the rest): it does not exist, is
-/// empty, or holds other files. A write command must not create a store in a
-/// mistyped directory.
+/// Throws StoreUnavailable, saying why in words, if `dir` does not exist, is
+/// not a directory or is empty: no store is there, and a write command must
+/// not create one in a mistyped directory. Anything else (a store, one being
+/// created, other files) is for opening to judge.
 void require_store(const std::filesystem::path& dir);
 
 /// Opens the store in `context.dir` for `access`. Throws

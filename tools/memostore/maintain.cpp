@@ -315,11 +315,13 @@ int import_from(const Context& context, const std::filesystem::path& file) {
     Store store = open_store(context, Access::create);
     ProgressBar bar("importing");
     report = memostore::import_from(store, file, bar.callback());
-  } catch (const std::exception&) {
-    if (fresh) {  // the store is closed by now
-      remove_created(context.dir, existed);
+  } catch (const Error& e) {
+    if (!fresh) {
+      throw;
     }
-    throw;
+    remove_created(context.dir, existed);  // the store is closed by now
+    throw Error(e.code(), fmt::format("{}. The import left no store behind: {} is {} again", e.what(),
+                                      context.dir.string(), existed ? "empty" : "gone"));
   }
   return transfer_result(context, report, fmt::format("imported {} into {}", file.string(), context.dir.string()));
 }
