@@ -186,7 +186,7 @@ TEST_CASE("clear --function of a function without entries exits 1 and lists the 
   CHECK(entries_of(dir / "store") == 2);
 }
 
-TEST_CASE("a failed import leaves no new store behind and an existing one unchanged") {
+TEST_CASE("a failed import leaves no new store behind; a file that is not an export leaves a store unchanged") {
   TempDir dir;
   build_store(dir / "source");
   REQUIRE(run_tool(dir / "source", {"export", (dir / "good.msx").string()}).exit_code == 0);
