@@ -285,7 +285,7 @@ TEST_CASE("verify finds a damaged entry, exits 1, and --fix removes it") {
   const ProcessResult found = run_tool(dir / "store", {"verify"});
   CHECK(found.exit_code == 1);
   CHECK(found.out.find("greet " + damaged_hash) != std::string::npos);
-  CHECK(found.out.find("1 problems") != std::string::npos);
+  CHECK(found.out.find(": 1 problem; ") != std::string::npos);
 
   const Json fixed = run_json(dir / "store", {"verify", "--fix"}, 1);
   CHECK(fixed["removed"] == 1);

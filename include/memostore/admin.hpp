@@ -308,6 +308,12 @@ struct RemotePing {
 /// Throws `Error` (usage) if the store has no remote tier.
 std::vector<RemotePing> ping_remote(const Store& store);
 
+/// Like `ping_remote(store)` without opening a store: the servers
+/// `options.remote` or MEMOSTORE_REMOTE name, with `options.remote_options`
+/// and the MEMOSTORE_REMOTE_* variables (`options.dir` is not used). Throws
+/// `Error`: usage if no remote tier is configured, config for a bad URL.
+std::vector<RemotePing> ping_remote(const StoreOptions& options);
+
 /// Deletes every key under the remote tier's prefix on each of its servers
 /// (SCAN, never KEYS, so a large Redis is not blocked); other keys are left.
 /// Returns how many were deleted. The local store is not touched. Throws

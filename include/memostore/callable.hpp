@@ -9,8 +9,11 @@
 // hand-kept `version`. Both wrappers are plain values, safe to share between threads.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+#include <filesystem>
 #include <functional>
+#include <string>
 #include <string_view>
 #include <type_traits>
 #include <utility>
@@ -178,6 +181,39 @@ template <class F>
 constexpr std::uint64_t source_hash_of(const StateNotKeyed<F>& fn) noexcept {
   return source_hash_of(fn.callable());
 }
+
+/// True for argument types that name a file or refer to text held elsewhere:
+/// none can be keyed (a path is not its file's content, a view or pointer is
+/// not its text), and "make it serializable" would be the wrong advice.
+template <class T>
+inline constexpr bool is_path_like = std::is_same_v<T, std::filesystem::path> || std::is_same_v<T, std::string_view> ||
+                                     std::is_same_v<T, const char*> || std::is_same_v<T, char*>;
+
+/// What memo and singleton return for a callable they refused at compile
+/// time (their static_assert says why and what to do instead). It accepts
+/// every common use of a handle and of its results, so that the refusal is
+/// the only error the compiler prints. Never defined: nothing runs it.
+struct Refused {
+  template <class... A>
+  Refused operator()(A&&...) const;
+  template <class T>
+  operator T() const;
+  template <class... A>
+  bool cached(A&&...) const;
+  template <class... A>
+  void forget(A&&...) const;
+  void clear() const;
+  std::size_t size() const;
+  const std::string& name() const;
+  std::uint32_t version() const;
+  std::uint64_t source_hash() const;
+  template <class T>
+  friend bool operator==(const Refused&, const T&);
+  template <class T>
+  friend bool operator<(const Refused&, const T&);
+  template <class T>
+  friend bool operator>(const Refused&, const T&);
+};
 
 inline constexpr const char* k_state_not_keyed_message =
     "the callable carries state (a lambda capture or data members) that is not part of the key";

@@ -80,6 +80,42 @@ struct MemoOptions {
 template <class F, class Signature = detail::signature_of<F>>
 class Memo;
 
+namespace detail {
+
+/// Why memo refuses a callable: the first of its problems, in this order, so
+/// that one static_assert names it and nothing else is instantiated.
+enum class MemoProblem {
+  none, generic, stateful, returns_void, unstorable_result, path_argument, unkeyable_argument
+};
+
+template <class R, class... Args>
+consteval MemoProblem memo_signature_problem(std::type_identity<R(Args...)>) {
+  if constexpr (std::is_void_v<R>) {
+    return MemoProblem::returns_void;
+  } else if constexpr (!is_storable<std::remove_cvref_t<R>>) {
+    return MemoProblem::unstorable_result;
+  } else if constexpr ((is_path_like<std::remove_cvref_t<Args>> || ...)) {
+    return MemoProblem::path_argument;
+  } else if constexpr (!((is_unhashed_v<Args> || is_keyable<std::remove_cvref_t<Args>>) && ...)) {
+    return MemoProblem::unkeyable_argument;
+  } else {
+    return MemoProblem::none;
+  }
+}
+
+template <class F>
+consteval MemoProblem memo_problem() {
+  if constexpr (!has_fixed_signature<F>) {
+    return MemoProblem::generic;
+  } else if constexpr (!has_no_unkeyed_state<F>) {
+    return MemoProblem::stateful;
+  } else {
+    return memo_signature_problem(std::type_identity<signature_of<F>>{});
+  }
+}
+
+}  // namespace detail
+
 /// Wraps `fn` so that `memo(args...)` returns the result stored in `store`
 /// for (`name`, `options.version`, result type, `args`), computing and storing
 /// it on a miss.
@@ -101,12 +137,15 @@ class Memo;
 /// std::vector<double> v = load(memostore::File("prices.csv"));   // computes once, then hits
 ///                                                     // until the bytes of prices.csv change
 /// ```
+///
+/// Returns a `Memo<std::decay_t<F>>`. A callable it cannot take fails to
+/// compile with one error, which says what to pass instead.
 template <class F>
-Memo<std::decay_t<F>> memo(Store store, std::string name, F&& fn, MemoOptions options = {});
+auto memo(Store store, std::string name, F&& fn, MemoOptions options = {});
 
 /// The same, on `default_store()`.
 template <class F>
-Memo<std::decay_t<F>> memo(std::string name, F&& fn, MemoOptions options = {});
+auto memo(std::string name, F&& fn, MemoOptions options = {});
 
 template <class F, class R, class... Args>
 class Memo<F, R(Args...)> {
@@ -185,21 +224,46 @@ class Memo<F, R(Args...)> {
 // --- Inline implementations ---
 
 template <class F>
-Memo<std::decay_t<F>> memo(Store store, std::string name, F&& fn, MemoOptions options) {
-  static_assert(detail::has_fixed_signature<F>,
+auto memo(Store store, std::string name, F&& fn, MemoOptions options) {
+  // Checked here, before Memo<F> is instantiated, and one problem at a time:
+  // the compiler's first error is the one that says what to do.
+  using detail::MemoProblem;
+  constexpr MemoProblem problem = detail::memo_problem<F>();
+  static_assert(problem != MemoProblem::generic,
                 "memostore::memo needs a callable with one fixed signature: a function, a function "
-                "pointer or a non-generic lambda (no `auto` parameters).");
-  static_assert(detail::has_no_unkeyed_state<F>,
+                "pointer or a non-generic lambda (no `auto` parameters). Write the parameter types out, "
+                "e.g. [](int x) instead of [](auto x).");
+  static_assert(problem != MemoProblem::stateful,
                 "memostore::memo: the callable carries state (a lambda capture or data members) that is not "
                 "part of the key, so a changed value would return results computed with the old one. Pass "
                 "the values as arguments (keyed) or as memostore::Unhashed<T> (not keyed), or wrap the "
                 "callable in memostore::state_not_keyed(fn) when its state cannot change results (a logger, "
                 "a counter).");
-  return Memo<std::decay_t<F>>(std::move(store), std::move(name), std::forward<F>(fn), options);
+  static_assert(problem != MemoProblem::returns_void,
+                "memostore::memo: the function returns void. A memoized function must return the value "
+                "to cache; for side effects with no result, memoization is the wrong tool.");
+  static_assert(problem != MemoProblem::unstorable_result,
+                "memostore::memo: the result type cannot be stored. It must be default-constructible "
+                "and cereal-serializable: give it a serialize(Archive&) member, or include the cereal "
+                "header for a standard type (e.g. <cereal/types/vector.hpp>).");
+  static_assert(problem != MemoProblem::path_argument,
+                "memostore::memo: an argument is a std::filesystem::path, std::string_view or const char*, "
+                "which cannot be part of the key. Take a std::string for a name or text (keyed by its "
+                "characters), or a memostore::File / memostore::Dir for a file or directory whose contents "
+                "the result depends on (keyed by its bytes).");
+  static_assert(problem != MemoProblem::unkeyable_argument,
+                "memostore::memo: an argument type cannot be part of the key. Make it cereal-serializable "
+                "(a serialize(Archive&) member, or the cereal header for a standard type), or wrap it "
+                "as memostore::Unhashed<T> to pass it without keying on it.");
+  if constexpr (problem == MemoProblem::none) {
+    return Memo<std::decay_t<F>>(std::move(store), std::move(name), std::forward<F>(fn), options);
+  } else {
+    return detail::Refused{};
+  }
 }
 
 template <class F>
-Memo<std::decay_t<F>> memo(std::string name, F&& fn, MemoOptions options) {
+auto memo(std::string name, F&& fn, MemoOptions options) {
   return memo(default_store(), std::move(name), std::forward<F>(fn), options);
 }
 

@@ -75,6 +75,51 @@ using singleton_object_t = typename singleton_object<std::remove_cv_t<typename c
 template <class F, class Signature = detail::signature_of<F>>
 class Singleton;
 
+class File;
+class Dir;
+
+namespace detail {
+
+/// Why singleton refuses a factory: the first of its problems, in this
+/// order, so that one static_assert names it and nothing else is instantiated.
+enum class SingletonProblem {
+  none, generic, stateful, returns_void, unowned_result, content_argument, path_argument, unkeyable_argument
+};
+
+/// memostore::File and memostore::Dir: keyed by content, which needs a store.
+template <class T>
+inline constexpr bool is_content_input = std::is_same_v<T, File> || std::is_same_v<T, Dir>;
+
+template <class R, class... Args>
+consteval SingletonProblem singleton_signature_problem(std::type_identity<R(Args...)>) {
+  if constexpr (std::is_void_v<R>) {
+    return SingletonProblem::returns_void;
+  } else if constexpr (std::is_reference_v<R> || std::is_pointer_v<R>) {
+    return SingletonProblem::unowned_result;
+  } else if constexpr ((is_content_input<std::remove_cvref_t<Args>> || ...)) {
+    return SingletonProblem::content_argument;
+  } else if constexpr ((is_path_like<std::remove_cvref_t<Args>> || ...)) {
+    return SingletonProblem::path_argument;
+  } else if constexpr (!((is_unhashed_v<Args> || is_keyable<std::remove_cvref_t<Args>>) && ...)) {
+    return SingletonProblem::unkeyable_argument;
+  } else {
+    return SingletonProblem::none;
+  }
+}
+
+template <class F>
+consteval SingletonProblem singleton_problem() {
+  if constexpr (!has_fixed_signature<F>) {
+    return SingletonProblem::generic;
+  } else if constexpr (!has_no_unkeyed_state<F>) {
+    return SingletonProblem::stateful;
+  } else {
+    return singleton_signature_problem(std::type_identity<signature_of<F>>{});
+  }
+}
+
+}  // namespace detail
+
 /// Wraps the factory `fn` so that `s(args...)` returns the one shared object
 /// for `args`, calling `fn(args...)` only when there is none (or it expired,
 /// was dropped, or failed `validate`). `fn` returns the object by value (built
@@ -92,9 +137,11 @@ class Singleton;
 ///                                    {.ttl = std::chrono::minutes(30), .max_entries = 4});
 /// std::shared_ptr<Connection> c = get_db("postgres://...");   // the same object for equal urls
 /// ```
+///
+/// Returns a `Singleton<std::decay_t<F>>`. A factory it cannot take fails to
+/// compile with one error, which says what to pass instead.
 template <class F>
-Singleton<std::decay_t<F>> singleton(std::string name, F&& fn,
-                                     SingletonOptions<detail::singleton_object_t<F>> options = {});
+auto singleton(std::string name, F&& fn, SingletonOptions<detail::singleton_object_t<F>> options = {});
 
 /// Drops every object of every singleton in the process, newest first
 /// (Streamlit's "Clear all"). Holders keep theirs until they let go. The same
@@ -152,17 +199,45 @@ class Singleton<F, R(Args...)> {
 // --- Inline implementations ---
 
 template <class F>
-Singleton<std::decay_t<F>> singleton(std::string name, F&& fn, SingletonOptions<detail::singleton_object_t<F>> options) {
-  static_assert(detail::has_fixed_signature<F>,
+auto singleton(std::string name, F&& fn, SingletonOptions<detail::singleton_object_t<F>> options) {
+  // Checked here, before Singleton<F> is instantiated, and one problem at a
+  // time: the compiler's first error is the one that says what to do.
+  using detail::SingletonProblem;
+  constexpr SingletonProblem problem = detail::singleton_problem<F>();
+  static_assert(problem != SingletonProblem::generic,
                 "memostore::singleton needs a factory with one fixed signature: a function, a function "
-                "pointer or a non-generic lambda (no `auto` parameters).");
-  static_assert(detail::has_no_unkeyed_state<F>,
+                "pointer or a non-generic lambda (no `auto` parameters). Write the parameter types out, "
+                "e.g. [](const std::string& url) instead of [](auto url).");
+  static_assert(problem != SingletonProblem::stateful,
                 "memostore::singleton: the callable carries state (a lambda capture or data members) that is "
                 "not part of the key, so a changed value would return objects made with the old one. Pass "
                 "the values as arguments (keyed) or as memostore::Unhashed<T> (not keyed), or wrap the "
                 "callable in memostore::state_not_keyed(fn) when its state cannot change results (a logger, "
                 "a counter).");
-  return Singleton<std::decay_t<F>>(std::move(name), std::forward<F>(fn), std::move(options));
+  static_assert(problem != SingletonProblem::returns_void,
+                "memostore::singleton: the factory returns void. It must return the object: by value, as "
+                "std::unique_ptr<T> or as std::shared_ptr<T>.");
+  static_assert(problem != SingletonProblem::unowned_result,
+                "memostore::singleton: the factory returns a reference or raw pointer, so nobody owns the "
+                "object. Return it by value, as std::unique_ptr<T> (the singleton owns it) or as "
+                "std::shared_ptr<T>.");
+  static_assert(problem != SingletonProblem::content_argument,
+                "memostore::singleton: a memostore::File or memostore::Dir argument is keyed by the file's "
+                "content, which only memostore::memo does (it needs a store). Take the path as a std::string "
+                "(one object per path), or load the file's content with memostore::memo.");
+  static_assert(problem != SingletonProblem::path_argument,
+                "memostore::singleton: an argument is a std::filesystem::path, std::string_view or const "
+                "char*, which cannot be part of the key. Take a std::string instead (one object per "
+                "distinct text).");
+  static_assert(problem != SingletonProblem::unkeyable_argument,
+                "memostore::singleton: an argument type cannot be part of the key. Make it "
+                "cereal-serializable (a serialize(Archive&) member, or the cereal header for a standard "
+                "type), or wrap it as memostore::Unhashed<T> to pass it without keying on it.");
+  if constexpr (problem == SingletonProblem::none) {
+    return Singleton<std::decay_t<F>>(std::move(name), std::forward<F>(fn), std::move(options));
+  } else {
+    return detail::Refused{};
+  }
 }
 
 template <class F, class R, class... Args>

@@ -47,9 +47,10 @@ ReadableScan for_each_readable_entry(const Database& database,
     return scan;
   }
   // The scan stopped at damage past `last`: find the rest by their info records.
-  scan.stops.push_back(fmt::format("the ordered scan of the entries stopped after {} entries ({}); the rest were "
+  scan.stops.push_back(fmt::format("the ordered scan of the entries stopped after {} {} ({}); the rest were "
                                    "read one by one through their bookkeeping records",
-                                   scan.read, cause_of(scanned.failure().message)));
+                                   scan.read, scan.read == 1 ? "entry" : "entries",
+                                   cause_of(scanned.failure().message)));
   const std::vector<std::string> keys = recorded_keys(database, scan.stops);
   auto next = any ? std::upper_bound(keys.begin(), keys.end(), last) : keys.begin();
   for (; next != keys.end(); ++next) {

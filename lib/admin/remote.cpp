@@ -4,6 +4,7 @@
 
 #include <fmt/std.h>
 
+#include "store/config.hpp"
 #include "store/store_core.hpp"
 
 namespace memostore {
@@ -20,11 +21,9 @@ detail::RemoteTier& remote_of(const Store& store, std::string_view operation) {
   return *remote;
 }
 
-}  // namespace
-
-std::vector<RemotePing> ping_remote(const Store& store) {
+std::vector<RemotePing> pings_of(detail::RemoteTier& remote) {
   std::vector<RemotePing> pings;
-  for (auto& ping : remote_of(store, "ping").ping()) {
+  for (auto& ping : remote.ping()) {
     RemotePing out{ping.server};
     out.ok = ping.version.ok();
     if (out.ok) {
@@ -36,6 +35,22 @@ std::vector<RemotePing> ping_remote(const Store& store) {
     pings.push_back(std::move(out));
   }
   return pings;
+}
+
+}  // namespace
+
+std::vector<RemotePing> ping_remote(const Store& store) { return pings_of(remote_of(store, "ping")); }
+
+std::vector<RemotePing> ping_remote(const StoreOptions& options) {
+  StoreOptions resolved = options;
+  resolved.mode = Mode::readonly;  // a remote tier is resolved in every mode but off
+  detail::StoreConfig config = detail::resolve_config(resolved);
+  if (!config.remote) {
+    throw Error(ErrorCode::usage, "cannot ping the remote tier: none is configured. Set MEMOSTORE_REMOTE (e.g. "
+                                  "redis://cache.internal:6379/0) or StoreOptions::remote");
+  }
+  detail::RemoteTier remote(std::move(*config.remote));
+  return pings_of(remote);
 }
 
 std::uint64_t clear_remote(const Store& store) { return detail::value_or_throw(remote_of(store, "clear").clear()); }

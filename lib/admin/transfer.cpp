@@ -6,6 +6,7 @@
 #include <set>
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <fmt/std.h>
 #include <unistd.h>
 
@@ -137,6 +138,16 @@ class EntryFolder {
   TransferReport& m_report;
 };
 
+/// The read and write bits of `dir`'s mode, for a file holding its contents
+/// (0700 gives 0600); owner read-write when `dir` cannot be read.
+mode_t file_mode_of(const fs::path& dir) {
+  struct stat info {};
+  if (::stat(dir.c_str(), &info) != 0) {
+    return S_IRUSR | S_IWUSR;
+  }
+  return (info.st_mode & 0666) | S_IRUSR | S_IWUSR;
+}
+
 }  // namespace
 
 TransferReport export_to(const Store& store, const fs::path& file, const Progress& progress) {
@@ -147,7 +158,10 @@ TransferReport export_to(const Store& store, const fs::path& file, const Progres
   // A new file of this process's: O_EXCL refuses anything already under the
   // name, and O_NOFOLLOW a link planted there, so nothing is written through
   // either; only a file this made is removed or renamed below.
-  const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
+  // The file holds what the store holds: readable by whom the store's
+  // directory is (owner only by default), created so, never widened later.
+  const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+                        file_mode_of(store.dir()));
   if (fd < 0) {
     throw Error(ErrorCode::io, fmt::format("cannot write export file {}: cannot create its temporary file {} ({}). "
                                            "If it is left from an earlier export, or a link, remove it",

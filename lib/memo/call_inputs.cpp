@@ -36,7 +36,7 @@ class NoInputs final : public InputHasher {
     throw Error(ErrorCode::usage,
                 fmt::format("memostore::File and memostore::Dir arguments (here {}) are keyed by their content, "
                             "which only memostore::memo supports; a singleton is keyed by plain values: pass "
-                            "the path as a std::string or std::filesystem::path",
+                            "the path as a std::string (one object per path)",
                             path));
   }
 };

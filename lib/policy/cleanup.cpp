@@ -180,7 +180,9 @@ Result<CleanupReport> StorePolicy::cleanup(const CleanupRequest& request, Remove
     if (request.unused_before_ms && entry.last_used_ms < *request.unused_before_ms) {
       report.unused_entries += 1;
       report.unused_bytes += entry.meta.size;
-      if (auto removed = remove(entry, Counter::evictions); !removed) {
+      // Removed because the caller asked (like clear), not by a size budget:
+      // no counter, so `evictions` keeps meaning what stats says it means.
+      if (auto removed = remove(entry, std::nullopt); !removed) {
         return removed.failure();
       }
       continue;

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Compiles one file and checks the outcome its "// expect:" line names: either
-# COMPILES, or a failure whose diagnostics contain the expected text.
+# COMPILES, or a failure with exactly one error, whose line contains the
+# expected text: the error a user reads first must be the one that says what
+# to do (issue 32), not the last of several.
 # usage: check.sh SOURCE COMPILER [COMPILER ARGS...]
 set -u
 source=$1; shift
 expect=$(sed -n 's|^// expect: ||p' "$source" | head -n 1)
-output=$("$@" -fsyntax-only "$source" 2>&1)
+output=$("$@" -fsyntax-only -fno-diagnostics-color "$source" 2>&1)
 status=$?
 if [[ $expect == COMPILES ]]; then
   [[ $status == 0 ]] && exit 0
@@ -14,7 +16,14 @@ fi
 if [[ $status == 0 ]]; then
   echo "expected $source not to compile, but it compiled"; exit 1
 fi
-if ! grep -qF -- "$expect" <<<"$output"; then
-  echo "expected the diagnostics for $source to contain \"$expect\"; they were:"; echo "$output" | head -40; exit 1
+errors=$(grep -E '(^|: )(fatal )?error: ' <<<"$output")
+first=$(head -n 1 <<<"$errors")
+if ! grep -qF -- "$expect" <<<"$first"; then
+  echo "expected the first error for $source to contain \"$expect\"; it was:"; echo "$first"
+  echo "all diagnostics:"; echo "$output" | head -40; exit 1
 fi
-echo "rejected as expected: $expect"
+count=$(grep -c . <<<"$errors")
+if [[ $count != 1 ]]; then
+  echo "expected exactly one error for $source, there were $count:"; echo "$errors"; exit 1
+fi
+echo "rejected as expected, with one error: $expect"

@@ -76,6 +76,12 @@ namespace memostore::cli {
 /// store if missing (import, merge).
 enum class Access { read, read_counts, write, create };
 
+/// Throws StoreUnavailable, saying why in words, if `dir` does not exist, is
+/// not a directory or is empty: no store is there, and a write command must
+/// not create one in a mistyped directory. Anything else (a store, one being
+/// created, other files) is for opening to judge.
+void require_store(const std::filesystem::path& dir);
+
 /// Opens the store in `context.dir` for `access`. Throws
 /// StoreUnavailable with memostore's message (which names the directory and,
 /// for a store in use, the process holding it).

@@ -12,17 +12,26 @@
 #include <memostore/store.hpp>
 
 #include "commands.hpp"
-#include "util/escape.hpp"
+#include "errors.hpp"
 
 namespace cli = memostore::cli;
 
 namespace {
 
-int fail(int code, const std::string& message) {
-  // Messages may quote stored names or a server's error text: escaped, but for
-  // the line breaks memostore's own messages make.
-  fmt::print(stderr, "memostore: {}\n", memostore::detail::escaped(message, memostore::detail::Newlines::keep));
-  return code;
+/// A command line CLI11 refused: help goes out as CLI11 prints it; an error
+/// in the tool's own words and shape (docs/cli.md), exit code 2.
+int parse_failed(const CLI::App& app, const CLI::ParseError& e, int argc, char** argv) {
+  if (e.get_exit_code() == static_cast<int>(CLI::ExitCodes::Success)) {
+    return app.exit(e) == 0 ? cli::k_ok : cli::k_usage;  // --help
+  }
+  const bool json = cli::json_requested(argc, argv);
+  if (auto trouble = cli::command_trouble(app, argc, argv)) {
+    return cli::report_error(json, cli::k_usage, *trouble);
+  }
+  const std::string command = cli::command_path(app, argc, argv);
+  return cli::report_error(json, cli::k_usage,
+                           fmt::format("{}{} (`memostore {}--help` lists the options)", command.empty() ? "" : command + ": ",
+                                       e.what(), command.empty() ? "" : command + " "));
 }
 
 }  // namespace
@@ -145,8 +154,9 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e) == 0 ? cli::k_ok : cli::k_usage;
+    return parse_failed(app, e, argc, argv);
   }
+  auto fail = [&](int code, const std::string& message) { return cli::report_error(context.json, code, message); };
   try {
     return run();
   } catch (const cli::StoreUnavailable& e) {

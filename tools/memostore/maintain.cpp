@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <fmt/std.h>
 #include <memostore/admin.hpp>
 
@@ -26,13 +27,34 @@ int transfer_result(const Context& context, const TransferReport& report, const 
     print_json(to_json(report));
   } else {
     print_rejected(report.rejected);
-    fmt::print("{}: {} entries ({}){}{}\n", done, with_thousands(report.entries), format_size(report.bytes),
+    fmt::print("{}: {} ({}){}{}\n", done, count(report.entries, "entry", "entries"), format_size(report.bytes),
                report.kept != 0
                    ? fmt::format(", {} kept because this store's copy was as new or newer", with_thousands(report.kept))
                    : "",
                report.rejected.empty() ? "" : fmt::format(", {} rejected", report.rejected.size()));
   }
   return report.rejected.empty() ? k_ok : k_problems;
+}
+
+/// Why `clear --function` removed nothing, with the functions the store has:
+/// a mistyped name must not look like a successful clear.
+std::string no_such_function(const Store& store, const std::string& function, std::optional<std::uint32_t> version) {
+  std::string held;
+  std::string versions;
+  for (const FunctionContents& f : contents(store).functions) {
+    held += fmt::format("{}{}", held.empty() ? "" : ", ", shown(f.name));
+    if (f.name == function) {
+      versions = fmt::format("{}", fmt::join(f.versions, ", "));
+    }
+  }
+  const std::string what = version ? fmt::format("{} version {}", shown(function), *version) : shown(function);
+  if (!versions.empty()) {
+    return fmt::format("{} has no entries to clear in {}; it has entries of version {}", what,
+                       store.dir().string(), versions);
+  }
+  return fmt::format("{} has no entries to clear in {}; {}", what, store.dir().string(),
+                     held.empty() ? std::string("the store holds no entries")
+                                  : "the functions with entries are: " + held);
 }
 
 }  // namespace
@@ -43,6 +65,9 @@ int clear(const Context& context, const std::string& function, std::optional<std
   Store store = open_store(context, Access::write);
   const ClearReport cleared =
       memostore::clear(store, EntryFilter{.function = function, .version = version}, holder_wait);
+  if (cleared.entries == 0 && !function.empty()) {
+    throw CommandFailed(no_such_function(store, function, version));
+  }
   if (context.json) {
     print_json(Json{{"entries", cleared.entries}, {"bytes", cleared.bytes}});
   } else {
@@ -50,9 +75,9 @@ int clear(const Context& context, const std::string& function, std::optional<std
                              : version        ? fmt::format("{} version {}", function, *version)
                                               : function;
     fmt::print(
-        "cleared {}: {} entries, {} freed (the files shrink as RocksDB compacts; `memostore compact` "
+        "cleared {}: {}, {} freed (the files shrink as RocksDB compacts; `memostore compact` "
         "does it now)\n",
-        what, with_thousands(cleared.entries), format_size(cleared.bytes));
+        what, count(cleared.entries, "entry", "entries"), format_size(cleared.bytes));
   }
   return k_ok;
 }
@@ -63,14 +88,15 @@ int clear_remote(const Context& context) {
   if (context.json) {
     print_json(Json{{"remote_entries", removed}});
   } else {
-    fmt::print("cleared the remote tier: {} entries\n", with_thousands(removed));
+    fmt::print("cleared the remote tier: {}\n", count(removed, "entry", "entries"));
   }
   return k_ok;
 }
 
 int ping_remote(const Context& context) {
-  const Store store = open_store(context, Access::read);
-  const std::vector<RemotePing> pings = memostore::ping_remote(store);
+  // Only the URL is needed: a machine that reaches the remote tier but has
+  // no local store yet (a fresh CI runner) can check it.
+  const std::vector<RemotePing> pings = memostore::ping_remote(StoreOptions{});
   bool all_ok = true;
   Json list = Json::array();
   for (const RemotePing& ping : pings) {
@@ -130,8 +156,8 @@ int gc(const Context& context, const GcArguments& arguments) {
   row("total", report.entries(), report.bytes());
   fmt::print("{}", table.render());
   if (report.stale_file_records > 0) {
-    fmt::print("and {} remembered hashes of input files that are gone or changed\n",
-               with_thousands(report.stale_file_records));
+    fmt::print("and {} of input files that are gone or changed\n",
+               count(report.stale_file_records, "remembered hash", "remembered hashes"));
   }
   return k_ok;
 }
@@ -171,10 +197,11 @@ std::string advice(const Context& context, const VerifyReport& report, bool fixe
       report.problems.begin(), report.problems.end(), [](const Problem& problem) { return !problem.hash.empty(); }));
   std::string text;
   if (fixed) {
-    text += fmt::format(", {} damaged entries removed (they are recomputed when next called)", report.removed);
+    text += fmt::format(", {} removed (recomputed when next called)",
+                        count(report.removed, "damaged entry", "damaged entries"));
   } else if (entries != 0) {
-    text += fmt::format("; `memostore --dir {} verify --fix` removes the {} damaged entries", context.dir.string(),
-                        entries);
+    text += fmt::format("; `memostore --dir {} verify --fix` removes {}", context.dir.string(),
+                        entries == 1 ? std::string("the damaged entry") : fmt::format("the {} damaged entries", entries));
   }
   if (report.needs_repair) {
     text += fmt::format(". Damaged files remain, which removing entries cannot clear: `memostore --dir {} repair` "
@@ -208,15 +235,17 @@ int verify(const Context& context, bool fix) {
   }
   print_problems(report.problems);
   if (report.clean()) {
-    fmt::print("checked {} entries: no problems\n", with_thousands(report.entries_checked));
+    fmt::print("checked {}: no problems\n", count(report.entries_checked, "entry", "entries"));
     return k_ok;
   }
-  fmt::print("checked {} entries: {} problems{}\n", with_thousands(report.entries_checked), report.problems.size(),
+  fmt::print("checked {}: {}{}\n", count(report.entries_checked, "entry", "entries"),
+             count(report.problems.size(), "problem", "problems"),
              advice(context, report, fix));
   return k_problems;
 }
 
 int repair(const Context& context) {
+  require_store(context.dir);
   VerifyReport report;
   try {
     report = memostore::repair(context.dir);
@@ -230,12 +259,13 @@ int repair(const Context& context) {
                     {"nothing_to_repair", report.nothing_to_repair},
                     {"needs_repair", report.needs_repair}});
   } else if (report.nothing_to_repair) {
-    fmt::print("nothing to repair: {} opens and verifies cleanly ({} entries)\n",
-               context.dir.string(), with_thousands(remain));
+    fmt::print("nothing to repair: {} opens and verifies cleanly ({})\n", context.dir.string(),
+               count(remain, "entry", "entries"));
   } else {
     print_problems(report.problems);
-    fmt::print("repaired {}: {} entries remain{}\n", context.dir.string(), with_thousands(remain),
-               report.removed == 0 ? "" : fmt::format(", {} damaged entries removed", report.removed));
+    fmt::print("repaired {}: {} {}{}\n", context.dir.string(), count(remain, "entry", "entries"),
+               remain == 1 ? "remains" : "remain",
+               report.removed == 0 ? "" : fmt::format(", {} removed", count(report.removed, "damaged entry", "damaged entries")));
   }
   return report.needs_repair ? k_problems : k_ok;
 }
@@ -250,14 +280,50 @@ int export_to(const Context& context, const std::filesystem::path& file) {
   return transfer_result(context, report, fmt::format("exported {} to {}", store.dir().string(), file.string()));
 }
 
+namespace {
+
+/// Whether `dir` is missing or empty: an import that fails there must not
+/// leave a new store behind, which the next command would take for a cache.
+bool holds_nothing(const std::filesystem::path& dir) {
+  std::error_code ec;
+  return !std::filesystem::exists(std::filesystem::symlink_status(dir, ec)) ||
+         (std::filesystem::is_directory(std::filesystem::symlink_status(dir, ec)) &&
+          std::filesystem::is_empty(dir, ec) && !ec);
+}
+
+/// Removes what a failed import created in `dir`: the directory when it did
+/// not exist before, else (it was empty) what is in it now.
+void remove_created(const std::filesystem::path& dir, bool existed) {
+  std::error_code ec;
+  if (!existed) {
+    std::filesystem::remove_all(dir, ec);
+    return;
+  }
+  for (const auto& child : std::filesystem::directory_iterator(dir, ec)) {
+    std::filesystem::remove_all(child.path(), ec);
+  }
+}
+
+}  // namespace
+
 int import_from(const Context& context, const std::filesystem::path& file) {
-  Store store = open_store(context, Access::create);
+  const bool fresh = holds_nothing(context.dir);
+  std::error_code ec;
+  const bool existed = std::filesystem::exists(std::filesystem::symlink_status(context.dir, ec));
   TransferReport report;
-  {
+  try {
+    Store store = open_store(context, Access::create);
     ProgressBar bar("importing");
     report = memostore::import_from(store, file, bar.callback());
+  } catch (const Error& e) {
+    if (!fresh) {
+      throw;
+    }
+    remove_created(context.dir, existed);  // the store is closed by now
+    throw Error(e.code(), fmt::format("{}. The import left no store behind: {} is {} again", e.what(),
+                                      context.dir.string(), existed ? "empty" : "gone"));
   }
-  return transfer_result(context, report, fmt::format("imported {} into {}", file.string(), store.dir().string()));
+  return transfer_result(context, report, fmt::format("imported {} into {}", file.string(), context.dir.string()));
 }
 
 int merge(const Context& context, const std::vector<std::filesystem::path>& dirs) {

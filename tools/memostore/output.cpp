@@ -67,6 +67,10 @@ std::string with_thousands(std::uint64_t n) {
   return digits;
 }
 
+std::string count(std::uint64_t n, std::string_view singular, std::string_view plural) {
+  return fmt::format("{} {}", with_thousands(n), n == 1 ? singular : plural);
+}
+
 std::string percent(std::uint64_t part, std::uint64_t whole) {
   return whole == 0 ? "-" : fmt::format("{:.1f}%", 100.0 * static_cast<double>(part) / static_cast<double>(whole));
 }

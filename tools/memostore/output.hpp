@@ -48,6 +48,8 @@ std::string relative_time(TimePoint when, TimePoint now);
 std::string expiry_text(const std::optional<TimePoint>& expires, TimePoint now);
 /// "1,234,567".
 std::string with_thousands(std::uint64_t n);
+/// "1 entry", "2 entries", "1,234 entries": `n` with the noun that agrees.
+std::string count(std::uint64_t n, std::string_view singular, std::string_view plural);
 /// "73.1%"; "-" when there were no calls.
 std::string percent(std::uint64_t part, std::uint64_t whole);
 
