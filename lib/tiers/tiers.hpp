@@ -102,6 +102,13 @@ class Tiers {
   bool found_elsewhere_or_claim(const Caller& caller, const std::string& key, Duration lease_bound, Judge judge,
                                 const Lookup& last, std::string_view inputs_record, Claims& claims);
 
+  /// For a background refresh of `key` (MemoOptions::refresh_after with
+  /// share_inflight): takes the same claims a miss takes (the file claim,
+  /// then the remote lease), but never waits. False if another process or
+  /// machine holds one: it is computing the same call, so this one need not.
+  /// True (claims taken, or none to be had) otherwise.
+  bool claim_for_refresh(const Caller& caller, const std::string& key, Claims& claims);
+
   // --- Writing ---
 
   /// Keeps a computed entry: into this directory (with its bookkeeping and
