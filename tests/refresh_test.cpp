@@ -16,8 +16,10 @@
 #include <vector>
 
 #include <memostore/memostore.hpp>
+#include <nlohmann/json.hpp>
 
 #include "store/store_core.hpp"
+#include "support/redis_server.hpp"
 #include "support/test_support.hpp"
 
 namespace fs = std::filesystem;
@@ -27,7 +29,11 @@ using memostore::ManualClock;
 using memostore::Mode;
 using memostore::Store;
 using memostore::StoreOptions;
+using memostore::test::ChildProcess;
+using memostore::test::child_program;
 using memostore::test::LogCapture;
+using memostore::test::output_value;
+using memostore::test::wait_for_line;
 using memostore::test::open_store;
 using memostore::test::ScopedEnv;
 using memostore::test::TempDir;
@@ -104,6 +110,43 @@ FunctionStats stats_of(const Store& store) {
 void wait_for_refreshes(const Store& store) { memostore::detail::core_of(store)->refreshes().wait_idle(); }
 
 const memostore::MemoOptions k_refreshed{.ttl = 1h, .refresh_after = 10s};
+
+/// Runs `memo_child DIR refreshed-square 7` to its end, letting whatever it
+/// computes (a miss, or the refresh of an entry copied from the remote tier)
+/// finish at once: the entry is then stored in `dir`, 1 ms from stale.
+void seed(const fs::path& dir, const std::map<std::string, std::string>& environment = {}) {
+  ChildProcess child({child_program(), dir.string(), "refreshed-square", "7"}, environment);
+  child.close_stdin();
+  REQUIRE(child.wait() == 0);
+  REQUIRE(output_value(child.out(), "served") == "49");
+}
+
+/// With `first` refreshing square 7 (it printed "computing" and waits), a
+/// second process on `second_dir` serves the stale entry and does not refresh it.
+void check_second_leaves_the_refresh(ChildProcess& first, const fs::path& second_dir,
+                                     const std::map<std::string, std::string>& environment) {
+  ChildProcess second({child_program(), second_dir.string(), "refreshed-square", "7"}, environment);
+  const bool left_it = wait_for_line(second, "computed=0", "computing");
+  second.close_stdin();  // had it refreshed too, this lets it finish
+  CHECK(second.wait() == 0);
+  CHECK_MESSAGE(left_it, "the second process refreshed the key too: " << second.out() << second.err());
+  first.close_stdin();
+  CHECK(first.wait() == 0);
+  CHECK(output_value(first.out(), "computed") == "1");
+}
+
+/// The refreshes the store in `dir` counted for refreshed_square (`memostore stats --json`).
+std::uint64_t refreshes_counted(const fs::path& dir) {
+  const auto stats = memostore::test::run_tool(dir, {"stats", "--json"});
+  REQUIRE(stats.exit_code == 0);
+  const nlohmann::json parsed = nlohmann::json::parse(stats.out);
+  for (const auto& function : parsed.at("functions")) {
+    if (function.at("name") == "refreshed_square") {
+      return function.at("refreshes").get<std::uint64_t>();
+    }
+  }
+  return 0;
+}
 
 }  // namespace
 
@@ -323,6 +366,28 @@ TEST_CASE("closing the store during a slow refresh returns within the bound and 
   Store store = open_store(dir / "store", {.refresh_threads = 0, .clock = clock});
   CHECK(counted(store, shared, {.ttl = 1h})(1) == 101);  // the old result, not half a new one
   CHECK(stats_of(store).refreshes == 0);
+}
+
+TEST_CASE("two processes sharing the store start one refresh between them (share_inflight)") {
+  TempDir dir;
+  seed(dir / "store");
+  ChildProcess first({child_program(), (dir / "store").string(), "refreshed-square", "7"});
+  REQUIRE(wait_for_line(first, "computing"));  // its refresh holds the key's file claim
+  check_second_leaves_the_refresh(first, dir / "store", {});
+  CHECK(refreshes_counted(dir / "store") == 1);
+}
+
+TEST_CASE("two directories sharing a redis-server start one refresh between them (share_inflight)") {
+  TempDir dir;
+  memostore::test::RedisServer redis(dir / "redis");
+  const std::map<std::string, std::string> remote{{"MEMOSTORE_REMOTE", redis.url()}};
+  seed(dir / "one", remote);
+  seed(dir / "two", remote);  // found in Redis, copied, and (stale already) refreshed once
+  const std::uint64_t before = refreshes_counted(dir / "one") + refreshes_counted(dir / "two");
+  ChildProcess first({child_program(), (dir / "one").string(), "refreshed-square", "7"}, remote);
+  REQUIRE(wait_for_line(first, "computing"));  // its refresh holds the remote lease
+  check_second_leaves_the_refresh(first, dir / "two", remote);
+  CHECK(refreshes_counted(dir / "one") + refreshes_counted(dir / "two") == before + 1);
 }
 
 TEST_SUITE_END();

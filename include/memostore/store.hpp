@@ -258,6 +258,12 @@ class Store {
   /// No-op in off mode. Throws `Error` (io) if the store cannot be read.
   void catch_up();
 
+  /// Blocks until no background refresh (MemoOptions::refresh_after) is
+  /// queued or running in this process: for warm-up jobs that want every
+  /// refresh they started written before they go on, and for tests. Returns
+  /// at once when none is. Throws nothing.
+  void wait_for_refreshes() const;
+
   /// Counters per function and totals, including this process's calls so
   /// far. Reads one small column family; empty in Mode::off.
   StoreStats stats() const;
