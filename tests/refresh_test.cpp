@@ -18,6 +18,7 @@
 #include <memostore/memostore.hpp>
 #include <nlohmann/json.hpp>
 
+#include "singleton/singleton_table.hpp"
 #include "store/store_core.hpp"
 #include "support/redis_server.hpp"
 #include "support/test_support.hpp"
@@ -388,6 +389,48 @@ TEST_CASE("two directories sharing a redis-server start one refresh between them
   REQUIRE(wait_for_line(first, "computing"));  // its refresh holds the remote lease
   check_second_leaves_the_refresh(first, dir / "two", remote);
   CHECK(refreshes_counted(dir / "one") + refreshes_counted(dir / "two") == before + 1);
+}
+
+TEST_CASE("an old singleton object is replaced in the background, and its holders keep the old one") {
+  auto clock = std::make_shared<ManualClock>();
+  auto shared = std::make_shared<Probe>();
+  Probe& probe = *shared;
+  LogCapture log;
+  auto connection = memostore::singleton(
+      "refreshed_connection", memostore::state_not_keyed([shared](int x) {
+        const int run = ++shared->calls;
+        shared->door.pass();
+        if (shared->throws) {
+          throw std::runtime_error("the server is down");
+        }
+        return std::make_shared<const int>(run * 100 + x);
+      }),
+      {.ttl = 1h, .clock = clock, .refresh_after = 10s});
+  const auto first = connection(1);
+  CHECK(*first == 101);
+  clock->advance(10s);
+  probe.door.close();
+  CHECK(connection(1) == first);  // returned at once while its replacement is made
+  memostore::test::wait_until([&] { return probe.door.waiting() == 2; }, "the replacement starting");
+  CHECK(connection(1) == first);
+  probe.door.open();
+  memostore::detail::wait_for_singleton_refreshes();
+  const auto second = connection(1);
+  CHECK(*second == 201);
+  CHECK(*first == 101);  // the holder's object is alive and unchanged
+  CHECK(probe.calls == 2);
+
+  clock->advance(10s);
+  probe.throws = true;
+  CHECK(connection(1) == second);
+  memostore::detail::wait_for_singleton_refreshes();
+  CHECK(probe.calls == 3);
+  CHECK(connection(1) == second);  // the failure kept it, and the backoff holds the next try
+  memostore::detail::wait_for_singleton_refreshes();
+  CHECK(probe.calls == 3);
+  CHECK(log.count("singleton \"refreshed_connection\": a background replacement of an old object threw "
+                  "(the server is down)") == 1);
+  connection.clear();
 }
 
 TEST_SUITE_END();
