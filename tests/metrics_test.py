@@ -47,7 +47,8 @@ with tempfile.TemporaryDirectory() as scratch:
     # What each family must say, per function, from the JSON.
     per_function = {
         "memostore_hits": "hits", "memostore_fallback_hits": "fallback_hits", "memostore_misses": "misses",
-        "memostore_stores": "stores",
+        "memostore_stores": "stores", "memostore_refreshes": "refreshes",
+        "memostore_refresh_failures": "refresh_failures",
         "memostore_evictions": "evictions", "memostore_expirations": "expirations",
         "memostore_rejected": "rejected", "memostore_checked": "checked", "memostore_stale": "stale",
         "memostore_changed_layout": "changed_layout", "memostore_entries": "entries",

@@ -10,6 +10,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <tuple>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -72,6 +73,25 @@ struct MemoOptions {
   /// call. Checked like File arguments (memostore/inputs.hpp); a missing one
   /// is an Error (io) at the call. Default: none.
   std::vector<std::filesystem::path> depends_on = {};
+
+  /// Stale-while-revalidate: a hit on an entry older than this returns the
+  /// stored result at once and starts one background recomputation of the
+  /// call on the store's pool (StoreOptions::refresh_threads); its result
+  /// replaces the entry (locally and in the remote tier) and later hits see
+  /// it. At most one refresh of a key runs in a process; with
+  /// Inflight::shared, at most one across the processes sharing the store
+  /// and the machines sharing its remote tier (the claim and lease a miss
+  /// takes; a refresh never waits for them, it leaves the call to their
+  /// holder). `ttl` stays the hard limit: an entry past it is a miss,
+  /// however its refresh went. A refresh that throws is logged once per
+  /// function until one succeeds, counted in FunctionStats::refresh_failures,
+  /// and retried on a later hit after a backoff (1 s, doubling up to 10 min);
+  /// the stored result is served meanwhile. Readwrite mode only (readonly and
+  /// off never refresh, refresh and check modes compute every call anyway).
+  /// The function and the arguments are copied for the refresh, so every
+  /// argument type must be copy-constructible (else the Memo constructor
+  /// throws Error (config)). Default: none (never refreshed in the background).
+  std::optional<Duration> refresh_after = std::nullopt;
 
   /// True when every call is shared across processes (by either field).
   bool shares_inflight() const noexcept { return inflight == Inflight::shared || share_inflight; }
@@ -181,6 +201,14 @@ class Memo<F, R(Args...)> {
   /// (before `fn` runs). Storage trouble is a miss and a warning.
   result_type operator()(Args... args) const;
 
+  /// Computes fn(args...) now, in this thread, and stores the result in
+  /// place of any entry for `args`, whatever its age (for schedulers and
+  /// warm-up jobs); counted in FunctionStats::refreshes. Costs what a miss
+  /// costs. Returns the fresh result. Readonly mode stores nothing; off mode
+  /// only calls `fn`. Throws whatever `fn` throws (the stored entry stays),
+  /// and `Error` (io) for an input that cannot be read.
+  result_type refresh(Args... args) const;
+
   /// True if a valid entry for `args` is stored. Computes nothing. Throws
   /// `Error` (io) for a File, Dir or depends_on input that cannot be read.
   bool cached(Args... args) const {
@@ -216,6 +244,17 @@ class Memo<F, R(Args...)> {
     inputs.finish(out);
     return out;
   }
+
+  /// Copies of `fn` and `args` that compute the call again later (a
+  /// background refresh); empty when an argument type cannot be copied.
+  detail::OwnedCompute owned_compute(const std::remove_reference_t<Args>&... args) const;
+
+  /// Calls `fn` with `args` into `result`, and appends its encoding to
+  /// `buffer`; false (reported) if it cannot be encoded.
+  template <class... Given>
+  bool compute_into(std::optional<result_type>& result, std::string& buffer, Given&&... args) const;
+
+  static constexpr bool k_copyable_arguments = (std::is_copy_constructible_v<std::decay_t<Args>> && ...);
 
   F m_fn;
   std::shared_ptr<const detail::MemoCore> m_core;
@@ -274,8 +313,50 @@ Memo<F, R(Args...)>::Memo(Store store, std::string name, F fn, MemoOptions optio
           std::move(store), std::move(name),
           detail::MemoPolicy{options.version, options.ttl, options.max_entries, options.max_bytes,
                              options.share_inflight ? Inflight::shared : options.inflight, options.inflight_lease,
-                             std::move(options.depends_on)},
-          detail::type_fingerprint<result_type, Args...>(detail::source_hash_of(m_fn)))) {}
+                             std::move(options.depends_on), options.refresh_after},
+          detail::type_fingerprint<result_type, Args...>(detail::source_hash_of(m_fn)))) {
+  if (options.refresh_after && !(k_copyable_arguments && std::is_copy_constructible_v<F>)) {
+    throw Error(ErrorCode::config,
+                "memostore::memo(\"" + m_core->name() +
+                    "\"): refresh_after is set, but an argument type (or the function) cannot be copied, and a "
+                    "background refresh runs on copies after the call returned. Make them copyable, or drop "
+                    "refresh_after and call Memo::refresh from a scheduler instead");
+  }
+}
+
+template <class F, class R, class... Args>
+template <class... Given>
+bool Memo<F, R(Args...)>::compute_into(std::optional<result_type>& result, std::string& buffer,
+                                       Given&&... args) const {
+  result.emplace(std::invoke(m_fn, std::forward<Given>(args)...));
+  const std::size_t start = buffer.size();
+  try {
+    detail::encode_value(*result, buffer);
+    return true;
+  } catch (const std::exception& e) {  // cereal::Exception or the type's own save code
+    buffer.resize(start);
+    m_core->report_unstorable(e.what());
+    return false;
+  }
+}
+
+template <class F, class R, class... Args>
+detail::OwnedCompute Memo<F, R(Args...)>::owned_compute(const std::remove_reference_t<Args>&... args) const {
+  if constexpr (k_copyable_arguments && std::is_copy_constructible_v<F>) {
+    // Copies of the function and the arguments only: no handle, so a queued
+    // refresh never keeps the store open. A result that cannot be encoded
+    // throws, and counts as a failed refresh.
+    return [fn = m_fn, copies = std::tuple<std::decay_t<Args>...>(args...)](std::string& buffer) mutable {
+      const result_type result =
+          std::apply([&](auto&... copy) { return std::invoke(fn, static_cast<Args>(copy)...); }, copies);
+      detail::encode_value(result, buffer);
+      return true;
+    };
+  } else {
+    ((void)args, ...);
+    return {};
+  }
+}
 
 template <class F, class R, class... Args>
 auto Memo<F, R(Args...)>::operator()(Args... args) const -> result_type {
@@ -288,19 +369,22 @@ auto Memo<F, R(Args...)>::operator()(Args... args) const -> result_type {
   auto decode = [&result](std::string_view payload) {
     result.emplace(detail::decode_value<result_type>(payload));
   };
-  auto compute = [&](std::string& buffer) -> bool {
-    result.emplace(std::invoke(m_fn, std::forward<Args>(args)...));
-    const std::size_t start = buffer.size();
-    try {
-      detail::encode_value(*result, buffer);
-      return true;
-    } catch (const std::exception& e) {  // cereal::Exception or the type's own save code
-      buffer.resize(start);
-      m_core->report_unstorable(e.what());
-      return false;
-    }
-  };
-  m_core->call(key_arguments, inputs.recorded(), decode, compute);
+  auto compute = [&](std::string& buffer) -> bool { return compute_into(result, buffer, std::forward<Args>(args)...); };
+  auto make_refresh = [&] { return owned_compute(args...); };
+  m_core->call(key_arguments, inputs.recorded(), decode, compute, make_refresh);
+  return std::move(*result);
+}
+
+template <class F, class R, class... Args>
+auto Memo<F, R(Args...)>::refresh(Args... args) const -> result_type {
+  if (m_core->bypass()) {
+    return std::invoke(m_fn, std::forward<Args>(args)...);
+  }
+  detail::CallInputs inputs(*m_core);
+  const std::string key_arguments = this->key_arguments(inputs, args...);
+  std::optional<result_type> result;
+  auto compute = [&](std::string& buffer) -> bool { return compute_into(result, buffer, std::forward<Args>(args)...); };
+  m_core->refresh(key_arguments, inputs.recorded(), compute);
   return std::move(*result);
 }
 

@@ -10,6 +10,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <tuple>
 #include <type_traits>
 #include <utility>
 
@@ -42,6 +43,18 @@ struct SingletonOptions {
 
   /// What `ttl` is measured with. Default (null): the system clock.
   std::shared_ptr<const Clock> clock = nullptr;
+
+  /// A hit on an object older than this returns it at once and creates its
+  /// replacement in the background (one thread for all singletons of the
+  /// process); later calls get the new object, and the old one lives on
+  /// while its holders keep it. At most one replacement per object at a
+  /// time; a factory that throws keeps the old object (until `ttl`), is
+  /// logged once per singleton until a replacement succeeds, and is retried
+  /// on a later hit after a backoff (1 s, doubling up to 10 min). At process
+  /// exit a replacement still running after 2 s is abandoned. The factory and
+  /// the arguments are copied for it, so they must be copy-constructible
+  /// (else the Singleton constructor throws Error (config)). Default: none.
+  std::optional<Duration> refresh_after = std::nullopt;
 };
 
 namespace detail {
@@ -190,6 +203,12 @@ class Singleton<F, R(Args...)> {
     return detail::encode_key_arguments<std::remove_reference_t<Args>...>(args...);
   }
   std::shared_ptr<void> create(Args&&... args) const;
+  /// Copies of the factory, the arguments and the clock that create the
+  /// object again later (a background replacement); empty when they cannot be copied.
+  detail::OwnedCreate owned_create(const std::remove_reference_t<Args>&... args) const;
+
+  static constexpr bool k_copyable = std::is_copy_constructible_v<F> &&
+                                     (std::is_copy_constructible_v<std::decay_t<Args>> && ...);
 
   F m_fn;
   SingletonOptions<object_type> m_options;
@@ -248,6 +267,27 @@ Singleton<F, R(Args...)>::Singleton(std::string name, F fn, SingletonOptions<obj
   if (!m_options.clock) {
     m_options.clock = system_clock();
   }
+  if (m_options.refresh_after && !k_copyable) {
+    throw Error(ErrorCode::config,
+                "singleton \"" + m_core.name() +
+                    "\": refresh_after is set, but the factory or an argument type cannot be copied, and a "
+                    "background replacement runs on copies after the call returned. Make them copyable, or "
+                    "drop refresh_after");
+  }
+}
+
+template <class F, class R, class... Args>
+detail::OwnedCreate Singleton<F, R(Args...)>::owned_create(const std::remove_reference_t<Args>&... args) const {
+  if constexpr (k_copyable) {
+    // A copy of this handle: the factory, its options and its table.
+    auto create = [self = *this, copies = std::tuple<std::decay_t<Args>...>(args...)]() mutable {
+      return std::apply([&](auto&... copy) { return self.create(static_cast<Args&&>(copy)...); }, copies);
+    };
+    return detail::OwnedCreate{std::move(create), m_options.clock};
+  } else {
+    ((void)args, ...);
+    return {};
+  }
 }
 
 template <class F, class R, class... Args>
@@ -272,12 +312,14 @@ std::shared_ptr<void> Singleton<F, R(Args...)>::create(Args&&... args) const {
 template <class F, class R, class... Args>
 auto Singleton<F, R(Args...)>::operator()(Args... args) const -> std::shared_ptr<object_type> {
   const std::string key_arguments = encode_key_arguments(args...);
-  const detail::SingletonPolicy policy{m_options.ttl, m_options.max_entries, m_options.clock.get()};
+  const detail::SingletonPolicy policy{m_options.ttl, m_options.max_entries, m_options.clock.get(),
+                                      m_options.refresh_after};
   auto validate = [this](void* object) { return m_options.validate(*static_cast<object_type*>(object)); };
   const detail::ValidateFn validate_ref(validate);
   auto create = [&]() { return this->create(std::forward<Args>(args)...); };
+  auto make_refresh = [&] { return owned_create(args...); };
   std::shared_ptr<void> object =
-      m_core.get(key_arguments, policy, m_options.validate ? &validate_ref : nullptr, create);
+      m_core.get(key_arguments, policy, m_options.validate ? &validate_ref : nullptr, create, make_refresh);
   auto* typed = static_cast<object_type*>(object.get());
   return std::shared_ptr<object_type>(std::move(object), typed);
 }

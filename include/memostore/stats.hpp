@@ -30,6 +30,12 @@ struct FunctionStats {
   /// Hits found in a fallback directory (StoreOptions::fallback) and copied
   /// into this store; also counted in `hits`.
   std::uint64_t fallback_hits = 0;
+  /// Results recomputed and stored by a refresh: in the background after a
+  /// hit on an entry older than MemoOptions::refresh_after, or by Memo::refresh.
+  std::uint64_t refreshes = 0;
+  /// Background refreshes whose function threw: the stored result was kept
+  /// (served until its ttl) and the refresh is retried on later hits.
+  std::uint64_t refresh_failures = 0;
   std::uint64_t entries = 0;      ///< live entries now
   std::uint64_t bytes = 0;        ///< live bytes now (keys and stored envelopes)
   std::chrono::nanoseconds compute_time{0};  ///< time the function spent on misses

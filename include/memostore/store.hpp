@@ -196,6 +196,19 @@ struct StoreOptions {
   /// Env: `MEMOSTORE_FALLBACK` (directories separated by `:`; overrides this field).
   std::vector<std::filesystem::path> fallback = {};
 
+  /// Threads that recompute stale results in the background
+  /// (MemoOptions::refresh_after), started on the first refresh and owned by
+  /// the store. A refresh never runs in a caller's thread: a hit returns its
+  /// stored result at once. 0 turns background refreshes off for this store
+  /// (stale results are served until their ttl, and Memo::refresh still
+  /// recomputes on demand): running them in the caller's thread instead would
+  /// make the hit wait for the computation, which refresh_after exists to
+  /// avoid. Closing the store (the last handle dropped, or process exit for
+  /// default_store()) takes no more refreshes, waits up to
+  /// 2 s for those running, and abandons the rest: an abandoned refresh
+  /// writes nothing and the stored result stays. Default: 1.
+  unsigned refresh_threads = 1;
+
   /// The wall clock that ttls and access times use. Default (null): the
   /// system clock. Tests pass a ManualClock.
   std::shared_ptr<const Clock> clock = nullptr;
@@ -244,6 +257,12 @@ class Store {
   /// what others handed over; a process sharing it catches up with the files).
   /// No-op in off mode. Throws `Error` (io) if the store cannot be read.
   void catch_up();
+
+  /// Blocks until no background refresh (MemoOptions::refresh_after) is
+  /// queued or running in this process: for warm-up jobs that want every
+  /// refresh they started written before they go on, and for tests. Returns
+  /// at once when none is. Throws nothing.
+  void wait_for_refreshes() const;
 
   /// Counters per function and totals, including this process's calls so
   /// far. Reads one small column family; empty in Mode::off.

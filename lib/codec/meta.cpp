@@ -53,6 +53,8 @@ std::string_view counter_name(Counter counter) noexcept {
     case Counter::stale: return "stale";
     case Counter::changed_layout: return "changed_layout";
     case Counter::fallback_hits: return "fallback_hits";
+    case Counter::refreshes: return "refreshes";
+    case Counter::refresh_failures: return "refresh_failures";
   }
   return "unknown";
 }

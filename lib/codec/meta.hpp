@@ -41,13 +41,14 @@ std::optional<std::int64_t> decode_access(std::string_view bytes) noexcept;
 /// Persistent per-function counters. The names are part of the store format.
 enum class Counter {
   hits, misses, stores, evictions, expirations, rejected, entries, bytes, compute_ns, saved_ns,
-  checked, stale, changed_layout, fallback_hits,
+  checked, stale, changed_layout, fallback_hits, refreshes, refresh_failures,
 };
 inline constexpr Counter k_all_counters[] = {Counter::hits,      Counter::misses,      Counter::stores,
                                              Counter::evictions, Counter::expirations, Counter::rejected,
                                              Counter::entries,   Counter::bytes,       Counter::compute_ns,
                                              Counter::saved_ns,  Counter::checked,     Counter::stale,
-                                             Counter::changed_layout, Counter::fallback_hits};
+                                             Counter::changed_layout, Counter::fallback_hits,
+                                             Counter::refreshes, Counter::refresh_failures};
 
 std::string_view counter_name(Counter counter) noexcept;
 std::string counter_key(std::string_view function, Counter counter);

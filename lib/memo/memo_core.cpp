@@ -11,6 +11,7 @@
 #include "memo/check.hpp"
 #include "memo/explain.hpp"
 #include "memo/judge.hpp"
+#include "memo/refresh.hpp"
 #include "policy/expiry.hpp"
 #include "store/mode_rules.hpp"
 #include "store/store_core.hpp"
@@ -32,34 +33,6 @@ bool decode_shared(const MemoCore& memo, std::string_view payload, DecodeFn deco
   }
 }
 
-/// How far a miss waits for, or claims against, others computing the same
-/// call (MemoOptions::inflight); none: only this process's threads.
-std::optional<Tiers::ClaimReach> claim_reach(const MemoCore& memo) {
-  switch (memo.inflight()) {
-    case Inflight::per_process:
-      return std::nullopt;
-    case Inflight::shared:
-      return Tiers::ClaimReach::processes_and_machines;
-    case Inflight::automatic:
-      break;
-  }
-  // Processes sharing the directory only: a lease in Redis costs a round trip
-  // on every miss, a remote tier's users ask for it (Inflight::shared). A file
-  // claim (create, flock, remove) cost 0.2-0.4 ms a miss in W3: worth it from
-  // 50 ms up (under 1 % of the call), and for a function not computed yet,
-  // which may be the expensive step a parallel build reaches in every job at once.
-  constexpr std::uint64_t k_worth_a_claim_ns = 50'000'000;
-  if (memo.state()->latest_compute_ns.load(std::memory_order_relaxed) < k_worth_a_claim_ns) {
-    return std::nullopt;
-  }
-  return Tiers::ClaimReach::processes;
-}
-
-/// The record of a call's input files that joins its entry; empty without any.
-std::string inputs_record(const std::vector<RecordedInput>& inputs) {
-  return inputs.empty() ? std::string() : encode_inputs(inputs);
-}
-
 /// Runs the user's function and builds the envelope of its result; none if
 /// the result could not be encoded (it is returned but not stored). Throws
 /// what the function throws.
@@ -72,16 +45,10 @@ std::optional<NewEntry> compute_entry(const MemoCore& memo, const std::string& k
   if (!compute(envelope)) {
     return std::nullopt;
   }
-  NewEntry entry;
-  entry.info.created_ms = tiers.now_ms();
-  entry.info.expires_ms = deadline_ms(entry.info.created_ms, tiers.ttl_for(*memo.state()));
-  entry.info.compute_ns = static_cast<std::uint64_t>(
+  const auto compute_ns = static_cast<std::uint64_t>(
       std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - started).count());
-  memo.state()->latest_compute_ns.store(entry.info.compute_ns, std::memory_order_relaxed);
-  entry.info.type = memo.type();
-  entry.finished = finish_envelope(envelope, entry.info, tiers.signer(), key);
-  entry.envelope = std::make_shared<const std::string>(std::move(envelope));
-  return entry;
+  memo.state()->latest_compute_ns.store(compute_ns, std::memory_order_relaxed);
+  return finish_entry(tiers, *memo.state(), memo.type(), key, std::move(envelope), compute_ns);
 }
 
 /// Computes the result, keeps it down the tiers and hands it to waiting
@@ -154,6 +121,26 @@ std::string MemoCore::key_for(std::string_view args) const {
 
 void MemoCore::call(std::string_view args, const std::vector<RecordedInput>& inputs, DecodeFn decode,
                     ComputeFn compute) const {
+  call(args, inputs, decode, compute, [] { return OwnedCompute(); });
+}
+
+void MemoCore::refresh(std::string_view args, const std::vector<RecordedInput>& inputs, ComputeFn compute) const {
+  if (bypass() || args.size() > k_max_arguments_size) {
+    std::string unused;
+    compute(unused);
+    return;
+  }
+  const std::string key = key_for(args);
+  const std::optional<NewEntry> entry = compute_entry(*this, key, args, compute);
+  Tiers& tiers = tiers_of(*this);
+  if (entry && tiers.writable()) {
+    tiers.keep(caller_of(*this), key, *entry, Replacing{}, inputs_record(inputs), Claims{});
+    tiers.policy().record_refresh(*m_state, false);
+  }
+}
+
+void MemoCore::call(std::string_view args, const std::vector<RecordedInput>& inputs, DecodeFn decode,
+                    ComputeFn compute, MakeRefreshFn make_refresh) const {
   Tiers& tiers = tiers_of(*this);
   const Caller caller = caller_of(*this);
   auto compute_uncached = [&] {
@@ -176,24 +163,40 @@ void MemoCore::call(std::string_view args, const std::vector<RecordedInput>& inp
       return;
     }
   }
+  // A hit's age, for refresh_after: the judge sees the entry, the caller
+  // starts the refresh once the hit is counted.
+  std::optional<std::pair<std::int64_t, std::int64_t>> served;  // created, now
   const auto judge = [&](const EntryView& entry, std::int64_t now) {
-    return judge_and_decode(*this, args, entry, now, decode);
+    Verdict verdict = judge_and_decode(*this, args, entry, now, decode);
+    if (verdict.outcome == Outcome::hit && m_options.refresh_after) {
+      served.emplace(entry.info.created_ms, now);
+    }
+    return verdict;
   };
   const bool use_hits = !computes_every_call(m_store.mode());
+  const bool refreshes = use_hits && m_options.refresh_after && tiers.writable();
+  const auto hit = [&] {
+    if (refreshes && served) {
+      refresh_if_stale(*this, key, args, inputs, served->first, served->second, make_refresh);
+    }
+  };
   for (int attempt = 0;; ++attempt) {
     const std::uint64_t epoch = inflight.epoch();
     Lookup last;
     if (use_hits && (last = tiers.find(caller, key, judge)).outcome == Outcome::hit) {
+      hit();
       return;
     }
     InflightTable::Ticket ticket = inflight.join(key);
     if (ticket.leader()) {
       // A flight that ended between our lookup and join may have stored it.
       if (use_hits && inflight.epoch() != epoch && (last = tiers.find(caller, key, judge)).outcome == Outcome::hit) {
+        hit();
         return;  // the ticket releases any waiters to look up themselves
       }
       const std::string record = inputs_record(inputs);
       if (use_hits && tiers.find_lower(caller, key, judge, last, record)) {
+        hit();   // an old entry of a lower tier (copied here as it is) is refreshed too
         return;  // waiters look it up locally
       }
       Claims claims;  // held until the result is kept

@@ -74,6 +74,8 @@ Result<void> StorePolicy::flush(Urgency urgency) {
       add(state->pending_stale, Counter::stale);
       add(state->pending_changed_layout, Counter::changed_layout);
       add(state->pending_fallback_hits, Counter::fallback_hits);
+      add(state->pending_refreshes, Counter::refreshes);
+      add(state->pending_refresh_failures, Counter::refresh_failures);
       add(state->pending_evictions, Counter::evictions);
       add(state->pending_stores, Counter::stores);
       add(state->pending_compute_ns, Counter::compute_ns);
@@ -122,7 +124,8 @@ Result<void> StorePolicy::zero_counters() {
     for (auto* pending : {&state->pending_misses,
                           &state->pending_expirations, &state->pending_rejected, &state->pending_evictions, &state->pending_stores,
                           &state->pending_compute_ns, &state->pending_checked, &state->pending_stale,
-                          &state->pending_changed_layout, &state->pending_fallback_hits}) {
+                          &state->pending_changed_layout, &state->pending_fallback_hits,
+                          &state->pending_refreshes, &state->pending_refresh_failures}) {
       pending->store(0, std::memory_order_relaxed);
     }
   }
@@ -154,6 +157,8 @@ StoreStats StorePolicy::stats() {
         case Counter::stale: s.stale = n; break;
         case Counter::changed_layout: s.changed_layout = n; break;
         case Counter::fallback_hits: s.fallback_hits = n; break;
+        case Counter::refreshes: s.refreshes = n; break;
+        case Counter::refresh_failures: s.refresh_failures = n; break;
       }
     }
     return true;
@@ -174,6 +179,8 @@ StoreStats StorePolicy::stats() {
       s.stale += state->pending_stale.load(std::memory_order_relaxed);
       s.changed_layout += state->pending_changed_layout.load(std::memory_order_relaxed);
       s.fallback_hits += state->pending_fallback_hits.load(std::memory_order_relaxed);
+      s.refreshes += state->pending_refreshes.load(std::memory_order_relaxed);
+      s.refresh_failures += state->pending_refresh_failures.load(std::memory_order_relaxed);
       s.saved_time += std::chrono::nanoseconds(hits.saved_ns);
       if (!m_settings.writable) {  // nothing is written: the in-memory view is the current one
         s.entries = static_cast<std::uint64_t>(std::max<std::int64_t>(0, state->entries.load()));
@@ -195,6 +202,8 @@ StoreStats StorePolicy::stats() {
     t.stale += s.stale;
     t.changed_layout += s.changed_layout;
     t.fallback_hits += s.fallback_hits;
+    t.refreshes += s.refreshes;
+    t.refresh_failures += s.refresh_failures;
     t.entries += s.entries;
     t.bytes += s.bytes;
     t.compute_time += s.compute_time;

@@ -51,6 +51,8 @@ class FunctionState {
   std::atomic<std::uint64_t> pending_stale{0};           // ... that differed
   std::atomic<std::uint64_t> pending_changed_layout{0};  // entries that no longer decode as the result type
   std::atomic<std::uint64_t> pending_fallback_hits{0};   // hits found in a fallback directory (also in hits)
+  std::atomic<std::uint64_t> pending_refreshes{0};        // results recomputed by a refresh (MemoOptions::refresh_after)
+  std::atomic<std::uint64_t> pending_refresh_failures{0}; // background refreshes that threw
   std::atomic<std::uint64_t> pending_evictions{0};
   std::atomic<std::uint64_t> pending_stores{0};
   std::atomic<std::uint64_t> pending_compute_ns{0};

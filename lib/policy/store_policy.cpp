@@ -106,6 +106,10 @@ void StorePolicy::record_fallback_hit(FunctionState& function) noexcept {
   function.pending_fallback_hits.fetch_add(1, std::memory_order_relaxed);
 }
 
+void StorePolicy::record_refresh(FunctionState& function, bool failed) noexcept {
+  (failed ? function.pending_refresh_failures : function.pending_refreshes).fetch_add(1, std::memory_order_relaxed);
+}
+
 void StorePolicy::record_check(FunctionState& function, bool stale) noexcept {
   function.pending_checked.fetch_add(1, std::memory_order_relaxed);
   if (stale) {

@@ -68,6 +68,7 @@ struct StorePolicySettings {
   bool always_hash_inputs = false;  // MEMOSTORE_FILE_CHECK=content
   std::uint64_t hot_cache_bytes = 0;  // the hot tier's budget (MEMOSTORE_HOT_CACHE)
   double check_rate = 0;  // the fraction of hits checked against a fresh computation (MEMOSTORE_CHECK_RATE)
+  unsigned refresh_threads = 1;  // the background refresh pool (StoreOptions::refresh_threads); 0: none
 };
 
 /// The counter changes a batch makes; applied in memory once it is written.
@@ -129,6 +130,9 @@ class StorePolicy {
   void record_rejected(FunctionState& function) noexcept;
   /// Counts a hit found in a fallback directory (besides record_hit).
   void record_fallback_hit(FunctionState& function) noexcept;
+  /// Counts a refreshed result (MemoOptions::refresh_after, Memo::refresh),
+  /// or a background refresh that threw.
+  void record_refresh(FunctionState& function, bool failed) noexcept;
   /// Counts a stored result compared with a fresh computation (check mode),
   /// and whether they differed.
   void record_check(FunctionState& function, bool stale) noexcept;

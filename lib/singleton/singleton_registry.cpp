@@ -65,8 +65,9 @@ SingletonCore::SingletonCore(std::string_view name, const Hash128& type) {
 }
 
 std::shared_ptr<void> SingletonCore::get(std::string_view args, const SingletonPolicy& policy,
-                                         const ValidateFn* validate, CreateFn create) const {
-  return m_table->get(args, policy, validate, create);
+                                         const ValidateFn* validate, CreateFn create,
+                                         MakeOwnedCreateFn make_refresh) const {
+  return m_table->get(args, policy, validate, create, make_refresh);
 }
 
 void SingletonCore::forget(std::string_view args) const { m_table->forget(args); }

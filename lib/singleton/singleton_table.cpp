@@ -10,13 +10,12 @@
 #include "policy/expiry.hpp"
 
 namespace memostore::detail {
-namespace {
-
-/// Process-wide order in which objects were created, across all singletons.
-std::uint64_t next_creation_number() noexcept {
+std::uint64_t next_singleton_creation_number() noexcept {
   static std::atomic<std::uint64_t> counter{0};
   return counter.fetch_add(1, std::memory_order_relaxed) + 1;
 }
+
+namespace {
 
 std::int64_t now_ms(const SingletonPolicy& policy) { return unix_ms(policy.clock->now()); }
 
@@ -36,12 +35,16 @@ std::size_t SingletonTable::ArgumentsHash::operator()(std::string_view args) con
 }
 
 std::shared_ptr<void> SingletonTable::get(std::string_view args, const SingletonPolicy& policy,
-                                          const ValidateFn* validate, CreateFn create) {
+                                          const ValidateFn* validate, CreateFn create,
+                                          MakeOwnedCreateFn make_refresh) {
   for (;;) {
     const std::uint64_t epoch = m_flights.epoch();
     Lookup found = find(args, policy);
     if (found.object && !found.expired) {
       if (validate == nullptr || (*validate)(found.object.get())) {
+        if (policy.refresh_after) {
+          refresh_if_old(args, found, policy, make_refresh);
+        }
         return found.object;
       }
       remove(args, found.object.get());  // failed validation: this call makes a new one
@@ -73,10 +76,10 @@ SingletonTable::Lookup SingletonTable::find(std::string_view args, const Singlet
   }
   const Entry& entry = it->second;
   if (policy.ttl && expired(deadline_ms(entry.created_ms, policy.ttl), now_ms(policy))) {
-    return {entry.object, true};
+    return {entry.object, true, entry.created_ms};
   }
   mark_used(entry);
-  return {entry.object, false};
+  return {entry.object, false, entry.created_ms};
 }
 
 void SingletonTable::mark_used(const Entry& entry) const noexcept {
@@ -118,7 +121,7 @@ std::shared_ptr<void> SingletonTable::create(std::string_view args, const Single
       released.push_back({it->second.creation_number, std::move(it->second.object)});
       m_entries.erase(it);
     }
-    m_entries.try_emplace(std::string(args), object, now_ms(policy), next_creation_number(), stamp);
+    m_entries.try_emplace(std::string(args), object, now_ms(policy), next_singleton_creation_number(), stamp);
     if (policy.max_entries != 0) {
       evict_over(policy.max_entries, released);
     }

@@ -29,16 +29,23 @@ struct Released {
   std::shared_ptr<void> object;
 };
 
+/// Process-wide order in which objects were created, across all singletons.
+std::uint64_t next_singleton_creation_number() noexcept;
+
+/// Blocks until no background replacement of a singleton object
+/// (SingletonOptions::refresh_after) is queued or running. For tests.
+void wait_for_singleton_refreshes();
+
 /// Lets go of `objects` one by one, newest creation first (so an object made
 /// from another is released before it).
 void release_newest_first(std::vector<Released>& objects);
 
-class SingletonTable {
+class SingletonTable : public std::enable_shared_from_this<SingletonTable> {
  public:
   SingletonTable(std::string name, const Hash128& type) : m_name(std::move(name)), m_type(type) {}
 
   std::shared_ptr<void> get(std::string_view args, const SingletonPolicy& policy, const ValidateFn* validate,
-                            CreateFn create);
+                            CreateFn create, MakeOwnedCreateFn make_refresh);
   void forget(std::string_view args);
   std::size_t size() const;
   std::size_t waiters(std::string_view args) const { return m_flights.waiters(args); }
@@ -75,6 +82,7 @@ class SingletonTable {
   struct Lookup {
     std::shared_ptr<void> object;
     bool expired = false;
+    std::int64_t created_ms = 0;
   };
 
   Lookup find(std::string_view args, const SingletonPolicy& policy) const;
@@ -83,6 +91,13 @@ class SingletonTable {
   void remove(std::string_view args, const void* only);
   std::shared_ptr<void> create(std::string_view args, const SingletonPolicy& policy, CreateFn create,
                                FlightTable<std::shared_ptr<void>>::Ticket& ticket);
+  /// After a hit on `found`: starts its background replacement when it is
+  /// older than policy.refresh_after (singleton_refresh.cpp).
+  void refresh_if_old(std::string_view args, const Lookup& found, const SingletonPolicy& policy,
+                      MakeOwnedCreateFn make_refresh);
+  /// Puts `fresh` in place of `stale` for `args` (created at `now_ms`), unless
+  /// the entry was dropped or replaced meanwhile; the old object goes to its holders.
+  void replace(const std::string& args, const void* stale, std::shared_ptr<void> fresh, std::int64_t now_ms);
   void evict_over(std::size_t max_entries, std::vector<Released>& out);  // REQUIRES: m_mutex held exclusively
 
   const std::string m_name;

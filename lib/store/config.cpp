@@ -145,6 +145,7 @@ StorePolicySettings policy_settings(const StoreOptions& options, Mode mode) {
                                                settings.check_rate));
   }
   settings.hot_cache_bytes = from_environment("MEMOSTORE_HOT_CACHE", &parse_size).value_or(options.hot_cache_bytes);
+  settings.refresh_threads = options.refresh_threads;
   return settings;
 }
 

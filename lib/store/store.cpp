@@ -101,6 +101,8 @@ void Store::catch_up() {
   }
 }
 
+void Store::wait_for_refreshes() const { m_core->refreshes().wait_idle(); }
+
 StoreStats Store::stats() const {
   auto* tiers = m_core->tiers();
   StoreStats stats = tiers != nullptr ? tiers->stats() : StoreStats{};

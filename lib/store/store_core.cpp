@@ -38,10 +38,11 @@ fs::path identity_of(const fs::path& dir) {
 }  // namespace
 
 StoreCore::StoreCore(fs::path dir, std::unique_ptr<Tiers> tiers, std::shared_ptr<const Clock> clock,
-                     bool always_hash_inputs)
+                     bool always_hash_inputs, unsigned refresh_threads)
     : m_dir(std::move(dir)),
       m_tiers(std::move(tiers)),
-      m_fingerprints(database(), signer(), clock ? std::move(clock) : system_clock(), always_hash_inputs) {}
+      m_fingerprints(database(), signer(), clock ? std::move(clock) : system_clock(), always_hash_inputs),
+      m_refreshes(m_tiers && m_tiers->writable() ? refresh_threads : 0) {}
 
 Result<std::shared_ptr<StoreCore>> open_store_core(const fs::path& dir, DatabaseOptions options,
                                                    StorePolicySettings settings,
@@ -85,10 +86,11 @@ Result<std::shared_ptr<StoreCore>> open_store_core(const fs::path& dir, Database
   auto remote_tier = remote ? std::make_unique<RemoteTier>(std::move(*remote)) : nullptr;
   const auto clock = settings.clock;
   const bool always_hash_inputs = settings.always_hash_inputs;
+  const unsigned refresh_threads = settings.refresh_threads;
   auto fallbacks = open_fallbacks(fallback, dir, options.directory_permissions);
   auto tiers = std::make_unique<Tiers>(std::move(database).value(), std::move(settings), std::move(signer),
                                        std::move(remote_tier), std::move(fallbacks));
-  std::shared_ptr<StoreCore> core(new StoreCore(dir, std::move(tiers), clock, always_hash_inputs),
+  std::shared_ptr<StoreCore> core(new StoreCore(dir, std::move(tiers), clock, always_hash_inputs, refresh_threads),
                                   [](StoreCore* closing) {
     std::lock_guard closing_lock(registry().mutex);
     delete closing;

@@ -14,6 +14,7 @@
 #include "remote/remote_tier.hpp"
 #include "storage/database.hpp"
 #include "tiers/inflight.hpp"
+#include "store/refresh_pool.hpp"
 #include "tiers/tiers.hpp"
 
 namespace memostore::detail {
@@ -22,7 +23,7 @@ class StoreCore {
  public:
   /// `tiers` is null for a store in Mode::off.
   StoreCore(std::filesystem::path dir, std::unique_ptr<Tiers> tiers, std::shared_ptr<const Clock> clock,
-            bool always_hash_inputs);
+            bool always_hash_inputs, unsigned refresh_threads = 0);
 
   /// The storage facade; null when the store is off.
   Tiers* tiers() const noexcept { return m_tiers.get(); }
@@ -38,12 +39,15 @@ class StoreCore {
   /// The content hashes of input files, remembered in this store.
   Fingerprints& fingerprints() noexcept { return m_fingerprints; }
   const std::filesystem::path& dir() const noexcept { return m_dir; }
+  /// The background refreshes of stale results (MemoOptions::refresh_after).
+  RefreshPool& refreshes() noexcept { return m_refreshes; }
 
  private:
   std::filesystem::path m_dir;
   std::unique_ptr<Tiers> m_tiers;
   InflightTable m_inflight;
   Fingerprints m_fingerprints;  // after m_tiers, whose database it reads
+  RefreshPool m_refreshes;  // last: closed (bounded) before the tiers its jobs write to go
 };
 
 /// Opens `dir` with `options`, or returns the StoreCore already open for the

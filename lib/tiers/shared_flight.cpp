@@ -117,6 +117,21 @@ bool Tiers::found_elsewhere_or_claim(const Caller& caller, const std::string& ke
                       [&] { return find_lower(caller, key, judge, last, inputs_record); }) == Waited::found;
 }
 
+bool Tiers::claim_for_refresh(const Caller& caller, const std::string& key, ClaimReach reach, Claims& claims) {
+  if (!writable()) {
+    return false;
+  }
+  FileClaim file(dir(), key, claims);
+  if (file.try_take(false).state == ClaimBackend::Attempt::State::held) {
+    return false;
+  }
+  if (reach != ClaimReach::processes_and_machines || m_remote == nullptr || m_remote->settings().read_only) {
+    return true;
+  }
+  RemoteLeaseClaim lease(*m_remote, key, claims, caller);
+  return lease.try_take(false).state != ClaimBackend::Attempt::State::held;
+}
+
 Tiers::Waited Tiers::wait_or_take(ClaimBackend& backend, const Caller& caller, Duration lease_bound,
                                   FunctionRef<bool()> look) {
   const std::int64_t give_up_ms = now_ms() + lease_bound.count();

@@ -35,6 +35,10 @@ class Claims {
 
   void hold_file(ProcessClaim claim) { m_file.emplace(std::move(claim)); }
   void hold_lease(RemoteTier& tier, std::string key);
+  /// Forgets the remote lease without releasing it (it runs out by itself):
+  /// for a background refresh abandoned while its store closed, whose remote
+  /// tier may be gone. The file claim is still released (it needs only its file).
+  void abandon_lease() noexcept { m_lease_tier = nullptr; }
 
  private:
   std::optional<ProcessClaim> m_file;

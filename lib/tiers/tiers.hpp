@@ -108,6 +108,13 @@ class Tiers {
   bool found_elsewhere_or_claim(const Caller& caller, const std::string& key, ClaimReach reach, Duration lease_bound,
                                 Judge judge, const Lookup& last, std::string_view inputs_record, Claims& claims);
 
+  /// For a background refresh of `key` (MemoOptions::refresh_after): takes
+  /// the claims a miss takes (the file claim, then with `reach` the remote
+  /// lease), but never waits. False if another process or
+  /// machine holds one: it is computing the same call, so this one need not.
+  /// True (claims taken, or none to be had) otherwise.
+  bool claim_for_refresh(const Caller& caller, const std::string& key, ClaimReach reach, Claims& claims);
+
   // --- Writing ---
 
   /// Keeps a computed entry: into this directory (with its bookkeeping and

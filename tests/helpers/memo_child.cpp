@@ -23,6 +23,10 @@
 //                                       "computing" and waits for a line on stdin; log lines
 //                                       are printed as "log=..."; then "result=" and "computed="
 //   memo_child DIR default-square K     the same with default options (Inflight::automatic)
+//   memo_child DIR refreshed-square K   call refreshed_square(K) (refresh_after 1 ms, share_inflight),
+//                                       which prints "computing" and waits for a line on stdin, from
+//                                       a miss or its background refresh; print "served=" after the
+//                                       call, wait for the refreshes, print "computed="
 //   memo_child DIR forget K             forget square(K), print "forgot"
 //   memo_child DIR rounds N             print "ready"; for each line read, call square(0..N-1)
 //                                       and print "computed=" (the total so far)
@@ -251,6 +255,24 @@ int main(int argc, char** argv) {
                                       : memostore::MemoOptions{});
       const std::int64_t result = slow_square(n);
       std::cout << "result=" << result << "\ncomputed=" << g_computed << std::endl;
+      return 0;
+    }
+    if (command == "refreshed-square") {
+      static std::atomic<int> computed{0};
+      auto refreshed_square = memostore::memo(
+          store, "refreshed_square",
+          [](int x) {
+            ++computed;
+            std::cout << "computing" << std::endl;
+            std::string line;
+            std::getline(std::cin, line);
+            return std::int64_t{x} * x;
+          },
+          {.inflight = memostore::Inflight::shared, .refresh_after = std::chrono::milliseconds(1)});
+      const std::int64_t served = refreshed_square(n);
+      std::cout << "served=" << served << std::endl;
+      store.wait_for_refreshes();
+      std::cout << "computed=" << computed << std::endl;
       return 0;
     }
     if (command == "forget") {

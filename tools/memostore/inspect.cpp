@@ -61,6 +61,8 @@ void add_counters(Json& json, const FunctionStats& c) {
   json["stale"] = c.stale;
   json["changed_layout"] = c.changed_layout;
   json["fallback_hits"] = c.fallback_hits;
+  json["refreshes"] = c.refreshes;
+  json["refresh_failures"] = c.refresh_failures;
   json["compute_ns"] = c.compute_time.count();
   json["saved_ns"] = c.saved_time.count();
 }
@@ -164,6 +166,20 @@ int stats(const Context& context, bool zero, StatsFormat format) {
     }
     fmt::print("fallback: {} hits found in fallback directories and copied here ({})\n",
                with_thousands(total.fallback_hits), by_function);
+  }
+  if (total.refreshes + total.refresh_failures != 0) {
+    std::string by_function;
+    for (const auto& [name, row] : rows) {
+      if (row.counters.refreshes + row.counters.refresh_failures != 0) {
+        by_function += fmt::format("{}{} {}", by_function.empty() ? "" : ", ", shown(name),
+                                   with_thousands(row.counters.refreshes));
+        if (row.counters.refresh_failures != 0) {
+          by_function += fmt::format(" ({} failed)", with_thousands(row.counters.refresh_failures));
+        }
+      }
+    }
+    fmt::print("refreshed: {} results recomputed after refresh_after, {} background refreshes failed ({})\n",
+               with_thousands(total.refreshes), with_thousands(total.refresh_failures), by_function);
   }
   if (const RemoteStats& r = counters.remote; r.hits + r.misses + r.writes + r.errors != 0) {
     fmt::print("remote tier: {} hits, {} misses, {} writes ({} dropped), {} rejected, {} errors\n",

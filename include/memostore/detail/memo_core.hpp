@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -30,6 +31,7 @@ struct MemoPolicy {
   Inflight inflight = Inflight::automatic;
   Duration inflight_lease{0};
   std::vector<std::filesystem::path> depends_on;
+  std::optional<Duration> refresh_after;
 };
 
 /// Called with an entry's payload bytes; decodes them into the caller's
@@ -40,6 +42,14 @@ using DecodeFn = FunctionRef<void(std::string_view payload)>;
 /// the encoded result to the buffer. Returns false if the result could not be
 /// encoded (it is then returned but not stored). Throws what the function throws.
 using ComputeFn = FunctionRef<bool(std::string& buffer)>;
+
+/// ComputeFn's owning twin for a background refresh: it holds copies of the
+/// function and of the call's arguments, since it runs after the call returned.
+using OwnedCompute = std::function<bool(std::string& buffer)>;
+
+/// Makes the OwnedCompute of the current call; called only when a stale hit
+/// starts a refresh, so a fresh hit copies nothing.
+using MakeRefreshFn = FunctionRef<OwnedCompute()>;
 
 class MemoCore {
  public:
@@ -55,6 +65,15 @@ class MemoCore {
   /// input files its key holds.
   void call(std::string_view args, const std::vector<RecordedInput>& inputs, DecodeFn decode,
             ComputeFn compute) const;
+  /// The same; a hit on an entry older than refresh_after starts a background
+  /// refresh through `make_refresh` (at most one per key at a time).
+  void call(std::string_view args, const std::vector<RecordedInput>& inputs, DecodeFn decode, ComputeFn compute,
+            MakeRefreshFn make_refresh) const;
+
+  /// Memo::refresh: computes the call now, in this thread, and stores the
+  /// result whatever the stored entry's age (counted in refreshes). In
+  /// readonly mode nothing is stored. Throws what the function throws.
+  void refresh(std::string_view args, const std::vector<RecordedInput>& inputs, ComputeFn compute) const;
 
   /// True if a valid entry exists for `args`. Reads, computes nothing.
   bool cached(std::string_view args) const;
@@ -83,6 +102,7 @@ class MemoCore {
 
   Inflight inflight() const noexcept { return m_options.inflight; }
   Duration inflight_lease() const noexcept { return m_options.inflight_lease; }
+  const std::optional<Duration>& refresh_after() const noexcept { return m_options.refresh_after; }
 
  private:
   Store m_store;

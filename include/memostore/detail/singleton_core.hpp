@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -23,7 +24,18 @@ struct SingletonPolicy {
   std::optional<Duration> ttl;
   std::size_t max_entries = 0;  // 0: no limit
   const Clock* clock = nullptr;  // never null
+  std::optional<Duration> refresh_after = std::nullopt;
 };
+
+/// What a background replacement (SingletonOptions::refresh_after) runs:
+/// owned copies, since it runs after the call returned. Empty `create`: none.
+struct OwnedCreate {
+  std::function<std::shared_ptr<void>()> create;
+  std::shared_ptr<const Clock> clock;
+};
+
+/// Makes the OwnedCreate of the current call; called only for an old object.
+using MakeOwnedCreateFn = FunctionRef<OwnedCreate()>;
 
 /// Creates the object; never returns null (the template throws instead).
 using CreateFn = FunctionRef<std::shared_ptr<void>()>;
@@ -41,8 +53,10 @@ class SingletonCore {
   /// The live object for the encoded arguments `args`: an existing one (if
   /// unexpired and `validate`, when given, accepts it), or the one another
   /// thread is creating, or a new one from `create`. Throws what `create` throws.
+  /// An object older than policy.refresh_after is returned and replaced in
+  /// the background through `make_refresh`.
   std::shared_ptr<void> get(std::string_view args, const SingletonPolicy& policy, const ValidateFn* validate,
-                            CreateFn create) const;
+                            CreateFn create, MakeOwnedCreateFn make_refresh) const;
 
   /// Drops the object for `args`; holders keep theirs.
   void forget(std::string_view args) const;
