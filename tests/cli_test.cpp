@@ -457,4 +457,43 @@ TEST_CASE("MEMOSTORE_DIR names the store when --dir is not given") {
   CHECK(Json::parse(result.out)["entries"] == 13);
 }
 
+TEST_CASE("ls and show tell an entry's age against its function's refresh_after") {
+  TempDir dir;
+  {
+    // Entries made two hours ago (by the store's clock): due for a refresh after one hour.
+    auto clock = std::make_shared<memostore::ManualClock>(std::chrono::system_clock::now() - std::chrono::hours(2));
+    Store store = Store::open({.dir = dir.path(), .clock = clock});
+    auto stale = memostore::memo(store, "stale", [](int x) { return x + 1; }, {.refresh_after = std::chrono::hours(1)});
+    auto plain = memostore::memo(store, "plain", [](int x) { return x + 2; });
+    (void)stale(1);
+    (void)plain(1);
+  }
+  const Json listed = run_json(dir.path(), {"ls"});
+  std::map<std::string, Json> by_function;
+  for (const Json& entry : listed["entries"]) {
+    by_function[entry["function"]] = entry;
+  }
+  CHECK(by_function["stale"]["refresh_after_ms"] == 3'600'000);
+  CHECK(by_function["plain"]["refresh_after_ms"].is_null());
+  const ProcessResult table = run_tool(dir.path(), {"ls", "--function", "stale"});
+  REQUIRE(table.exit_code == 0);
+  CHECK(table.out.find("refresh") != std::string::npos);
+  CHECK(table.out.find("due") != std::string::npos);
+  const ProcessResult shown =
+      run_tool(dir.path(), {"show", by_function["stale"]["key"].get<std::string>(), "--function", "stale"});
+  REQUIRE(shown.exit_code == 0);
+  CHECK(shown.out.find("refresh after 1h") != std::string::npos);
+  CHECK(shown.out.find("refresh due") != std::string::npos);
+  {
+    // The latest handle made without refresh_after takes it away.
+    Store store = Store::open(dir.path());
+    (void)memostore::memo(store, "stale", [](int x) { return x + 1; });
+  }
+  const Json relisted = run_json(dir.path(), {"ls"});
+  REQUIRE(relisted["entries"].size() == 2);
+  for (const Json& entry : relisted["entries"]) {
+    CHECK(entry["refresh_after_ms"].is_null());
+  }
+}
+
 TEST_SUITE_END();

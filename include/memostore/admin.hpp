@@ -69,6 +69,9 @@ struct EntrySummary {
   TimePoint last_used;               ///< the later of creation and the last hit written to the store
   std::uint64_t hits = 0;            ///< hits written to the store (a running process writes them every 2 s)
   std::vector<EntryInput> inputs;    ///< the input files its key holds; empty for plain arguments
+  /// Its function's MemoOptions::refresh_after, as the latest memo handle made
+  /// on a writable store recorded it; none: not refreshed in the background.
+  std::optional<std::chrono::milliseconds> refresh_after;
 
   /// The first 12 hex digits of `hash`: what `ls` prints and `show` accepts.
   std::string short_key() const { return hash.substr(0, 12); }

@@ -9,6 +9,7 @@
 #include "codec/arguments_digest.hpp"
 #include "codec/entry_check.hpp"
 #include "codec/key.hpp"
+#include "codec/meta.hpp"
 #include "util/hex.hpp"
 
 namespace memostore {
@@ -47,6 +48,30 @@ bool computed_from(const EntrySummary& entry, const std::filesystem::path& input
   });
 }
 
+/// Each function's recorded refresh_after (MemoOptions::refresh_after), read
+/// once per function of a listing.
+class RefreshAfters {
+ public:
+  explicit RefreshAfters(const detail::Database& database) : m_database(database) {}
+
+  std::optional<std::chrono::milliseconds> of(std::string_view function) {
+    auto found = m_known.find(function);
+    if (found == m_known.end()) {
+      std::optional<std::chrono::milliseconds> value;
+      detail::value_or_throw(m_database.get(detail::Family::stats, detail::refresh_after_key(function),
+                                            [&value](std::string_view bytes) {
+                                              value = std::chrono::milliseconds(detail::decode_counter(bytes));
+                                            }));
+      found = m_known.emplace(std::string(function), value).first;
+    }
+    return found->second;
+  }
+
+ private:
+  const detail::Database& m_database;
+  std::map<std::string, std::optional<std::chrono::milliseconds>, std::less<>> m_known;
+};
+
 }  // namespace
 
 void for_each_entry(const Store& store, const EntryFilter& filter,
@@ -55,11 +80,13 @@ void for_each_entry(const Store& store, const EntryFilter& filter,
   const std::string prefix = prefix_of(filter);
   const std::filesystem::path input =
       filter.input.empty() ? std::filesystem::path() : std::filesystem::absolute(filter.input).lexically_normal();
+  RefreshAfters refresh_afters(database);
   detail::value_or_throw(detail::for_each_entry_records(database, prefix, nullptr, [&](const auto& records) {
     if (!records.has_info) {
       return true;
     }
     EntrySummary entry = detail::summarize(records);
+    entry.refresh_after = refresh_afters.of(entry.function);
     return (!input.empty() && !computed_from(entry, input)) || visit(entry);
   }));
 }

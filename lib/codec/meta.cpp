@@ -94,6 +94,12 @@ std::string_view remote_counter_name(RemoteCounter counter) noexcept {
 }
 }  // namespace
 
+std::string refresh_after_key(std::string_view function) {
+  std::string key(k_refresh_after_prefix);
+  key.append(function);
+  return key;
+}
+
 std::string remote_counter_key(RemoteCounter counter) {
   std::string key(k_remote_counter_prefix);
   key.append(remote_counter_name(counter));

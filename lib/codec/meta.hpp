@@ -71,6 +71,14 @@ inline constexpr std::string_view k_remote_counter_prefix{"\0remote\0", 8};
 std::string remote_counter_key(RemoteCounter counter);
 std::optional<RemoteCounter> parse_remote_counter_key(std::string_view key) noexcept;
 
+/// A function's MemoOptions::refresh_after, in milliseconds (a u64 counter
+/// value, written with a Put), under NUL "refresh_after" NUL name: written by
+/// the latest memo handle made with it on a writable store, removed by the
+/// latest made without it, so `ls` and `show` can tell an entry's age
+/// against it. Like the remote counters, it starts with NUL: counter scans skip it.
+inline constexpr std::string_view k_refresh_after_prefix{"\0refresh_after\0", 15};
+std::string refresh_after_key(std::string_view function);
+
 /// Decodes a stored counter (8 bytes); 0 for anything else.
 std::uint64_t decode_counter(std::string_view bytes) noexcept;
 std::string encode_counter(std::uint64_t value);

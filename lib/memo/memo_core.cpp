@@ -108,6 +108,12 @@ MemoCore::MemoCore(Store store, std::string name, const MemoPolicy& policy, Hash
   if (Tiers* tiers = core_of(m_store)->tiers()) {
     m_state = &tiers->function(m_name);
     m_state->set_limits(FunctionLimits{policy.ttl, policy.max_entries, policy.max_bytes});
+    if (tiers->writable() && m_store.mode() == Mode::readwrite) {  // for `memostore ls` and `show`
+      if (auto noted = tiers->policy().note_refresh_after(m_name, policy.refresh_after); !noted) {
+        warn("cannot record refresh_after of {} in {}: {}; `memostore ls` shows its entries without it", m_name,
+             m_store.dir(), noted.failure().message);
+      }
+    }
   }
 }
 

@@ -104,6 +104,27 @@ Result<void> StorePolicy::flush(Urgency urgency) {
   return urgency == Urgency::may_wait ? m_database.write_bookkeeping(batch) : m_database.write(batch);
 }
 
+Result<void> StorePolicy::note_refresh_after(std::string_view function, std::optional<Duration> refresh_after) {
+  const std::string key = refresh_after_key(function);
+  std::optional<std::uint64_t> stored;
+  auto read = m_database.get(Family::stats, key, [&stored](std::string_view bytes) { stored = decode_counter(bytes); });
+  if (!read) {
+    return read.failure();
+  }
+  const std::optional<std::uint64_t> wanted =
+      refresh_after ? std::optional<std::uint64_t>(static_cast<std::uint64_t>(refresh_after->count())) : std::nullopt;
+  if (stored == wanted) {
+    return {};
+  }
+  Batch batch(m_database);
+  if (wanted) {
+    batch.put(Family::stats, key, encode_counter(*wanted));
+  } else {
+    batch.remove(Family::stats, key);
+  }
+  return m_database.write(batch);
+}
+
 Result<void> StorePolicy::zero_counters() {
   std::lock_guard flush_lock(m_flush_mutex);
   std::lock_guard lock(m_functions_mutex);

@@ -171,6 +171,10 @@ class StorePolicy {
   /// the live totals. Returns what was removed, from a scan of the info records.
   Result<Totals> clear(std::string_view function, std::optional<std::uint32_t> version = std::nullopt);
 
+  /// Records `function`'s refresh_after (none: removes it) where the tool
+  /// reads it; writes only when it changed.
+  Result<void> note_refresh_after(std::string_view function, std::optional<Duration> refresh_after);
+
   /// Sets every counter but the live totals to zero.
   Result<void> zero_counters();
 

@@ -268,11 +268,13 @@ int ls(const Context& context, const LsOptions& options) {
                {"key"},
                {"size", Align::right},
                {"age", Align::right},
+               {"refresh", Align::right},
                {"expires", Align::right},
                {"hits", Align::right}});
   for (const EntrySummary& entry : entries) {
     table.add_row({shown(entry.function), std::to_string(entry.version), entry.short_key(), format_size(entry.size),
-                   format_duration(now - entry.created), expiry_text(entry.expires, now), with_thousands(entry.hits)});
+                   format_duration(now - entry.created), refresh_text(entry.refresh_after, entry.created, now),
+                   expiry_text(entry.expires, now), with_thousands(entry.hits)});
   }
   fmt::print("{}", table.render());
   return k_ok;
@@ -321,6 +323,10 @@ int show(const Context& context, const std::string& key, const std::string& func
   fmt::print(
       "expires       {}\n",
       entry.expires ? fmt::format("{} ({})", timestamp(*entry.expires), expiry_text(entry.expires, now)) : "never");
+  if (entry.refresh_after) {
+    fmt::print("refresh after {} of age ({} old: refresh {})\n", format_duration(*entry.refresh_after),
+               format_duration(now - entry.created), refresh_text(entry.refresh_after, entry.created, now));
+  }
   fmt::print("last used     {} ({})\n", timestamp(entry.last_used), relative_time(entry.last_used, now));
   fmt::print("hits          {}\n", with_thousands(entry.hits));
   for (const EntryInput& input : entry.inputs) {

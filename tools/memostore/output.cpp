@@ -59,6 +59,15 @@ std::string expiry_text(const std::optional<TimePoint>& expires, TimePoint now) 
   return *expires <= now ? "expired" : "in " + format_duration(*expires - now);
 }
 
+std::string refresh_text(const std::optional<std::chrono::milliseconds>& refresh_after, TimePoint created,
+                         TimePoint now) {
+  if (!refresh_after) {
+    return "-";
+  }
+  const TimePoint due = created + *refresh_after;
+  return due <= now ? "due" : "in " + format_duration(due - now);
+}
+
 std::string with_thousands(std::uint64_t n) {
   std::string digits = std::to_string(n);
   for (int i = static_cast<int>(digits.size()) - 3; i > 0; i -= 3) {
@@ -98,6 +107,7 @@ Json to_json(const EntrySummary& entry) {
               {"expires_ms", unix_ms_or_null(entry.expires)},
               {"last_used_ms", unix_ms(entry.last_used)},
               {"hits", entry.hits},
+              {"refresh_after_ms", entry.refresh_after ? Json(entry.refresh_after->count()) : Json(nullptr)},
               {"inputs", inputs}};
 }
 

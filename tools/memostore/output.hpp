@@ -46,6 +46,11 @@ class Table {
 std::string relative_time(TimePoint when, TimePoint now);
 /// "never", "expired", "in 3h12m".
 std::string expiry_text(const std::optional<TimePoint>& expires, TimePoint now);
+
+/// When an entry created at `created` is refreshed in the background: "-"
+/// (no refresh_after), "due" (its next hit starts one) or "in 5m".
+std::string refresh_text(const std::optional<std::chrono::milliseconds>& refresh_after, TimePoint created,
+                         TimePoint now);
 /// "1,234,567".
 std::string with_thousands(std::uint64_t n);
 /// "1 entry", "2 entries", "1,234 entries": `n` with the noun that agrees.
