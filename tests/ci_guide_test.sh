@@ -172,7 +172,7 @@ done
 # estimate found in main's cache shows as computed there, and as a hit in the
 # MEMOSTORE_STATS line and in fallback_hits.
 expect pr-1.out "per-region statistics *miss"
-expect pr-1.out "memostore: 1 hits, 2 misses"
+expect pr-1.out "memostore: 1 hit, 2 misses"
 fallback_hits=$(memostore --dir pr-1/.memostore --json stats |
                 python3 -c 'import json, sys; print(json.load(sys.stdin)["fallback_hits"])')
 [[ $fallback_hits -eq 1 ]] || { echo "the pull request's first run: $fallback_hits hits in main's cache, expected 1"; exit 1; }

@@ -90,7 +90,7 @@ TEST_CASE("stats prints a table and the same numbers as JSON") {
   const ProcessResult table = run_tool(dir / "store", {"stats"});
   REQUIRE(table.exit_code == 0);
   CHECK(table.out.find("13 entries") != std::string::npos);
-  CHECK(table.out.find("1 hits, 13 misses") != std::string::npos);
+  CHECK(table.out.find("1 hit, 13 misses") != std::string::npos);
   CHECK(table.out.find("function") != std::string::npos);
   CHECK(table.out.find("square") != std::string::npos);
   CHECK(table.err.empty());

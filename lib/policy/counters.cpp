@@ -250,10 +250,11 @@ void StorePolicy::print_exit_summary() {
   }
   const double rate = hits + misses == 0 ? 0.0 : 100.0 * static_cast<double>(hits) / static_cast<double>(hits + misses);
   const std::string line = fmt::format(
-      "memostore: {} hits, {} misses ({:.1f}%), saved {}, {} in {} entries ({})\n", with_thousands(hits),
-      with_thousands(misses), rate, format_duration(std::chrono::nanoseconds(saved_ns)),
+      "memostore: {} {}, {} {} ({:.1f}%), saved {}, {} in {} {} ({})\n", with_thousands(hits),
+      hits == 1 ? "hit" : "hits", with_thousands(misses), misses == 1 ? "miss" : "misses", rate, format_duration(std::chrono::nanoseconds(saved_ns)),
       format_size(static_cast<std::uint64_t>(std::max<std::int64_t>(bytes, 0))),
-      with_thousands(static_cast<std::uint64_t>(std::max<std::int64_t>(entries, 0))), m_database.dir());
+      with_thousands(static_cast<std::uint64_t>(std::max<std::int64_t>(entries, 0))), entries == 1 ? "entry" : "entries",
+      m_database.dir());
   std::fputs(line.c_str(), stderr);
 }
 

@@ -129,14 +129,14 @@ int stats(const Context& context, bool zero, StatsFormat format) {
     return k_ok;
   }
   const TimePoint now = std::chrono::system_clock::now();
-  fmt::print("store {}: {} entries, {} of results, {} on disk\n", shown(store.dir().string()), with_thousands(held.entries),
+  fmt::print("store {}: {}, {} of results, {} on disk\n", shown(store.dir().string()), count(held.entries, "entry", "entries"),
              format_size(held.bytes), format_size(held.disk_bytes));
-  fmt::print("calls: {} hits, {} misses ({} hit rate); time saved {}, spent computing {}\n", with_thousands(total.hits),
-             with_thousands(total.misses), percent(total.hits, total.hits + total.misses),
+  fmt::print("calls: {}, {} ({} hit rate); time saved {}, spent computing {}\n", count(total.hits, "hit", "hits"),
+             count(total.misses, "miss", "misses"), percent(total.hits, total.hits + total.misses),
              format_duration(total.saved_time), format_duration(total.compute_time));
   if (total.rejected != 0) {
-    fmt::print("rejected: {} entries without a valid signature for the store's secret were ignored\n",
-               with_thousands(total.rejected));
+    fmt::print("rejected: {} without a valid signature for the store's secret {} ignored\n",
+               count(total.rejected, "entry", "entries"), total.rejected == 1 ? "was" : "were");
   }
   if (total.checked != 0) {
     std::string stale_functions;
@@ -146,15 +146,15 @@ int stats(const Context& context, bool zero, StatsFormat format) {
                                        with_thousands(row.counters.stale));
       }
     }
-    fmt::print("checked: {} stored results compared with a fresh computation, {} stale{}{}\n",
-               with_thousands(total.checked), with_thousands(total.stale),
+    fmt::print("checked: {} compared with a fresh computation, {} stale{}{}\n",
+               count(total.checked, "stored result", "stored results"), with_thousands(total.stale),
                stale_functions.empty() ? "" : fmt::format(" ({})", stale_functions),
                total.stale == 0 ? "" : ": bump `version` of those functions, or make them deterministic");
   }
   if (total.changed_layout != 0) {
-    fmt::print("changed layout: {} entries no longer decoded as their result type and were recomputed "
+    fmt::print("changed layout: {} no longer decoded as their result type and recomputed "
                "(bump `version` when a result type changes)\n",
-               with_thousands(total.changed_layout));
+               count(total.changed_layout, "entry", "entries"));
   }
   if (total.fallback_hits != 0) {
     std::string by_function;
@@ -164,8 +164,8 @@ int stats(const Context& context, bool zero, StatsFormat format) {
                                    with_thousands(row.counters.fallback_hits));
       }
     }
-    fmt::print("fallback: {} hits found in fallback directories and copied here ({})\n",
-               with_thousands(total.fallback_hits), by_function);
+    fmt::print("fallback: {} found in fallback directories and copied here ({})\n",
+               count(total.fallback_hits, "hit", "hits"), by_function);
   }
   if (total.refreshes + total.refresh_failures != 0) {
     std::string by_function;
@@ -178,13 +178,14 @@ int stats(const Context& context, bool zero, StatsFormat format) {
         }
       }
     }
-    fmt::print("refreshed: {} results recomputed after refresh_after, {} background refreshes failed ({})\n",
-               with_thousands(total.refreshes), with_thousands(total.refresh_failures), by_function);
+    fmt::print("refreshed: {} recomputed after refresh_after, {} failed ({})\n",
+               count(total.refreshes, "result", "results"),
+               count(total.refresh_failures, "background refresh", "background refreshes"), by_function);
   }
   if (const RemoteStats& r = counters.remote; r.hits + r.misses + r.writes + r.errors != 0) {
-    fmt::print("remote tier: {} hits, {} misses, {} writes ({} dropped), {} rejected, {} errors\n",
-               with_thousands(r.hits), with_thousands(r.misses), with_thousands(r.writes),
-               with_thousands(r.dropped_writes), with_thousands(r.rejected), with_thousands(r.errors));
+    fmt::print("remote tier: {}, {}, {} ({} dropped), {} rejected, {}\n", count(r.hits, "hit", "hits"),
+               count(r.misses, "miss", "misses"), count(r.writes, "write", "writes"), with_thousands(r.dropped_writes),
+               with_thousands(r.rejected), count(r.errors, "error", "errors"));
   }
   if (rows.empty()) {
     return k_ok;
@@ -318,7 +319,7 @@ int show(const Context& context, const std::string& key, const std::string& func
   fmt::print("function      {}\n", shown(entry.function));
   fmt::print("version       {}\n", entry.version);
   fmt::print("key           {}\n", entry.hash);
-  fmt::print("size          {} ({} bytes)\n", format_size(entry.size), with_thousands(entry.size));
+  fmt::print("size          {} ({})\n", format_size(entry.size), count(entry.size, "byte", "bytes"));
   fmt::print("created       {} ({})\n", timestamp(entry.created), relative_time(entry.created, now));
   fmt::print(
       "expires       {}\n",
@@ -343,9 +344,9 @@ int show(const Context& context, const std::string& key, const std::string& func
     fmt::print("arguments     {} ({} bytes), stored as a digest: sha256 {}\n", format_size(detail->arguments_size),
                with_thousands(detail->arguments_size), detail->arguments_sha256);
   } else {
-    fmt::print("arguments     {} bytes\n{}", detail->arguments.size(), hex_dump(detail->arguments));
+    fmt::print("arguments     {}\n{}", count(detail->arguments.size(), "byte", "bytes"), hex_dump(detail->arguments));
   }
-  fmt::print("value         {} ({} bytes){}\n{}", format_size(detail->value_size), with_thousands(detail->value_size),
+  fmt::print("value         {} ({}){}\n{}", format_size(detail->value_size), count(detail->value_size, "byte", "bytes"),
              detail->value_preview.size() < detail->value_size
                  ? fmt::format(", first {} shown", detail->value_preview.size())
                  : "",
