@@ -482,22 +482,22 @@ TEST_CASE("merge gives the union, and on a key both hold the newer entry wins") 
   CHECK_THROWS_AS(memostore::merge_from(b, dir / "b"), memostore::Error);
 }
 
-TEST_CASE("format-1 and format-2 stores are upgraded on open, and a newer format is refused with a clear error") {
+TEST_CASE("format-1, 2 and 3 stores are upgraded on open, and a newer format is refused with a clear error") {
   TempDir dir;
   { (void)open_store(dir.path()); }
-  CHECK(format_record(dir.path()) == "3");
-  for (const char* older : {"1", "2"}) {
+  CHECK(format_record(dir.path()) == "4");
+  for (const char* older : {"1", "2", "3"}) {
     (void)format_record(dir.path(), older);
     { (void)Store::open(StoreOptions{.dir = dir.path(), .mode = memostore::Mode::readonly}); }
     CHECK(format_record(dir.path()) == older);  // reading does not upgrade
     { (void)open_store(dir.path()); }
-    CHECK(format_record(dir.path()) == "3");
+    CHECK(format_record(dir.path()) == "4");
   }
 
-  (void)format_record(dir.path(), "4");
+  (void)format_record(dir.path(), "5");
   const std::string message =
       memostore::test::error_message([&] { (void)open_store(dir.path()); }, memostore::ErrorCode::format);
-  CHECK(message.find("format 4") != std::string::npos);
+  CHECK(message.find("format 5") != std::string::npos);
   CHECK(message.find(dir.path().string()) != std::string::npos);
 }
 

@@ -71,11 +71,17 @@ TEST_CASE("an envelope round-trips its fields, arguments and payload") {
   info.compute_ns = 987'654'321;
   info.type = detail::Hash128{0x1122334455667788ULL, 0x99AABBCCDDEEFF00ULL};
   detail::finish_envelope(buffer, info);
-  CHECK(buffer.size() == detail::k_envelope_header_size + 4 + 7 + detail::k_envelope_checksum_size);
+  CHECK(buffer.size() == detail::k_envelope_header_size + 4 + 7 + detail::k_result_digest_size +
+                             detail::k_envelope_checksum_size);
   auto entry = detail::read_envelope(buffer);
   REQUIRE(entry);
   CHECK(entry->arguments == "ARGS");
   CHECK(entry->payload == "PAYLOAD");
+  // The result's digest is stored, and is the one its payload gives.
+  REQUIRE(entry->result_digest);
+  CHECK(*entry->result_digest == detail::result_digest_of("PAYLOAD"));
+  CHECK(detail::finished_digest(buffer) == detail::result_digest_of("PAYLOAD"));
+  CHECK(detail::result_digest_of("PAYLOAD") != detail::result_digest_of("PAYLOAE"));
   CHECK(entry->info.created_ms == info.created_ms);
   CHECK(entry->info.expires_ms == info.expires_ms);
   CHECK(entry->info.compute_ns == info.compute_ns);

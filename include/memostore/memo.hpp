@@ -23,6 +23,7 @@
 #include <memostore/detail/memo_core.hpp>
 #include <memostore/detail/signature.hpp>
 #include <memostore/inputs.hpp>
+#include <memostore/shared.hpp>
 #include <memostore/store.hpp>
 #include <memostore/unhashed.hpp>
 
@@ -105,13 +106,15 @@ namespace detail {
 /// Why memo refuses a callable: the first of its problems, in this order, so
 /// that one static_assert names it and nothing else is instantiated.
 enum class MemoProblem {
-  none, generic, stateful, returns_void, unstorable_result, path_argument, unkeyable_argument
+  none, generic, stateful, returns_void, shared_result, unstorable_result, path_argument, unkeyable_argument
 };
 
 template <class R, class... Args>
 consteval MemoProblem memo_signature_problem(std::type_identity<R(Args...)>) {
   if constexpr (std::is_void_v<R>) {
     return MemoProblem::returns_void;
+  } else if constexpr (is_shared_v<std::remove_cvref_t<R>>) {
+    return MemoProblem::shared_result;
   } else if constexpr (!is_storable<std::remove_cvref_t<R>>) {
     return MemoProblem::unstorable_result;
   } else if constexpr ((is_path_like<std::remove_cvref_t<Args>> || ...)) {
@@ -201,6 +204,20 @@ class Memo<F, R(Args...)> {
   /// (before `fn` runs). Storage trouble is a miss and a warning.
   result_type operator()(Args... args) const;
 
+  /// Returns fn(args...) like operator(), shared instead of copied: in this
+  /// process, repeated hits on one entry return the same object, decoded
+  /// once, while the hot tier keeps it (from the entry's first shared read,
+  /// within StoreOptions::hot_cache_bytes, or blob_cache_bytes for results
+  /// over 16 KiB, at the result's encoded size; it is retired like the hot
+  /// tier's copy: forget, clear, a new result, ttl, eviction, a change made
+  /// by another process once this process sees it). A repeated hit costs the
+  /// key and a lookup, no decode; a miss returns the computed result itself
+  /// (encoded once, to store it, never decoded). The Shared carries the
+  /// result's Digest, stored in its entry: passed to another memoized
+  /// function, it is keyed by that digest (memostore/shared.hpp).
+  /// Throws what operator() throws.
+  Shared<result_type> shared(Args... args) const;
+
   /// Computes fn(args...) now, in this thread, and stores the result in
   /// place of any entry for `args`, whatever its age (for schedulers and
   /// warm-up jobs); counted in FunctionStats::refreshes. Costs what a miss
@@ -281,6 +298,9 @@ auto memo(Store store, std::string name, F&& fn, MemoOptions options) {
   static_assert(problem != MemoProblem::returns_void,
                 "memostore::memo: the function returns void. A memoized function must return the value "
                 "to cache; for side effects with no result, memoization is the wrong tool.");
+  static_assert(problem != MemoProblem::shared_result,
+                "memostore::memo: the function returns a memostore::Shared<R>, which is a handle, not a value "
+                "to store. Return the R itself, and call .shared(args...) on the memo to get a Shared<R>.");
   static_assert(problem != MemoProblem::unstorable_result,
                 "memostore::memo: the result type cannot be stored. It must be default-constructible "
                 "and cereal-serializable: give it a serialize(Archive&) member, or include the cereal "
@@ -373,6 +393,31 @@ auto Memo<F, R(Args...)>::operator()(Args... args) const -> result_type {
   auto make_refresh = [&] { return owned_compute(args...); };
   m_core->call(key_arguments, inputs.recorded(), decode, compute, make_refresh);
   return std::move(*result);
+}
+
+template <class F, class R, class... Args>
+auto Memo<F, R(Args...)>::shared(Args... args) const -> Shared<result_type> {
+  if (m_core->bypass()) {
+    return Shared<result_type>::of(std::invoke(m_fn, std::forward<Args>(args)...));
+  }
+  detail::CallInputs inputs(*m_core);
+  const std::string key_arguments = this->key_arguments(inputs, args...);
+  std::optional<result_type> computed;
+  auto decode = [](std::string_view payload) -> std::shared_ptr<const void> {
+    return std::make_shared<const result_type>(detail::decode_value<result_type>(payload));
+  };
+  auto compute = [&](std::string& buffer) -> bool {
+    return compute_into(computed, buffer, std::forward<Args>(args)...);
+  };
+  auto make_refresh = [&] { return owned_compute(args...); };
+  detail::SharedOutcome outcome;
+  m_core->call_shared(key_arguments, inputs.recorded(), decode, compute, make_refresh, outcome);
+  std::shared_ptr<const result_type> object =
+      outcome.object != nullptr ? std::static_pointer_cast<const result_type>(std::move(outcome.object))
+                                : std::make_shared<const result_type>(std::move(*computed));
+  const Digest digest =
+      outcome.digest ? Digest{outcome.digest->high, outcome.digest->low} : detail::unique_digest();
+  return detail::make_shared_result(std::move(object), digest);
 }
 
 template <class F, class R, class... Args>

@@ -10,6 +10,7 @@
 #include <memostore/memo.hpp>
 #include <memostore/stats.hpp>
 #include <memostore/policy.hpp>
+#include <memostore/shared.hpp>
 #include <memostore/singleton.hpp>
 #include <memostore/store.hpp>
 #include <memostore/unhashed.hpp>

@@ -22,7 +22,7 @@ namespace memostore::detail {
 namespace {
 
 /// Decodes a result another thread computed; false (with a warning) if it does not decode.
-bool decode_shared(const MemoCore& memo, std::string_view payload, DecodeFn decode) {
+bool decode_flight(const MemoCore& memo, std::string_view payload, DecodeFn decode) {
   try {
     decode(payload);
     return true;
@@ -56,7 +56,7 @@ std::optional<NewEntry> compute_entry(const MemoCore& memo, const std::string& k
 /// machines wait for it.
 void compute_and_keep(const MemoCore& memo, const std::string& key, std::string_view args,
                       const std::vector<RecordedInput>& inputs, ComputeFn compute, InflightTable::Ticket& ticket,
-                      const Lookup& last, const Claims& claims) {
+                      const Lookup& last, const Claims& claims, DecodedResult* shared) {
   Tiers& tiers = tiers_of(memo);
   tiers.count_miss(caller_of(memo));
   if (tiers.settings().explain) {
@@ -77,6 +77,9 @@ void compute_and_keep(const MemoCore& memo, const std::string& key, std::string_
   const Replacing replacing{!computes_every_call(memo.store().mode()), last.existing_size};
   tiers.keep(caller_of(memo), key, *entry, replacing, inputs_record(inputs), claims);
   const std::string_view payload = finished_payload(*entry->envelope);
+  if (shared != nullptr) {
+    shared->digest = finished_digest(*entry->envelope);
+  }
   ticket.finish(FlightResult{entry->envelope, payload});
 }
 
@@ -84,10 +87,14 @@ void compute_and_keep(const MemoCore& memo, const std::string& key, std::string_
 /// results' bytes, and on a difference reports it and replaces the entry.
 /// The caller returns the fresh result. Throws what the function throws.
 void check_stored(const MemoCore& memo, const std::string& key, std::string_view args,
-                  const std::vector<RecordedInput>& inputs, ComputeFn compute, const StoredResult& stored) {
+                  const std::vector<RecordedInput>& inputs, ComputeFn compute, const StoredResult& stored,
+                  DecodedResult* shared) {
   const std::optional<NewEntry> entry = compute_entry(memo, key, args, compute);
   if (!entry) {
     return;  // not encodable now: nothing to compare (report_unstorable said so)
+  }
+  if (shared != nullptr) {
+    shared->digest = finished_digest(*entry->envelope);
   }
   const std::string_view fresh = finished_payload(*entry->envelope);
   const std::optional<std::size_t> difference = first_difference(stored.payload, fresh);
@@ -96,6 +103,103 @@ void check_stored(const MemoCore& memo, const std::string& key, std::string_view
   if (difference) {
     report_stale(memo, key, *difference, stored.payload.size(), fresh.size());
     tiers.keep(caller_of(memo), key, *entry, Replacing{true, stored.size}, inputs_record(inputs), Claims{});
+  }
+}
+
+/// One memoized call (MemoCore::call), decoding a hit through `decode`;
+/// with `shared` (MemoCore::call_shared), also the hit's decoded result,
+/// shared with the hot tier, and the result's digest.
+void memoized_call(const MemoCore& memo, std::string_view args, const std::vector<RecordedInput>& inputs,
+                   DecodeFn decode, ComputeFn compute, MakeRefreshFn make_refresh, DecodedResult* shared) {
+  Tiers& tiers = tiers_of(memo);
+  const Caller caller = caller_of(memo);
+  auto compute_uncached = [&] {
+    tiers.count_miss(caller);
+    std::string encoded;
+    if (compute(encoded) && shared != nullptr) {
+      shared->digest = result_digest_of(encoded);
+    }
+  };
+  if (args.size() > k_max_arguments_size) {
+    warn("the arguments of a call to {} (version {}) encode to {} bytes, more than an entry can hold; "
+         "computing it without the cache",
+         memo.name(), memo.version(), args.size());
+    compute_uncached();
+    return;
+  }
+  InflightTable& inflight = core_of(memo.store())->inflight();
+  const std::string key = memo.key_for(args);
+  if (should_check(memo)) {
+    if (const std::optional<StoredResult> stored = stored_result(memo, key, args)) {
+      check_stored(memo, key, args, inputs, compute, *stored, shared);
+      return;
+    }
+  }
+  // A hit's age, for refresh_after: the judge sees the entry, the caller
+  // starts the refresh once the hit is counted.
+  std::optional<std::pair<std::int64_t, std::int64_t>> served;  // created, now
+  const auto judge = [&](const EntryView& entry, std::int64_t now) {
+    const bool kept_decoded = shared != nullptr && shared->object != nullptr;  // by the hot tier, with its digest
+    Verdict verdict = judge_and_decode(memo, args, entry, now, decode);
+    if (verdict.outcome == Outcome::hit) {
+      if (shared != nullptr && !kept_decoded) {
+        shared->digest = result_digest(entry);
+      }
+      if (memo.refresh_after()) {
+        served.emplace(entry.info.created_ms, now);
+      }
+    }
+    return verdict;
+  };
+  const bool use_hits = !computes_every_call(memo.store().mode());
+  const bool refreshes = use_hits && memo.refresh_after() && tiers.writable();
+  const auto hit = [&] {
+    if (refreshes && served) {
+      refresh_if_stale(memo, key, args, inputs, served->first, served->second, make_refresh);
+    }
+  };
+  for (int attempt = 0;; ++attempt) {
+    const std::uint64_t epoch = inflight.epoch();
+    Lookup last;
+    if (use_hits && (last = tiers.find(caller, key, judge, shared)).outcome == Outcome::hit) {
+      hit();
+      return;
+    }
+    InflightTable::Ticket ticket = inflight.join(key);
+    if (ticket.leader()) {
+      // A flight that ended between our lookup and join may have stored it.
+      if (use_hits && inflight.epoch() != epoch &&
+          (last = tiers.find(caller, key, judge, shared)).outcome == Outcome::hit) {
+        hit();
+        return;  // the ticket releases any waiters to look up themselves
+      }
+      const std::string record = inputs_record(inputs);
+      if (use_hits && tiers.find_lower(caller, key, judge, last, record)) {
+        hit();   // an old entry of a lower tier (copied here as it is) is refreshed too
+        return;  // waiters look it up locally
+      }
+      Claims claims;  // held until the result is kept
+      const std::optional<Tiers::ClaimReach> reach = use_hits ? claim_reach(memo) : std::nullopt;
+      if (reach && tiers.found_elsewhere_or_claim(caller, key, *reach, memo.inflight_lease(), judge, last, record,
+                                                  claims)) {
+        return;
+      }
+      compute_and_keep(memo, key, args, inputs, compute, ticket, last, claims, shared);
+      return;
+    }
+    const FlightResult flight = ticket.wait();  // rethrows the leader's exception
+    if (flight.envelope && decode_flight(memo, flight.payload, decode)) {
+      if (shared != nullptr) {
+        shared->digest = finished_digest(*flight.envelope);
+      }
+      tiers.count_hit(caller, key);  // computed once, for both callers
+      return;
+    }
+    if (!flight.envelope && attempt == 0) {
+      continue;  // the leader found it stored, or could not encode it: look again
+    }
+    compute_uncached();
+    return;
   }
 }
 
@@ -130,6 +234,26 @@ void MemoCore::call(std::string_view args, const std::vector<RecordedInput>& inp
   call(args, inputs, decode, compute, [] { return OwnedCompute(); });
 }
 
+void MemoCore::call(std::string_view args, const std::vector<RecordedInput>& inputs, DecodeFn decode,
+                    ComputeFn compute, MakeRefreshFn make_refresh) const {
+  memoized_call(*this, args, inputs, decode, compute, make_refresh, nullptr);
+}
+
+void MemoCore::call_shared(std::string_view args, const std::vector<RecordedInput>& inputs, DecodeSharedFn decode,
+                           ComputeFn compute, MakeRefreshFn make_refresh, SharedOutcome& outcome) const {
+  DecodedResult shared;
+  // A hit the hot tier keeps decoded is judged without decoding again.
+  auto decode_once = [&](std::string_view payload) {
+    if (shared.object == nullptr) {
+      shared.object = decode(payload);
+      shared.bytes = payload.size();
+    }
+  };
+  memoized_call(*this, args, inputs, decode_once, compute, make_refresh, &shared);
+  outcome.object = std::move(shared.object);
+  outcome.digest = shared.digest;
+}
+
 void MemoCore::refresh(std::string_view args, const std::vector<RecordedInput>& inputs, ComputeFn compute) const {
   if (bypass() || args.size() > k_max_arguments_size) {
     std::string unused;
@@ -142,88 +266,6 @@ void MemoCore::refresh(std::string_view args, const std::vector<RecordedInput>& 
   if (entry && tiers.writable()) {
     tiers.keep(caller_of(*this), key, *entry, Replacing{}, inputs_record(inputs), Claims{});
     tiers.policy().record_refresh(*m_state, false);
-  }
-}
-
-void MemoCore::call(std::string_view args, const std::vector<RecordedInput>& inputs, DecodeFn decode,
-                    ComputeFn compute, MakeRefreshFn make_refresh) const {
-  Tiers& tiers = tiers_of(*this);
-  const Caller caller = caller_of(*this);
-  auto compute_uncached = [&] {
-    tiers.count_miss(caller);
-    std::string unused;
-    compute(unused);
-  };
-  if (args.size() > k_max_arguments_size) {
-    warn("the arguments of a call to {} (version {}) encode to {} bytes, more than an entry can hold; "
-         "computing it without the cache",
-         m_name, m_options.version, args.size());
-    compute_uncached();
-    return;
-  }
-  InflightTable& inflight = core_of(m_store)->inflight();
-  const std::string key = key_for(args);
-  if (should_check(*this)) {
-    if (const std::optional<StoredResult> stored = stored_result(*this, key, args)) {
-      check_stored(*this, key, args, inputs, compute, *stored);
-      return;
-    }
-  }
-  // A hit's age, for refresh_after: the judge sees the entry, the caller
-  // starts the refresh once the hit is counted.
-  std::optional<std::pair<std::int64_t, std::int64_t>> served;  // created, now
-  const auto judge = [&](const EntryView& entry, std::int64_t now) {
-    Verdict verdict = judge_and_decode(*this, args, entry, now, decode);
-    if (verdict.outcome == Outcome::hit && m_options.refresh_after) {
-      served.emplace(entry.info.created_ms, now);
-    }
-    return verdict;
-  };
-  const bool use_hits = !computes_every_call(m_store.mode());
-  const bool refreshes = use_hits && m_options.refresh_after && tiers.writable();
-  const auto hit = [&] {
-    if (refreshes && served) {
-      refresh_if_stale(*this, key, args, inputs, served->first, served->second, make_refresh);
-    }
-  };
-  for (int attempt = 0;; ++attempt) {
-    const std::uint64_t epoch = inflight.epoch();
-    Lookup last;
-    if (use_hits && (last = tiers.find(caller, key, judge)).outcome == Outcome::hit) {
-      hit();
-      return;
-    }
-    InflightTable::Ticket ticket = inflight.join(key);
-    if (ticket.leader()) {
-      // A flight that ended between our lookup and join may have stored it.
-      if (use_hits && inflight.epoch() != epoch && (last = tiers.find(caller, key, judge)).outcome == Outcome::hit) {
-        hit();
-        return;  // the ticket releases any waiters to look up themselves
-      }
-      const std::string record = inputs_record(inputs);
-      if (use_hits && tiers.find_lower(caller, key, judge, last, record)) {
-        hit();   // an old entry of a lower tier (copied here as it is) is refreshed too
-        return;  // waiters look it up locally
-      }
-      Claims claims;  // held until the result is kept
-      const std::optional<Tiers::ClaimReach> reach = use_hits ? claim_reach(*this) : std::nullopt;
-      if (reach && tiers.found_elsewhere_or_claim(caller, key, *reach, m_options.inflight_lease, judge, last, record,
-                                                  claims)) {
-        return;
-      }
-      compute_and_keep(*this, key, args, inputs, compute, ticket, last, claims);
-      return;
-    }
-    const FlightResult shared = ticket.wait();  // rethrows the leader's exception
-    if (shared.envelope && decode_shared(*this, shared.payload, decode)) {
-      tiers.count_hit(caller, key);  // computed once, for both callers
-      return;
-    }
-    if (!shared.envelope && attempt == 0) {
-      continue;  // the leader found it stored, or could not encode it: look again
-    }
-    compute_uncached();
-    return;
   }
 }
 

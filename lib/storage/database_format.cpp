@@ -23,13 +23,14 @@ namespace {
 
 constexpr std::string_view k_format_key = "memostore.format";
 // Format 2 added per-entry hit counts (merge records in "meta"), format 3
-// envelopes that hold a digest of large arguments (flag 0x02). Older stores
-// are upgraded by writing "3" on their next read-write open: their records
-// all read as they are. A build that knows only an older format refuses a
+// envelopes that hold a digest of large arguments (flag 0x02), format 4
+// envelopes that hold their result's digest (flag 0x04). Older stores are
+// upgraded by writing "4" on their next read-write open: their records all
+// read as they are. A build that knows only an older format refuses a
 // newer store rather than misread merge records or delete, as damaged,
 // entries whose flag it does not know.
-constexpr std::string_view k_format_version = "3";
-bool upgradable_format(std::string_view format) { return format == "1" || format == "2"; }
+constexpr std::string_view k_format_version = "4";
+bool upgradable_format(std::string_view format) { return format == "1" || format == "2" || format == "3"; }
 // In the error for a store of another format version: a finished store,
 // not one being created.
 constexpr std::string_view k_other_format = "this build reads format";

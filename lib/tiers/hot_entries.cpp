@@ -14,7 +14,10 @@ namespace {
 /// malloc, rounded up).
 constexpr std::uint64_t k_entry_overhead = 256;
 
-std::uint64_t charge(const HotEntry& entry) { return entry.key.size() + entry.envelope.size() + k_entry_overhead; }
+/// Requires: the entry's shard locked (its decoded result is read).
+std::uint64_t charge(const HotEntry& entry) {
+  return entry.key.size() + entry.envelope.size() + k_entry_overhead + entry.decoded.bytes;
+}
 
 }  // namespace
 
@@ -38,7 +41,12 @@ void HotEntries::drop(Shard& shard, Order::iterator it, Order& released) {
   shard.entries.store(shard.index.size(), std::memory_order_relaxed);
 }
 
-HotEntries::Found HotEntries::find_in(Shard& shard, std::string_view key, std::uint64_t generation) {
+HotEntries::Shard& HotEntries::shard_of(const HotEntry& entry) noexcept {
+  return entry.held ? m_held : shard_for(entry.key);
+}
+
+HotEntries::Found HotEntries::find_in(Shard& shard, std::string_view key, std::uint64_t generation,
+                                      DecodedResult* decoded) {
   std::shared_lock lock(shard.mutex);
   const auto found = shard.index.find(key);
   if (found == shard.index.end()) {
@@ -52,19 +60,23 @@ HotEntries::Found HotEntries::find_in(Shard& shard, std::string_view key, std::u
     slot.used.store(true, std::memory_order_relaxed);
   }
   m_hits[this_thread_stripe(k_hit_stripes)].hits.fetch_add(1, std::memory_order_relaxed);
+  if (decoded != nullptr) {
+    *decoded = slot.entry->decoded;
+  }
   return {.entry = slot.entry};
 }
 
-std::shared_ptr<const HotEntry> HotEntries::find(std::string_view key, std::uint64_t generation) {
+std::shared_ptr<const HotEntry> HotEntries::find(std::string_view key, std::uint64_t generation,
+                                                 DecodedResult* decoded) {
   if (m_shard_budget != 0) {
-    if (Found found = find_in(shard_for(key), key, generation); found.entry) {
+    if (Found found = find_in(shard_for(key), key, generation, decoded); found.entry) {
       return std::move(found.entry);
     }
   }
   if (m_held.entries.load(std::memory_order_relaxed) == 0) {
     return nullptr;
   }
-  Found found = find_in(m_held, key, generation);
+  Found found = find_in(m_held, key, generation, decoded);
   if (found.stale) {
     // Its pin would keep the value in the blob cache until the entry is read
     // and kept again, which may never happen (removed, expired, replaced).
@@ -146,7 +158,35 @@ void HotEntries::take_accesses(AccessVisitor add) {
   take_from(m_held);
 }
 
-void HotEntries::insert(std::string_view key, std::string_view envelope, std::uint64_t generation) {
+void HotEntries::keep_decoded(const HotEntry& entry, const DecodedResult& decoded) {
+  Shard& shard = shard_of(entry);
+  const std::uint64_t budget = entry.held ? m_held_budget : m_shard_budget;
+  Order released;  // declared before the lock: freed after it
+  std::unique_lock lock(shard.mutex);
+  const auto found = shard.index.find(entry.key);
+  if (found == shard.index.end() || found->second->entry.get() != &entry || entry.decoded.object != nullptr ||
+      charge(entry) + decoded.bytes > budget) {
+    return;  // dropped or replaced since it was found, decoded by another thread, or too large
+  }
+  entry.decoded = decoded;
+  shard.bytes += decoded.bytes;
+  // Within the budget again, sparing this entry (just used): the sweep's
+  // oldest-first order reaches it last.
+  found->second->used.store(true, std::memory_order_relaxed);
+  while (shard.bytes > budget && shard.order.size() > 1) {
+    const auto oldest = std::prev(shard.order.end());
+    if (oldest->used.exchange(false, std::memory_order_relaxed) || oldest->entry.get() == &entry) {
+      shard.order.splice(shard.order.begin(), shard.order, oldest);
+    } else {
+      drop(shard, oldest, released);
+    }
+  }
+  lock.unlock();
+  keep_hits_of(released);
+}
+
+void HotEntries::insert(std::string_view key, std::string_view envelope, std::uint64_t generation,
+                        const DecodedResult* decoded) {
   if (key.size() + envelope.size() > k_max_copied_bytes) {
     return;
   }
@@ -155,6 +195,9 @@ void HotEntries::insert(std::string_view key, std::string_view envelope, std::ui
   entry->copy = envelope;
   entry->envelope = entry->copy;
   entry->generation = generation;
+  if (decoded != nullptr) {
+    entry->decoded = *decoded;
+  }
   auto view = read_envelope(entry->envelope);  // the views must point into the copy
   if (!view || charge(*entry) > m_shard_budget) {
     return;
@@ -169,8 +212,9 @@ void HotEntries::insert(std::string_view key, std::string_view envelope, std::ui
 }
 
 void HotEntries::insert_held(std::string_view key, HeldValue value, const EntryView& view,
-                             std::uint64_t generation) {
-  if (!holds(key.size() + value.bytes().size())) {
+                             std::uint64_t generation, const DecodedResult* decoded) {
+  const std::uint64_t decoded_bytes = decoded != nullptr ? decoded->bytes : 0;
+  if (!holds(key.size() + value.bytes().size() + decoded_bytes)) {
     return;
   }
   auto entry = std::make_shared<HotEntry>();
@@ -179,6 +223,9 @@ void HotEntries::insert_held(std::string_view key, HeldValue value, const EntryV
   entry->held = std::move(value);  // the bytes stay where they are: `view` still points into them
   entry->view = view;
   entry->generation = generation;
+  if (decoded != nullptr) {
+    entry->decoded = *decoded;
+  }
   Order released;  // declared before the lock: freed after it
   std::unique_lock lock(m_held.mutex);
   if (generation > m_held_current) {  // the store changed since: older entries are never used again

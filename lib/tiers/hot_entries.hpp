@@ -36,6 +36,7 @@
 #include "codec/envelope.hpp"
 #include "policy/store_policy.hpp"
 #include "storage/database.hpp"
+#include "tiers/decoded_result.hpp"
 #include "tiers/hot_admission.hpp"
 #include "util/striped_shared_mutex.hpp"
 
@@ -56,6 +57,10 @@ struct HotEntry {
   /// a hot hit looks up one table instead of two.
   mutable std::atomic<std::uint64_t> unflushed_hits{0};
   mutable std::atomic<std::int64_t> last_hit_ms{0};
+  /// The result decoded by a shared read (Memo::shared), if one was. Set at
+  /// most once, under its shard's lock held exclusively (with the shard's
+  /// bytes); read under the lock.
+  mutable DecodedResult decoded;
 };
 
 class HotEntries {
@@ -72,16 +77,27 @@ class HotEntries {
   /// null otherwise. Counts a hit when found. An older small copy stays until
   /// the caller, having read the current entry, inserts it (or it is
   /// evicted); an older large one is dropped at once, releasing its pin.
-  std::shared_ptr<const HotEntry> find(std::string_view key, std::uint64_t generation);
+  /// With `decoded`, also copies there the entry's decoded result, if any.
+  std::shared_ptr<const HotEntry> find(std::string_view key, std::uint64_t generation,
+                                       DecodedResult* decoded = nullptr);
 
   /// Keeps a copy of `envelope` (a well-formed entry, checked by the caller)
-  /// for `key`, read when the database's entry_changes() was `generation`.
-  /// Does nothing for entries over k_max_copied_bytes or without a budget.
-  void insert(std::string_view key, std::string_view envelope, std::uint64_t generation);
+  /// for `key`, read when the database's entry_changes() was `generation`,
+  /// with `decoded` (its decoded result) if given. Does nothing for entries
+  /// over k_max_copied_bytes or without a budget.
+  void insert(std::string_view key, std::string_view envelope, std::uint64_t generation,
+              const DecodedResult* decoded = nullptr);
+
+  /// Keeps `decoded` with `entry`, found by find() and kept without one, if
+  /// it is still kept and the budget allows: later shared hits return it.
+  void keep_decoded(const HotEntry& entry, const DecodedResult& decoded);
 
   /// Whether an entry just read and checked for `key` should be kept: not at
-  /// its first read (HotAdmission), never without a budget. Records the read.
-  bool admits(std::string_view key) noexcept { return m_admission != nullptr && m_admission->admits(key); }
+  /// its first read (HotAdmission) unless `at_once` (a shared read, whose
+  /// decoded result is kept for the next), never without a budget. Records the read.
+  bool admits(std::string_view key, bool at_once = false) noexcept {
+    return m_admission != nullptr && (m_admission->admits(key) || at_once);
+  }
 
   /// Counts as a read of `key` an entry this process just stored (computed,
   /// or copied from a lower tier): a result made here is likely read again,
@@ -99,7 +115,8 @@ class HotEntries {
   /// Keeps `value` (a checked blob-sized entry, `view` pointing into it) for
   /// `key`. Drops held entries no longer current, which would
   /// otherwise keep their pins until evicted.
-  void insert_held(std::string_view key, HeldValue value, const EntryView& view, std::uint64_t generation);
+  void insert_held(std::string_view key, HeldValue value, const EntryView& view, std::uint64_t generation,
+                   const DecodedResult* decoded = nullptr);
 
   /// Counts a hit served from `entry` (found by find()) at `now_ms`, for
   /// take_accesses(). A hit counted as another thread drops the copy may be
@@ -145,7 +162,9 @@ class HotEntries {
     std::shared_ptr<const HotEntry> entry;  // if current
     bool stale = false;                     // a copy of another generation is kept
   };
-  Found find_in(Shard& shard, std::string_view key, std::uint64_t generation);
+  Found find_in(Shard& shard, std::string_view key, std::uint64_t generation, DecodedResult* decoded);
+  /// The shard that keeps `entry`: one of m_shards, or m_held.
+  Shard& shard_of(const HotEntry& entry) noexcept;
   /// Inserts `entry`, moving what it pushes out into `released`, to be freed
   /// after the lock (a held entry's release may free a 10 MB value).
   static void insert_into(Shard& shard, std::uint64_t budget, std::shared_ptr<HotEntry> entry, Order& released);

@@ -17,15 +17,22 @@ bool authentic(const EntrySigner* signer, std::string_view key, const EntryView&
 
 }  // namespace
 
-Lookup Tiers::find(const Caller& caller, const std::string& key, Judge judge) {
+Lookup Tiers::find(const Caller& caller, const std::string& key, Judge judge, DecodedResult* shared) {
   const std::uint64_t generation = m_database->entry_changes();  // before the read: see HotEntry::generation
-  if (const std::shared_ptr<const HotEntry> kept = m_hot.find(key, generation)) {
+  if (const std::shared_ptr<const HotEntry> kept = m_hot.find(key, generation, shared)) {
     // Checked when it was read (checksum, signature): only the caller's judgement is left.
     const std::int64_t now = now_ms();
+    const bool was_decoded = shared != nullptr && shared->object != nullptr;
     if (judge(kept->view, now).outcome == Outcome::hit) {
       caller.state->count_hit(kept->view.info.compute_ns);
       HotEntries::count_hit(*kept, now);  // the access time and per-entry count, handed over at the next flush
+      if (shared != nullptr && !was_decoded && shared->object != nullptr) {
+        m_hot.keep_decoded(*kept, *shared);
+      }
       return Lookup{Outcome::hit, key.size() + kept->envelope.size()};
+    }
+    if (shared != nullptr) {
+      *shared = {};
     }
     m_hot.erase(key);  // the database read below says why it no longer serves
   }
@@ -36,10 +43,13 @@ Lookup Tiers::find(const Caller& caller, const std::string& key, Judge judge) {
   auto found = m_database->get_holdable(Family::entries, key, [&](ReadValue& value) {
     std::string_view bytes = value.bytes();
     result.existing_size = key.size() + bytes.size();
-    // A first read is not kept: the hot tier is for entries read again.
-    const bool keep = m_hot.admits(key);
+    // A first read is not kept: the hot tier is for entries read again. A
+    // shared read is, with its decoded result: the next is a hit on it.
+    const bool keep = m_hot.admits(key, shared != nullptr);
+    // What the entry will cost held: its bytes, and its decoded result's (about as many).
+    const std::uint64_t held_size = (key.size() + bytes.size()) * (shared != nullptr ? 2 : 1);
     std::optional<HeldValue> held;  // a large entry the hot tier will keep where it is
-    if (keep && value.blob_sized() && m_hot.holds(key.size() + bytes.size())) {
+    if (keep && value.blob_sized() && m_hot.holds(held_size)) {
       held = value.hold();
       bytes = held->bytes();
     }
@@ -61,10 +71,11 @@ Lookup Tiers::find(const Caller& caller, const std::string& key, Judge judge) {
       return;
     }
     compute_ns = entry->info.compute_ns;
+    const DecodedResult* decoded = shared != nullptr && shared->object != nullptr ? shared : nullptr;
     if (held) {
-      m_hot.insert_held(key, std::move(*held), entry.value(), generation);
+      m_hot.insert_held(key, std::move(*held), entry.value(), generation, decoded);
     } else if (keep) {
-      m_hot.insert(key, bytes, generation);
+      m_hot.insert(key, bytes, generation, decoded);
     }
   });
   if (!found) {

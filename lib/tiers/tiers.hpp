@@ -37,6 +37,7 @@
 #include "policy/store_policy.hpp"
 #include "remote/remote_tier.hpp"
 #include "storage/database.hpp"
+#include "tiers/decoded_result.hpp"
 #include "tiers/hot_entries.hpp"
 #include "tiers/outcome.hpp"
 #include "tiers/reports.hpp"
@@ -79,7 +80,13 @@ class Tiers {
   /// damaged entry, or one of a changed layout, is removed (when writable)
   /// and warned about; an expired or rejected one is left for the new
   /// result to replace.
-  Lookup find(const Caller& caller, const std::string& key, Judge judge);
+  ///
+  /// With `shared` (Memo::shared): before judging an entry the hot tier
+  /// keeps decoded, sets `shared` to its decoded result (the judge then
+  /// checks the entry without decoding it again); on a hit the judge
+  /// decoded into `shared` otherwise, that result is kept with the entry,
+  /// which the hot tier takes at its first read. Cleared on a miss.
+  Lookup find(const Caller& caller, const std::string& key, Judge judge, DecodedResult* shared = nullptr);
 
   /// After `find` missed (`last`): asks the tiers below this directory, the
   /// fallback directories in order, then the remote tier. A hit there is

@@ -30,6 +30,9 @@
 //   memo_child DIR forget K             forget square(K), print "forgot"
 //   memo_child DIR rounds N             print "ready"; for each line read, call square(0..N-1)
 //                                       and print "computed=" (the total so far)
+//   memo_child DIR lineage K            "lineage_up"(K) as a Shared, then "lineage_down" of it
+//                                       (tests/support/lineage.hpp); print "digest=" (hex), "sum="
+//                                       and "computed=" (how many of the two were computed)
 //   memo_child - singletons-at-exit     make three singletons and return from main: their
 //                                       destructors print at exit, newest first
 #include <sys/resource.h>
@@ -48,6 +51,8 @@
 #include <cereal/types/string.hpp>
 #include <cereal/types/vector.hpp>
 #include <memostore/memostore.hpp>
+
+#include "../support/lineage.hpp"
 
 namespace {
 
@@ -273,6 +278,14 @@ int main(int argc, char** argv) {
       std::cout << "served=" << served << std::endl;
       store.wait_for_refreshes();
       std::cout << "computed=" << computed << std::endl;
+      return 0;
+    }
+    if (command == "lineage") {
+      const auto misses_before = store.stats().total.misses;
+      const auto up = memostore::test::lineage_up(store).shared(n);
+      const double sum = memostore::test::lineage_down(store)(up);
+      std::cout << "digest=" << up.digest().hex() << "\nsum=" << sum
+                << "\ncomputed=" << store.stats().total.misses - misses_before << std::endl;
       return 0;
     }
     if (command == "forget") {

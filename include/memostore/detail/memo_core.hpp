@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -51,6 +52,20 @@ using OwnedCompute = std::function<bool(std::string& buffer)>;
 /// starts a refresh, so a fresh hit copies nothing.
 using MakeRefreshFn = FunctionRef<OwnedCompute()>;
 
+/// Memo::shared's decoder: decodes an entry's payload into a new `const R`
+/// (type-erased); throws like DecodeFn.
+using DecodeSharedFn = FunctionRef<std::shared_ptr<const void>(std::string_view payload)>;
+
+/// What a Memo::shared call ends with.
+struct SharedOutcome {
+  /// The decoded result (a `const R`): the one the hot tier keeps with the
+  /// entry when it keeps it. Null when this call computed the result, which
+  /// the caller holds.
+  std::shared_ptr<const void> object;
+  /// The result's digest; none if it could not be encoded.
+  std::optional<Hash128> digest;
+};
+
 class MemoCore {
  public:
   /// Throws Error (config) if `name` is empty, longer than 256 bytes or has a NUL byte.
@@ -69,6 +84,12 @@ class MemoCore {
   /// refresh through `make_refresh` (at most one per key at a time).
   void call(std::string_view args, const std::vector<RecordedInput>& inputs, DecodeFn decode, ComputeFn compute,
             MakeRefreshFn make_refresh) const;
+
+  /// Memo::shared: the same call, decoding a hit through `decode` into an
+  /// object shared by every hit on the entry while the hot tier keeps it
+  /// (which it does from the entry's first shared read, within its budget).
+  void call_shared(std::string_view args, const std::vector<RecordedInput>& inputs, DecodeSharedFn decode,
+                   ComputeFn compute, MakeRefreshFn make_refresh, SharedOutcome& outcome) const;
 
   /// Memo::refresh: computes the call now, in this thread, and stores the
   /// result whatever the stored entry's age (counted in refreshes). In

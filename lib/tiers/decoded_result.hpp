@@ -1,0 +1,28 @@
+// DecodedResult: an entry's result decoded once and shared (Memo::shared).
+// The hot tier keeps it with the entry it was decoded from, so every hit on
+// the entry returns the same object until the entry's copy is retired
+// (forget, clear, overwrite, eviction, a change another process made) or
+// expires (the judge checks ttl on every hit, with or without it).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+
+#include <memostore/detail/hash128.hpp>
+
+namespace memostore::detail {
+
+struct DecodedResult {
+  /// A `const R`, R being the entry's result type (the key holds the type,
+  /// so one key's objects all have one type). Null: none decoded.
+  std::shared_ptr<const void> object;
+  /// The result's digest (codec/envelope.hpp: result_digest).
+  std::optional<Hash128> digest;
+  /// What it counts against the hot tier's budget: its encoded size (the
+  /// payload), which for numbers, strings and vectors of them is within a
+  /// few percent of what the decoded object holds on the heap.
+  std::uint64_t bytes = 0;
+};
+
+}  // namespace memostore::detail
