@@ -125,6 +125,22 @@ def targets():
     w6m, w6raw = w6("memostore", "per_hit_ns"), w6("rocksdb_raw", "per_hit_ns")
     if w6m and w6raw:
         add("W6 ≤ 1.1 × raw RocksDB per hit, open to close", f"{w6m / w6raw:.2f}×", w6m <= 1.1 * w6raw)
+    shared, copy = get("W7 repeat", "memostore_shared", "median_ns"), get("W7 repeat", "memostore_copy", "median_ns")
+    if shared:
+        add("W7 repeated shared hit on a 10 MB result ≤ 1 µs", fmt_ns(shared), shared <= 1000)
+    if shared and copy:
+        add("W7 repeated shared hit ≥ 1000 × faster than the copying hit", f"{copy / shared:,.0f}×",
+            copy >= 1000 * shared)
+    first, first_raw = get("W7 first", "memostore_shared", "median_ns"), get("W7 first", "rocksdb_raw", "median_ns")
+    if first and first_raw:
+        add("W7 first shared hit ≤ raw RocksDB pinned read + one decode", f"{first / first_raw:.2f}×",
+            first <= first_raw)
+    chained = [w for (w, s) in by if w.startswith("W7 chained") and s == "memostore_by_digest"]
+    costs = [get(w, "memostore_by_digest", "median_ns") - get(w, "memostore_by_int", "median_ns") for w in chained
+             if get(w, "memostore_by_int", "median_ns")]
+    if costs:
+        add("W7 key cost of a Shared argument ≤ 2 µs, 1 KiB to 100 MiB upstream (hit keyed by digest − hit keyed "
+            "by an int)", ", ".join(fmt_ns(max(c, 0)) for c in costs), all(c <= 2000 for c in costs))
     rss = get("M", "memostore", "peak_rss_mb")
     if rss:
         add("M peak RSS ≤ 256 MB", f"{rss:.0f} MB", rss <= 256)
@@ -237,6 +253,16 @@ if large:
         r = by.get(("L1 hash 10 MB", s))
         if r:
             out.append(f"| hashing 10 MB | {s} | | {fmt_ns(r['median_ns'])} | | |")
+w7 = [(w, s) for (w, s) in by if w.startswith("W7")]
+if w7:
+    out += ["", "### W7 shared results and lineage keys", "",
+            "repeat: hits on one 10 MB result (1,250,000 doubles) in one process; first: the first hit of each of "
+            "several 10 MB results after reopening; chained N: hits on a call whose argument is a Shared of an "
+            "N-byte result (keyed by its digest), an int, or the value itself.", "",
+            "| workload | system | median | p99 |", "|---|---|---|---|"]
+    for w, s in w7:
+        r = by[(w, s)]
+        out.append(f"| {w} | {s} | {fmt_ns(r['median_ns'])} | {fmt_ns(r['p99_ns'])} |")
 r = by.get(("M", "memostore"))
 if r:
     out += ["", "### M memory", "",

@@ -1,4 +1,5 @@
-// The benchmark workloads (W1-W5, S1, M, F1/F2 in fingerprints.cpp, L1/L2 in large_arguments.cpp), each run for memostore and its
+// The benchmark workloads (W1-W5, S1, M, F1/F2 in fingerprints.cpp, L1/L2 in large_arguments.cpp, W7 in
+// shared_results.cpp), each run for memostore and its
 // baselines in one process, one JSON line per (workload, system).
 //
 //   memostore-bench --dir SCRATCH --cold-start PATH [--quick] [--only W1,W2,...,F]
@@ -29,6 +30,7 @@
 #include "large_store.hpp"
 #include "remote.hpp"
 #include "harness.hpp"
+#include "shared_results.hpp"
 
 extern char** environ;
 
@@ -460,6 +462,7 @@ int main(int argc, char** argv) {
   if (c.wants("S1")) s1(q ? 20 : 2000, q ? 2000 : 4'000'000);
   if (c.wants("F")) fingerprint_workloads(c.scratch / "F", q);
   if (c.wants("L")) large_argument_workloads(c.scratch / "L", q);
+  if (c.wants("W7")) shared_result_workloads(c.scratch / "W7", q);
   if (c.wants("R") && !c.redis.empty()) remote_workloads(c.scratch / "R", c.redis, argv[0], q);
   // W6 only when asked or in a full run: it writes about 3 GB (three stores of 1,000,000 entries).
   if (c.wants("W6")) large_store_workload(c.scratch, argv[0], q ? 2000 : c.w6_entries, q ? 2000 : c.w6_entries, q ? 1 : 3);

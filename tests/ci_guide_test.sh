@@ -140,7 +140,7 @@ within_budget elsewhere/job3/.memostore
 in_job elsewhere/job3 "$run_pipeline" >job3.out 2>&1
 cat job3.out
 expect job3.out "per-region statistics *hit"
-expect job3.out "memostore: 2 hits, 0 misses"
+expect job3.out "memostore: 3 hits, 0 misses"
 no_miss job3.out "the run after restoring"
 
 echo "== 4. a fork's pull request: readonly"

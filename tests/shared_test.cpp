@@ -185,6 +185,17 @@ TEST_CASE("a kept decoded result is retired by forget, clear, a new result, ttl 
     CHECK(g_made == 2);  // expired: computed again, not served from memory
     CHECK(address(after) != address(before));
   }
+  SUBCASE("but not by a change to another entry") {
+    // A removal anywhere makes every copy in memory read again (the store
+    // cannot tell which entries it touched); an entry read again with the
+    // same digest keeps its decoded object.
+    const Shared<Table> before = kept();
+    (void)memo(11);
+    memo.forget(11);
+    const int decoded = Table::decoded;
+    CHECK(address(memo.shared(10)) == address(before));
+    CHECK(Table::decoded == decoded);
+  }
   SUBCASE("eviction") {
     auto bounded = tables(store, {.ttl = std::chrono::hours(1), .max_entries = 1});
     const Shared<Table> before = kept();

@@ -101,6 +101,9 @@ struct EntryDetail {
   /// SHA-256 (64 hex digits here), which every hit compares. Empty otherwise.
   std::string arguments_sha256;
   std::uint64_t value_size = 0;              ///< bytes of the encoded result
+  /// The result's Digest as 32 hex digits (Digest::hex): what keys the calls
+  /// that take it as a memostore::Shared argument.
+  std::string digest;
   std::string value_preview;                 ///< the first (up to) 256 bytes of the encoded result
   std::string type;                          ///< the result and argument type fingerprint, 32 hex digits
   std::chrono::nanoseconds compute_time{0};  ///< how long the function ran for this result
@@ -348,6 +351,13 @@ TransferReport export_to(const Store& store, const std::filesystem::path& file, 
 /// corruption if it is damaged or truncated (entries before the damage that
 /// passed their checks are kept).
 TransferReport import_from(Store& store, const std::filesystem::path& file, const Progress& progress = {});
+
+/// Reads the export file `file` through without opening a store: its
+/// header, every record's framing and its trailer. Returns how many entries
+/// it holds. Throws `Error` as `import_from` does for such a file (io,
+/// format, corruption), so a caller can refuse a file before it creates a
+/// store for it. Entries are checked one by one only by `import_from`.
+std::uint64_t check_export(const std::filesystem::path& file);
 
 /// Folds the entries of the store in `dir` (opened readonly, so another
 /// process may be using it) into `store`, like `import_from`. Throws `Error`:

@@ -133,6 +133,8 @@ std::optional<EntryDetail> read_entry(const Store& store, const EntrySummary& en
       detail->arguments_size = view.arguments.size();
     }
     detail->value_size = view.payload.size();
+    const detail::Hash128 digest = detail::result_digest(view);
+    detail->digest = fmt::format("{:016x}{:016x}", digest.high, digest.low);
     detail->value_preview = std::string(view.payload.substr(0, k_preview_bytes));
     detail->type = fmt::format("{:016x}{:016x}", view.info.type.high, view.info.type.low);
     detail->compute_time = std::chrono::nanoseconds(view.info.compute_ns);

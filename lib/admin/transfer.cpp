@@ -226,6 +226,16 @@ TransferReport import_from(Store& store, const fs::path& file, const Progress& p
   return report;
 }
 
+std::uint64_t check_export(const fs::path& file) {
+  detail::ExportReader reader(file);
+  detail::ExportRecord record;
+  std::uint64_t entries = 0;
+  while (reader.next(record)) {
+    ++entries;
+  }
+  return entries;
+}
+
 namespace detail {
 
 TransferReport salvage_entries(const Database& from, StoreCore& into) {

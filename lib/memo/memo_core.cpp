@@ -59,6 +59,9 @@ void compute_and_keep(const MemoCore& memo, const std::string& key, std::string_
                       const Lookup& last, const Claims& claims, DecodedResult* shared) {
   Tiers& tiers = tiers_of(memo);
   tiers.count_miss(caller_of(memo));
+  if (shared != nullptr) {
+    *shared = {};  // the caller holds the result it computes; an older copy's decoded one is not it
+  }
   if (tiers.settings().explain) {
     explain_miss(memo, key, args, inputs, last, memo.store().mode() == Mode::refresh);
   }
@@ -94,6 +97,7 @@ void check_stored(const MemoCore& memo, const std::string& key, std::string_view
     return;  // not encodable now: nothing to compare (report_unstorable said so)
   }
   if (shared != nullptr) {
+    *shared = {};  // the caller holds the result
     shared->digest = finished_digest(*entry->envelope);
   }
   const std::string_view fresh = finished_payload(*entry->envelope);
@@ -116,8 +120,12 @@ void memoized_call(const MemoCore& memo, std::string_view args, const std::vecto
   auto compute_uncached = [&] {
     tiers.count_miss(caller);
     std::string encoded;
-    if (compute(encoded) && shared != nullptr) {
-      shared->digest = result_digest_of(encoded);
+    const bool encoded_ok = compute(encoded);
+    if (shared != nullptr) {
+      *shared = {};  // the caller holds the result
+      if (encoded_ok) {
+        shared->digest = result_digest_of(encoded);
+      }
     }
   };
   if (args.size() > k_max_arguments_size) {
@@ -139,15 +147,28 @@ void memoized_call(const MemoCore& memo, std::string_view args, const std::vecto
   // starts the refresh once the hit is counted.
   std::optional<std::pair<std::int64_t, std::int64_t>> served;  // created, now
   const auto judge = [&](const EntryView& entry, std::int64_t now) {
-    const bool kept_decoded = shared != nullptr && shared->object != nullptr;  // by the hot tier, with its digest
+    if (shared != nullptr && shared->stale) {
+      // Decoded from an older copy of this key's entry: the result still, if
+      // the entry read now holds the same bytes.
+      const Hash128 digest = result_digest(entry);
+      if (shared->digest != digest) {
+        *shared = {};
+      }
+      shared->stale = false;
+    }
+    const bool kept_decoded = shared != nullptr && shared->object != nullptr;  // with its digest
     Verdict verdict = judge_and_decode(memo, args, entry, now, decode);
-    if (verdict.outcome == Outcome::hit) {
-      if (shared != nullptr && !kept_decoded) {
-        shared->digest = result_digest(entry);
+    if (verdict.outcome != Outcome::hit) {
+      if (shared != nullptr) {
+        *shared = {};  // the next entry judged (another tier's) starts afresh
       }
-      if (memo.refresh_after()) {
-        served.emplace(entry.info.created_ms, now);
-      }
+      return verdict;
+    }
+    if (shared != nullptr && !kept_decoded) {
+      shared->digest = result_digest(entry);
+    }
+    if (memo.refresh_after()) {
+      served.emplace(entry.info.created_ms, now);
     }
     return verdict;
   };
@@ -188,6 +209,9 @@ void memoized_call(const MemoCore& memo, std::string_view args, const std::vecto
       return;
     }
     const FlightResult flight = ticket.wait();  // rethrows the leader's exception
+    if (shared != nullptr) {
+      *shared = {};  // an older copy's decoded result, if any, is not the leader's
+    }
     if (flight.envelope && decode_flight(memo, flight.payload, decode)) {
       if (shared != nullptr) {
         shared->digest = finished_digest(*flight.envelope);

@@ -23,6 +23,10 @@ struct DecodedResult {
   /// payload), which for numbers, strings and vectors of them is within a
   /// few percent of what the decoded object holds on the heap.
   std::uint64_t bytes = 0;
+  /// Kept with an older copy of the entry (before a change to the store
+  /// that may or may not have touched it): still this entry's result if the
+  /// entry read now has the same digest, which the caller checks.
+  bool stale = false;
 };
 
 }  // namespace memostore::detail

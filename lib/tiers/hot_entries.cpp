@@ -54,6 +54,10 @@ HotEntries::Found HotEntries::find_in(Shard& shard, std::string_view key, std::u
   }
   Slot& slot = *found->second;
   if (slot.entry->generation != generation) {
+    if (decoded != nullptr && slot.entry->decoded.object != nullptr) {
+      *decoded = slot.entry->decoded;
+      decoded->stale = true;
+    }
     return {.entry = nullptr, .stale = true};
   }
   if (!slot.used.load(std::memory_order_relaxed)) {  // read first: a repeated hit writes nothing

@@ -77,7 +77,8 @@ class HotEntries {
   /// null otherwise. Counts a hit when found. An older small copy stays until
   /// the caller, having read the current entry, inserts it (or it is
   /// evicted); an older large one is dropped at once, releasing its pin.
-  /// With `decoded`, also copies there the entry's decoded result, if any.
+  /// With `decoded`, also copies there the entry's decoded result, if any,
+  /// or that of a copy of another generation (marked stale).
   std::shared_ptr<const HotEntry> find(std::string_view key, std::uint64_t generation,
                                        DecodedResult* decoded = nullptr);
 

@@ -31,9 +31,6 @@ Lookup Tiers::find(const Caller& caller, const std::string& key, Judge judge, De
       }
       return Lookup{Outcome::hit, key.size() + kept->envelope.size()};
     }
-    if (shared != nullptr) {
-      *shared = {};
-    }
     m_hot.erase(key);  // the database read below says why it no longer serves
   }
   Lookup result;

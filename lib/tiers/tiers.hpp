@@ -83,9 +83,10 @@ class Tiers {
   ///
   /// With `shared` (Memo::shared): before judging an entry the hot tier
   /// keeps decoded, sets `shared` to its decoded result (the judge then
-  /// checks the entry without decoding it again); on a hit the judge
-  /// decoded into `shared` otherwise, that result is kept with the entry,
-  /// which the hot tier takes at its first read. Cleared on a miss.
+  /// checks the entry without decoding it again), or to that of an older
+  /// copy, marked stale (the judge reuses it if the digest did not change);
+  /// on a hit the judge decoded into `shared` otherwise, that result is kept
+  /// with the entry, which the hot tier takes at its first read.
   Lookup find(const Caller& caller, const std::string& key, Judge judge, DecodedResult* shared = nullptr);
 
   /// After `find` missed (`last`): asks the tiers below this directory, the

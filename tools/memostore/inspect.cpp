@@ -310,6 +310,7 @@ int show(const Context& context, const std::string& key, const std::string& func
     json["arguments_size"] = detail->arguments_size;
     json["arguments_sha256"] = detail->arguments_sha256.empty() ? Json(nullptr) : Json(detail->arguments_sha256);
     json["value_size"] = detail->value_size;
+    json["digest"] = detail->digest;
     json["value_preview_hex"] = hex(detail->value_preview);
     json["problem"] = detail->problem.empty() ? Json(nullptr) : Json(detail->problem);
     print_json(json);
@@ -346,6 +347,7 @@ int show(const Context& context, const std::string& key, const std::string& func
   } else {
     fmt::print("arguments     {}\n{}", count(detail->arguments.size(), "byte", "bytes"), hex_dump(detail->arguments));
   }
+  fmt::print("digest        {}\n", detail->digest);
   fmt::print("value         {} ({}){}\n{}", format_size(detail->value_size), count(detail->value_size, "byte", "bytes"),
              detail->value_preview.size() < detail->value_size
                  ? fmt::format(", first {} shown", detail->value_preview.size())

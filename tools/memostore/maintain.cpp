@@ -10,6 +10,7 @@
 #include "commands.hpp"
 #include "output.hpp"
 #include "progress.hpp"
+#include "storage/safe_files.hpp"
 
 namespace memostore::cli {
 
@@ -284,6 +285,7 @@ namespace {
 
 /// Whether `dir` is missing or empty: an import that fails there must not
 /// leave a new store behind, which the next command would take for a cache.
+/// The file is read through first instead of a store removed afterwards.
 bool holds_nothing(const std::filesystem::path& dir) {
   std::error_code ec;
   return !std::filesystem::exists(std::filesystem::symlink_status(dir, ec)) ||
@@ -291,37 +293,39 @@ bool holds_nothing(const std::filesystem::path& dir) {
           std::filesystem::is_empty(dir, ec) && !ec);
 }
 
-/// Removes what a failed import created in `dir`: the directory when it did
-/// not exist before, else (it was empty) what is in it now.
-void remove_created(const std::filesystem::path& dir, bool existed) {
-  std::error_code ec;
-  if (!existed) {
-    std::filesystem::remove_all(dir, ec);
-    return;
-  }
-  for (const auto& child : std::filesystem::directory_iterator(dir, ec)) {
-    std::filesystem::remove_all(child.path(), ec);
-  }
-}
-
 }  // namespace
 
 int import_from(const Context& context, const std::filesystem::path& file) {
-  const bool fresh = holds_nothing(context.dir);
   std::error_code ec;
-  const bool existed = std::filesystem::exists(std::filesystem::symlink_status(context.dir, ec));
+  const bool created = !std::filesystem::exists(std::filesystem::symlink_status(context.dir, ec));
+  if (holds_nothing(context.dir)) {
+    // Read the file through before a store is made for it: a file that is
+    // not an export, or is cut short, leaves nothing behind.
+    try {
+      (void)memostore::check_export(file);
+    } catch (const Error& e) {
+      throw Error(e.code(), fmt::format("{}. The import left no store behind: {} was not created or changed", e.what(),
+                                        context.dir.string()));
+    }
+  }
   TransferReport report;
   try {
     Store store = open_store(context, Access::create);
     ProgressBar bar("importing");
     report = memostore::import_from(store, file, bar.callback());
   } catch (const Error& e) {
-    if (!fresh) {
-      throw;
+    if (!created) {
+      throw;  // the message says what the store kept
     }
-    remove_created(context.dir, existed);  // the store is closed by now
-    throw Error(e.code(), fmt::format("{}. The import left no store behind: {} is {} again", e.what(),
-                                      context.dir.string(), existed ? "empty" : "gone"));
+    // A failure past the check (a full disk): the directory is this
+    // import's, made moments ago owner-only, with everything in it. It goes,
+    // without following any link in it (the store is closed by now).
+    if (auto removed = memostore::detail::remove_tree(context.dir); !removed) {
+      throw Error(e.code(), fmt::format("{}. Removing the new store in {} failed too: {}", e.what(),
+                                        context.dir.string(), removed.failure().message));
+    }
+    throw Error(e.code(),
+                fmt::format("{}. The import left no store behind: {} is gone again", e.what(), context.dir.string()));
   }
   return transfer_result(context, report, fmt::format("imported {} into {}", file.string(), context.dir.string()));
 }
