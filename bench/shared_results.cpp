@@ -95,7 +95,7 @@ void first_hits(const fs::path& dir, bool quick) {
       fast.put(raw_key("W7", k), encoded);
     }
   }
-  for (const char* system : {"warm-up", "memostore_shared", "memostore_copy"}) {
+  for (const char* system : {"warm-up", "memostore_copy", "memostore_shared"}) {
     memostore::Store store = memostore::Store::open(memostore_dir);
     auto result = memostore::memo(store, "W7", &large_value);
     int k = 0;

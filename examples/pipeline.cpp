@@ -222,24 +222,28 @@ std::string format_time(double seconds) {
   return text;
 }
 
+/// Whether the call `run` makes is a hit: no miss was counted during it.
+/// (Memo::cached would say too, at the cost of one more read of the entry.)
+template <class Run>
+auto run_and_report(const char* label, const memostore::Store& store, Run&& run) {
+  const std::uint64_t misses = store.stats().total.misses;
+  const auto start = std::chrono::steady_clock::now();
+  auto result = run();
+  const bool hit = store.stats().total.misses == misses;
+  std::printf("  %-28s %s  %s\n", label, hit ? "hit " : "miss", format_time(seconds_since(start)).c_str());
+  return result;
+}
+
 /// Calls a memoized step and prints whether it was a hit, and how long it took.
 template <class Memo, class... Args>
 auto run_step(const char* label, const Memo& step, const Args&... args) {
-  const bool hit = step.cached(args...);
-  const auto start = std::chrono::steady_clock::now();
-  auto result = step(args...);
-  std::printf("  %-28s %s  %s\n", label, hit ? "hit " : "miss", format_time(seconds_since(start)).c_str());
-  return result;
+  return run_and_report(label, step.store(), [&] { return step(args...); });
 }
 
 /// The same for a step whose result the next steps share (Memo::shared).
 template <class Memo, class... Args>
 auto run_shared_step(const char* label, const Memo& step, const Args&... args) {
-  const bool hit = step.cached(args...);
-  const auto start = std::chrono::steady_clock::now();
-  auto result = step.shared(args...);
-  std::printf("  %-28s %s  %s\n", label, hit ? "hit " : "miss", format_time(seconds_since(start)).c_str());
-  return result;
+  return run_and_report(label, step.store(), [&] { return step.shared(args...); });
 }
 
 }  // namespace

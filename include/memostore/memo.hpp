@@ -249,6 +249,8 @@ class Memo<F, R(Args...)> {
 
   const std::string& name() const noexcept { return m_core->name(); }
   std::uint32_t version() const noexcept { return m_core->version(); }
+  /// The store its results are kept in.
+  const Store& store() const noexcept { return m_core->store(); }
   /// The hash of the function's source text that joins its keys
   /// (MEMOSTORE_SOURCE); 0 when it was not wrapped.
   std::uint64_t source_hash() const noexcept { return detail::source_hash_of(m_fn); }
