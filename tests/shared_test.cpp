@@ -348,7 +348,7 @@ TEST_CASE("digests are the same in every process and directory, so lineage keys 
   CHECK(entries_of(store, "lineage_down").front().key == entries_of(in_a, "lineage_down").front().key);
 }
 
-TEST_CASE("export, import and the remote tier carry digests: the downstream entry still hits there") {
+TEST_CASE("export, import, merge, fallbacks and the remote tier carry digests: the downstream entry still hits") {
   TempDir dir;
   const std::string digest = [&] {
     Store store = open_store(dir / "a");
@@ -357,13 +357,31 @@ TEST_CASE("export, import and the remote tier carry digests: the downstream entr
     memostore::export_to(store, dir / "a.export");
     return up.digest().hex();
   }();
-  Store imported = open_store(dir / "b");
-  memostore::import_from(imported, dir / "a.export");
-  const auto misses = imported.stats().total.misses;
-  const auto up = memostore::test::lineage_up(imported).shared(300);
-  CHECK(up.digest().hex() == digest);
-  (void)memostore::test::lineage_down(imported)(up);
-  CHECK(imported.stats().total.misses == misses);  // both hits
+  // Both steps hit in `store`, and the upstream result has `digest`.
+  auto both_hit = [&](Store& store) {
+    const auto misses = store.stats().total.misses;
+    const auto up = memostore::test::lineage_up(store).shared(300);
+    CHECK(up.digest().hex() == digest);
+    (void)memostore::test::lineage_down(store)(up);
+    CHECK(store.stats().total.misses == misses);
+  };
+  {
+    INFO("imported");
+    Store imported = open_store(dir / "b");
+    memostore::import_from(imported, dir / "a.export");
+    both_hit(imported);
+  }
+  {
+    INFO("merged");
+    Store merged = open_store(dir / "m");
+    memostore::merge_from(merged, dir / "a");
+    both_hit(merged);
+  }
+  {
+    INFO("from a fallback directory");
+    Store with_fallback = open_store(dir / "f", StoreOptions{.fallback = {dir / "a"}});
+    both_hit(with_fallback);
+  }
 
   memostore::test::RedisServer redis(dir / "redis");
   std::string remote_digest;
