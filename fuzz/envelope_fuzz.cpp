@@ -78,20 +78,28 @@ void check(std::string_view bytes) {
   append_hash(key, hash_arguments(view.info.type, view.arguments));
   (void)signed_by(signer(), key, view);
   const auto checked = check_entry(key, bytes, nullptr);
-  require(checked.ok());  // the key was made from the entry's own arguments (a digest entry's key is not checked)
+  // The key was made from the entry's own arguments (a digest entry's key is
+  // not checked): only a wrong result digest is refused.
+  require(checked.ok() || (view.result_digest && *view.result_digest != result_digest_of(view.payload)));
 
   (void)result_digest(view);
+  // check_entry refuses a result digest that is not its payload's.
+  require(!checked.ok() || !view.result_digest || *view.result_digest == result_digest_of(view.payload));
   if (view.signature.empty()) {
     std::string rebuilt;
     start_envelope_like(rebuilt, view);
     rebuilt.append(view.payload);
     require(finish_envelope(rebuilt, view.info));
-    // The encoder always writes the result digest (flag 0x04). An entry of
-    // an older format has none, and a stored digest is not compared with
-    // its payload on reading (the checksum and signature cover it,
-    // docs/format.md): those two are accepted without being what we write.
-    if (view.result_digest == result_digest_of(view.payload)) {
-      require(rebuilt == bytes);
+    if (view.result_digest) {
+      require(checked.ok() == (rebuilt == bytes));  // what check_entry accepts is exactly what we write
+    } else {
+      // An entry of format 3 or older: what we write for it now holds the
+      // same fields, and its digest.
+      auto again = read_envelope(rebuilt);
+      require(again.ok() && again->arguments == view.arguments && again->payload == view.payload &&
+              again->info.created_ms == view.info.created_ms && again->info.expires_ms == view.info.expires_ms &&
+              again->info.compute_ns == view.info.compute_ns && again->info.type == view.info.type &&
+              again->arguments_digest == view.arguments_digest);
     }
     require(finished_payload(rebuilt) == view.payload);
     require(finished_digest(rebuilt) == result_digest_of(view.payload));

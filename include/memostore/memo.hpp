@@ -12,6 +12,7 @@
 #include <string>
 #include <tuple>
 #include <type_traits>
+#include <typeinfo>
 #include <utility>
 #include <vector>
 
@@ -413,7 +414,7 @@ auto Memo<F, R(Args...)>::shared(Args... args) const -> Shared<result_type> {
   };
   auto make_refresh = [&] { return owned_compute(args...); };
   detail::SharedOutcome outcome;
-  m_core->call_shared(key_arguments, inputs.recorded(), decode, compute, make_refresh, outcome);
+  m_core->call_shared(key_arguments, inputs.recorded(), typeid(result_type), decode, compute, make_refresh, outcome);
   std::shared_ptr<const result_type> object =
       outcome.object != nullptr ? std::static_pointer_cast<const result_type>(std::move(outcome.object))
                                 : std::make_shared<const result_type>(std::move(*computed));

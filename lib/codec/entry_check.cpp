@@ -19,6 +19,9 @@ Result<CheckedEntry> check_entry(std::string_view key, std::string_view bytes, c
   if (!envelope->arguments_digest && hash_arguments(envelope->info.type, envelope->arguments) != parts->hash) {
     return Failure{ErrorCode::corruption, "key is not the hash of the stored arguments"};
   }
+  if (envelope->result_digest && *envelope->result_digest != result_digest_of(envelope->payload)) {
+    return Failure{ErrorCode::corruption, "its stored result digest is not the digest of its result"};
+  }
   return CheckedEntry{*parts, envelope.value()};
 }
 

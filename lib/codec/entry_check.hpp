@@ -8,7 +8,8 @@
 // only the envelope (sizes, checksum, a digest field of the right size) is
 // checked; a misplaced one is still never served, because every hit compares
 // the caller's SHA-256 with the digest (docs/format.md). With a signer, the
-// entry must also carry its valid signature.
+// entry must also carry its valid signature. A result digest (flag 0x04)
+// must be the digest of the stored result: it keys the calls downstream.
 #pragma once
 
 #include <string_view>

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <optional>
+#include <typeinfo>
 
 #include <fmt/std.h>
 
@@ -111,10 +112,12 @@ void check_stored(const MemoCore& memo, const std::string& key, std::string_view
 }
 
 /// One memoized call (MemoCore::call), decoding a hit through `decode`;
-/// with `shared` (MemoCore::call_shared), also the hit's decoded result,
-/// shared with the hot tier, and the result's digest.
+/// with `shared` (MemoCore::call_shared, decoding into objects of `type`),
+/// also the hit's decoded result, shared with the hot tier, and the
+/// result's digest.
 void memoized_call(const MemoCore& memo, std::string_view args, const std::vector<RecordedInput>& inputs,
-                   DecodeFn decode, ComputeFn compute, MakeRefreshFn make_refresh, DecodedResult* shared) {
+                   DecodeFn decode, ComputeFn compute, MakeRefreshFn make_refresh, DecodedResult* shared,
+                   const std::type_info* type) {
   Tiers& tiers = tiers_of(memo);
   const Caller caller = caller_of(memo);
   auto compute_uncached = [&] {
@@ -147,6 +150,9 @@ void memoized_call(const MemoCore& memo, std::string_view args, const std::vecto
   // starts the refresh once the hit is counted.
   std::optional<std::pair<std::int64_t, std::int64_t>> served;  // created, now
   const auto judge = [&](const EntryView& entry, std::int64_t now) {
+    if (shared != nullptr && shared->object != nullptr && *shared->type != *type) {
+      *shared = {};  // decoded by a caller of another type of the same name: never handed out as ours
+    }
     if (shared != nullptr && shared->stale) {
       // Decoded from an older copy of this key's entry: the result still, if
       // the entry read now holds the same bytes.
@@ -165,7 +171,15 @@ void memoized_call(const MemoCore& memo, std::string_view args, const std::vecto
       return verdict;
     }
     if (shared != nullptr && !kept_decoded) {
-      shared->digest = result_digest(entry);
+      // Decoded just now: the digest is checked against the bytes once, so
+      // a Shared never carries one that is not its result's (it keys calls
+      // downstream). One XXH3-128 pass, next to the decode's copy.
+      const Hash128 digest = result_digest_of(entry.payload);
+      if (entry.result_digest && *entry.result_digest != digest) {
+        *shared = {};
+        return Verdict{Outcome::damaged, "its stored result digest is not the digest of its result"};
+      }
+      shared->digest = digest;
     }
     if (memo.refresh_after()) {
       served.emplace(entry.info.created_ms, now);
@@ -260,20 +274,22 @@ void MemoCore::call(std::string_view args, const std::vector<RecordedInput>& inp
 
 void MemoCore::call(std::string_view args, const std::vector<RecordedInput>& inputs, DecodeFn decode,
                     ComputeFn compute, MakeRefreshFn make_refresh) const {
-  memoized_call(*this, args, inputs, decode, compute, make_refresh, nullptr);
+  memoized_call(*this, args, inputs, decode, compute, make_refresh, nullptr, nullptr);
 }
 
-void MemoCore::call_shared(std::string_view args, const std::vector<RecordedInput>& inputs, DecodeSharedFn decode,
-                           ComputeFn compute, MakeRefreshFn make_refresh, SharedOutcome& outcome) const {
+void MemoCore::call_shared(std::string_view args, const std::vector<RecordedInput>& inputs,
+                           const std::type_info& type, DecodeSharedFn decode, ComputeFn compute,
+                           MakeRefreshFn make_refresh, SharedOutcome& outcome) const {
   DecodedResult shared;
   // A hit the hot tier keeps decoded is judged without decoding again.
   auto decode_once = [&](std::string_view payload) {
     if (shared.object == nullptr) {
       shared.object = decode(payload);
+      shared.type = &type;
       shared.bytes = payload.size();
     }
   };
-  memoized_call(*this, args, inputs, decode_once, compute, make_refresh, &shared);
+  memoized_call(*this, args, inputs, decode_once, compute, make_refresh, &shared, &type);
   outcome.object = std::move(shared.object);
   outcome.digest = shared.digest;
 }

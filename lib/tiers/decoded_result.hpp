@@ -8,15 +8,20 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <typeinfo>
 
 #include <memostore/detail/hash128.hpp>
 
 namespace memostore::detail {
 
 struct DecodedResult {
-  /// A `const R`, R being the entry's result type (the key holds the type,
-  /// so one key's objects all have one type). Null: none decoded.
+  /// A `const R`, R being the result type of the call that decoded it.
+  /// Null: none decoded.
   std::shared_ptr<const void> object;
+  /// typeid(R). The key holds the type's name, but two types of one name
+  /// (in anonymous namespaces of two files) share it: an object is only
+  /// handed to a caller of its own type.
+  const std::type_info* type = nullptr;
   /// The result's digest (codec/envelope.hpp: result_digest).
   std::optional<Hash128> digest;
   /// What it counts against the hot tier's budget: its encoded size (the

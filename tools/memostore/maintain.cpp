@@ -1,5 +1,7 @@
 // Commands that check, change or move a store: clear, gc, compact, verify,
 // repair, export, import, merge.
+#include <sys/stat.h>
+
 #include <algorithm>
 
 #include <fmt/format.h>
@@ -285,7 +287,9 @@ namespace {
 
 /// Whether `dir` is missing or empty: an import that fails there must not
 /// leave a new store behind, which the next command would take for a cache.
-/// The file is read through first instead of a store removed afterwards.
+/// The file is read through first; a failure after that (a full disk)
+/// removes the store only from a directory the import made itself, and
+/// keeps what was imported into one that existed.
 bool holds_nothing(const std::filesystem::path& dir) {
   std::error_code ec;
   return !std::filesystem::exists(std::filesystem::symlink_status(dir, ec)) ||
@@ -296,8 +300,6 @@ bool holds_nothing(const std::filesystem::path& dir) {
 }  // namespace
 
 int import_from(const Context& context, const std::filesystem::path& file) {
-  std::error_code ec;
-  const bool created = !std::filesystem::exists(std::filesystem::symlink_status(context.dir, ec));
   if (holds_nothing(context.dir)) {
     // Read the file through before a store is made for it: a file that is
     // not an export, or is cut short, leaves nothing behind.
@@ -308,18 +310,27 @@ int import_from(const Context& context, const std::filesystem::path& file) {
                                         context.dir.string()));
     }
   }
+  // The directory is this import's only if this mkdir made it (owner-only,
+  // as a new store's is): then a later failure may remove it. If another
+  // process made it first, whatever happens to its store is not ours to undo.
+  const bool created = ::mkdir(context.dir.c_str(), 0700) == 0;
+  struct stat made {};
+  const bool identified = created && ::lstat(context.dir.c_str(), &made) == 0;
   TransferReport report;
   try {
     Store store = open_store(context, Access::create);
     ProgressBar bar("importing");
     report = memostore::import_from(store, file, bar.callback());
   } catch (const Error& e) {
-    if (!created) {
+    struct stat now {};
+    const bool same = identified && ::lstat(context.dir.c_str(), &now) == 0 && S_ISDIR(now.st_mode) &&
+                      now.st_dev == made.st_dev && now.st_ino == made.st_ino;
+    if (!same) {
       throw;  // the message says what the store kept
     }
-    // A failure past the check (a full disk): the directory is this
-    // import's, made moments ago owner-only, with everything in it. It goes,
-    // without following any link in it (the store is closed by now).
+    // A failure past the check (a full disk) in the directory this import
+    // made moments ago: it goes, without following any link in it (the
+    // store is closed by now).
     if (auto removed = memostore::detail::remove_tree(context.dir); !removed) {
       throw Error(e.code(), fmt::format("{}. Removing the new store in {} failed too: {}", e.what(),
                                         context.dir.string(), removed.failure().message));

@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <typeinfo>
 #include <vector>
 
 #include <memostore/detail/call_inputs.hpp>
@@ -88,8 +89,10 @@ class MemoCore {
   /// Memo::shared: the same call, decoding a hit through `decode` into an
   /// object shared by every hit on the entry while the hot tier keeps it
   /// (which it does from the entry's first shared read, within its budget).
-  void call_shared(std::string_view args, const std::vector<RecordedInput>& inputs, DecodeSharedFn decode,
-                   ComputeFn compute, MakeRefreshFn make_refresh, SharedOutcome& outcome) const;
+  /// `type` is typeid(R): an object decoded by a caller of another type
+  /// (of the same name) is never handed out.
+  void call_shared(std::string_view args, const std::vector<RecordedInput>& inputs, const std::type_info& type,
+                   DecodeSharedFn decode, ComputeFn compute, MakeRefreshFn make_refresh, SharedOutcome& outcome) const;
 
   /// Memo::refresh: computes the call now, in this thread, and stores the
   /// result whatever the stored entry's age (counted in refreshes). In
