@@ -12,6 +12,8 @@
 #include <utility>
 #include <vector>
 
+#include <xxhash.h>
+
 #include <cereal/types/string.hpp>
 #include <cereal/types/vector.hpp>
 #include <memostore/memostore.hpp>
@@ -19,6 +21,7 @@
 #include "shared_other_type.hpp"
 #include "support/children.hpp"
 #include "support/counting.hpp"
+#include "support/entries.hpp"
 #include "support/lineage.hpp"
 #include "support/redis_server.hpp"
 #include "support/stores.hpp"
@@ -405,6 +408,32 @@ TEST_CASE("export, import, merge, fallbacks and the remote tier carry digests: t
   const auto before = reader.stats().total.misses;
   CHECK(memostore::test::lineage_up(reader).shared(700).digest().hex() == remote_digest);
   CHECK(reader.stats().total.misses == before);  // from the remote tier, not computed
+}
+
+TEST_CASE("a stored digest that is not its result's is damage: verify reports it, a shared read recomputes") {
+  reset_counts();
+  TempDir dir;
+  Store store = open_store(dir / "cache");
+  auto memo = tables(store);
+  const Shared<Table> computed = memo.shared(10);
+  const auto entries = entries_of(store, "tables");
+  REQUIRE(entries.size() == 1);
+  // A digest changed with its checksum made to match: what a buggy or
+  // hostile writer of an unsigned store, export or remote entry could do.
+  memostore::test::tamper_entry(store, entries.front().key, [](std::string& bytes) {
+    const std::size_t checksum_at = bytes.size() - 8;
+    bytes[checksum_at - 16] ^= 0x01;  // the digest's first byte
+    const std::uint64_t checksum = XXH3_64bits(bytes.data(), checksum_at);
+    for (std::size_t i = 0; i < 8; ++i) {
+      bytes[checksum_at + i] = static_cast<char>(checksum >> (8 * i));
+    }
+  });
+  const memostore::VerifyReport report = memostore::verify(store);
+  REQUIRE(report.problems.size() == 1);
+  CHECK(report.problems.front().what.find("digest") != std::string::npos);
+  const Shared<Table> read = memo.shared(10);
+  CHECK(g_made == 2);  // removed as damaged and computed again, never handed out with the wrong digest
+  CHECK(read.digest() == computed.digest());
 }
 
 TEST_CASE("an object decoded for one type is never handed to another type of the same name") {
