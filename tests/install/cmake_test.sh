@@ -32,7 +32,10 @@ cmake -S "$work/app" -B "$work/app/build" -DCMAKE_PREFIX_PATH="$prefix" >/dev/nu
 cmake --build "$work/app/build" -j 2
 
 "$work/app/build/app" "$work/cache-shared"
-ldd "$work/app/build/app" | grep -q 'libmemostore\.so' || { echo "app does not load libmemostore.so"; exit 1; }
+# ldd's output taken whole first: `ldd | grep -q` fails under pipefail when
+# grep exits before ldd has written everything (SIGPIPE).
+libraries=$(ldd "$work/app/build/app")
+grep -q 'libmemostore\.so' <<<"$libraries" || { echo "app does not load libmemostore.so"; exit 1; }
 ldd "$work/app/build/app_static" >"$work/ldd.txt"
 if grep -E 'lib(memostore|rocksdb)\.so' "$work/ldd.txt"; then
   echo "app_static loads a shared libmemostore or librocksdb: not a static link"

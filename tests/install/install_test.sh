@@ -56,7 +56,7 @@ PY
   'import json,sys; print([o["value"] for o in json.load(sys.stdin) if o["name"] == "prefix"][0])') == /usr/local ]] \
   || { echo "README: the setup line does not give prefix /usr/local"; exit 1; }
 
-find "$stage" -path '*include/memostore/memostore.hpp' | grep -q . || { echo "headers were not installed"; exit 1; }
+[[ -n $(find "$stage" -path '*include/memostore/memostore.hpp') ]] || { echo "headers were not installed"; exit 1; }
 PKG_CONFIG_PATH=$(dirname "$(find "$stage" -name memostore.pc | head -n 1)")
 export PKG_CONFIG_PATH PKG_CONFIG_SYSROOT_DIR=$stage
 
