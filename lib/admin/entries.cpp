@@ -4,6 +4,7 @@
 #include <map>
 
 #include <fmt/format.h>
+#include <memostore/shared.hpp>
 
 #include "admin/access.hpp"
 #include "codec/arguments_digest.hpp"
@@ -134,7 +135,7 @@ std::optional<EntryDetail> read_entry(const Store& store, const EntrySummary& en
     }
     detail->value_size = view.payload.size();
     const detail::Hash128 digest = detail::result_digest(view);
-    detail->digest = fmt::format("{:016x}{:016x}", digest.high, digest.low);
+    detail->digest = Digest{digest.high, digest.low}.hex();  // the one spelling of a digest
     detail->value_preview = std::string(view.payload.substr(0, k_preview_bytes));
     detail->type = fmt::format("{:016x}{:016x}", view.info.type.high, view.info.type.low);
     detail->compute_time = std::chrono::nanoseconds(view.info.compute_ns);
